@@ -1,0 +1,228 @@
+package ws
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/seed-d6ba7b20/ws/internal/handshake"
+)
+
+// AcceptOptions are the settings of Accept. The zero value accepts
+// same-origin requests with no subprotocol.
+type AcceptOptions struct {
+	Options
+
+	// Subprotocols lists the subprotocols the server speaks, in its order
+	// of preference. Accept picks the first one the client offered; if
+	// none matches the connection has no subprotocol.
+	Subprotocols []string
+	// SelectSubprotocol, if set, replaces Subprotocols: it gets the
+	// client's offer in the client's order and returns the choice, or ""
+	// for none. A choice the client did not offer counts as none.
+	SelectSubprotocol func(r *http.Request, offered []string) string
+
+	// OriginPatterns lists the hosts, besides the request's own, whose
+	// pages may open connections: path.Match patterns such as
+	// "example.com" or "*.example.com", matched without regard to case
+	// against the host of the Origin header (with its port, if the
+	// pattern has one). By default only same-origin requests, and requests
+	// without an Origin header (which come from programs, not browsers),
+	// are accepted.
+	OriginPatterns []string
+	// InsecureSkipOriginCheck accepts any origin. It lets any web page a
+	// user visits talk to the server with the user's cookies; use it only
+	// for servers that authenticate by other means.
+	InsecureSkipOriginCheck bool
+
+	// ResponseHeader is added to the 101 response, for example to set a
+	// cookie. Headers the handshake sets itself are left out of it.
+	ResponseHeader http.Header
+}
+
+// HandshakeError is the error of a failed opening handshake: the HTTP
+// status that was (for Accept) or that came back (for Dial), and why.
+type HandshakeError struct {
+	Status int
+	Reason string
+}
+
+// Error returns "ws: handshake failed" with the status and the reason.
+func (e *HandshakeError) Error() string {
+	if e.Status == 0 {
+		return "ws: handshake failed: " + e.Reason
+	}
+	return "ws: handshake failed (" + strconv.Itoa(e.Status) + " " + http.StatusText(e.Status) + "): " + e.Reason
+}
+
+// Accept completes the server side of the opening handshake (RFC 6455
+// section 4.2) and returns the connection. Call it from an http.Handler;
+// the handler may check the request first, and answer it with any status
+// instead of calling Accept.
+//
+// Accept checks the request: method GET, "Upgrade: websocket" and
+// "Connection: upgrade" as tokens, a Sec-WebSocket-Key of 16 bytes in
+// base64, and Sec-WebSocket-Version 13 or 8. A request that fails gets a
+// 4xx response with a short plain-text reason (426 with the supported
+// versions for a version it does not speak), and Accept returns a
+// *HandshakeError. Then it checks the origin and picks a subprotocol as
+// opts say, takes over the connection from net/http, and sends the 101
+// response.
+//
+// The handler's request context ends when the handler returns, so use a
+// context of the connection's own for its reads and writes if the handler
+// hands the connection to another goroutine.
+func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn, error) {
+	if opts == nil {
+		opts = &AcceptOptions{}
+	}
+	if err := checkRequest(w, r, opts); err != nil {
+		return nil, err
+	}
+	sub := chooseSubprotocol(r, opts)
+
+	hj, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		reject(w, http.StatusInternalServerError, "the connection cannot be taken over")
+		return nil, fmt.Errorf("ws: accept: hijack: %w", err)
+	}
+	// net/http may have set deadlines; the connection sets its own.
+	hj.SetDeadline(time.Time{})
+
+	var b strings.Builder
+	b.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ")
+	b.WriteString(handshake.AcceptKey(r.Header.Get("Sec-WebSocket-Key")))
+	b.WriteString("\r\n")
+	if sub != "" {
+		b.WriteString("Sec-WebSocket-Protocol: " + sub + "\r\n")
+	}
+	for k, vs := range opts.ResponseHeader {
+		switch http.CanonicalHeaderKey(k) {
+		case "Upgrade", "Connection", "Sec-Websocket-Accept", "Sec-Websocket-Protocol", "Sec-Websocket-Extensions":
+			continue
+		}
+		for _, v := range vs {
+			b.WriteString(k + ": " + sanitizeHeaderValue(v) + "\r\n")
+		}
+	}
+	b.WriteString("\r\n")
+
+	// Bytes the client sent right behind its request are its first frames.
+	var early []byte
+	if n := brw.Reader.Buffered(); n > 0 {
+		early, _ = brw.Reader.Peek(n)
+	}
+	if _, err := hj.Write([]byte(b.String())); err != nil {
+		hj.Close()
+		return nil, fmt.Errorf("ws: accept: writing the response: %w", err)
+	}
+	c := newConn(hj, false, &opts.Options, early)
+	c.subprotocol = sub
+	return c, nil
+}
+
+// checkRequest validates the handshake request and answers a bad one.
+func checkRequest(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) error {
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", http.MethodGet)
+		return reject(w, http.StatusMethodNotAllowed, "a WebSocket handshake must use GET")
+	}
+	if r.ProtoMajor != 1 || r.ProtoMinor < 1 {
+		return reject(w, http.StatusHTTPVersionNotSupported, "a WebSocket handshake needs HTTP/1.1")
+	}
+	if !handshake.HasToken(r.Header, "Connection", "upgrade") || !handshake.HasToken(r.Header, "Upgrade", "websocket") {
+		w.Header().Set("Connection", "Upgrade")
+		w.Header().Set("Upgrade", "websocket")
+		return reject(w, http.StatusUpgradeRequired, "this endpoint speaks WebSocket only: expected Connection: Upgrade and Upgrade: websocket")
+	}
+	switch r.Header.Get("Sec-WebSocket-Version") {
+	case "13", "8":
+	default:
+		w.Header().Set("Sec-WebSocket-Version", "13, 8")
+		return reject(w, http.StatusUpgradeRequired, "unsupported Sec-WebSocket-Version: this server speaks 13 and 8")
+	}
+	if keys := r.Header.Values("Sec-WebSocket-Key"); len(keys) != 1 || !handshake.ValidKey(keys[0]) {
+		return reject(w, http.StatusBadRequest, "Sec-WebSocket-Key must be 16 bytes in base64")
+	}
+	if err := checkOrigin(r, opts); err != nil {
+		return reject(w, http.StatusForbidden, err.Error())
+	}
+	return nil
+}
+
+// reject answers the request with status and a plain-text reason.
+func reject(w http.ResponseWriter, status int, reason string) error {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	fmt.Fprintln(w, reason)
+	return &HandshakeError{Status: status, Reason: reason}
+}
+
+// checkOrigin applies the origin rules of AcceptOptions.
+func checkOrigin(r *http.Request, opts *AcceptOptions) error {
+	if opts.InsecureSkipOriginCheck {
+		return nil
+	}
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		origin = r.Header.Get("Sec-WebSocket-Origin") // version 8
+	}
+	if origin == "" {
+		return nil
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("invalid Origin %q", origin)
+	}
+	if strings.EqualFold(u.Host, r.Host) {
+		return nil
+	}
+	for _, pat := range opts.OriginPatterns {
+		target := u.Hostname()
+		if strings.Contains(pat, ":") {
+			target = u.Host
+		}
+		if ok, err := path.Match(strings.ToLower(pat), strings.ToLower(target)); ok && err == nil {
+			return nil
+		}
+	}
+	return fmt.Errorf("origin %q is not allowed", origin)
+}
+
+// chooseSubprotocol picks the subprotocol as opts say.
+func chooseSubprotocol(r *http.Request, opts *AcceptOptions) string {
+	offered := handshake.Tokens(r.Header, "Sec-WebSocket-Protocol")
+	if len(offered) == 0 {
+		return ""
+	}
+	if opts.SelectSubprotocol != nil {
+		choice := opts.SelectSubprotocol(r, offered)
+		for _, o := range offered {
+			if o == choice {
+				return choice
+			}
+		}
+		return ""
+	}
+	for _, s := range opts.Subprotocols {
+		for _, o := range offered {
+			if o == s {
+				return s
+			}
+		}
+	}
+	return ""
+}
+
+// sanitizeHeaderValue drops line breaks, which would split the header.
+func sanitizeHeaderValue(v string) string {
+	if !strings.ContainsAny(v, "\r\n") {
+		return v
+	}
+	return strings.NewReplacer("\r", " ", "\n", " ").Replace(v)
+}

@@ -1,0 +1,246 @@
+package ws
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"github.com/seed-d6ba7b20/ws/internal/frame"
+)
+
+// Every rule of closing lives in this file: the close handshake of RFC 6455
+// section 7 started by either side, failing the connection on a protocol
+// error, and closing the transport.
+
+// errCloseSent is the cause of writes refused after a close frame went out.
+var errCloseSent = errors.New("ws: close frame sent")
+
+// lingerTime bounds how long a connection failed for a protocol error keeps
+// reading, after its close frame, so that the peer receives that frame
+// rather than a reset.
+const lingerTime = time.Second
+
+// Close starts the close handshake of RFC 6455 section 7: it sends a close
+// frame with code and reason, waits for the peer's close frame, then
+// closes the transport. Each of the two steps may take up to the
+// connection's close timeout (DefaultCloseTimeout unless Options say
+// otherwise); after that the transport is closed anyway and Close returns
+// an error.
+//
+// code must be one a close frame may carry (1000-1003, 1007-1014 or
+// 3000-4999), or StatusNoStatusReceived to send a close frame with no code
+// at all; reason must be valid UTF-8 of at most 123 bytes and empty
+// without a code. Otherwise Close returns ErrInvalidCloseCode or
+// ErrInvalidCloseReason and does nothing.
+//
+// While another goroutine reads, that read receives the peer's close frame
+// and returns its CloseError; otherwise Close reads and drops what the peer
+// sends until its close frame arrives. On a connection that is closed
+// already, Close returns an error that wraps net.ErrClosed.
+func (c *Conn) Close(code StatusCode, reason string) error {
+	if code != StatusNoStatusReceived && !code.validOnWire() {
+		return fmt.Errorf("%w: %d", ErrInvalidCloseCode, int(code))
+	}
+	if !validCloseReason(reason) || (code == StatusNoStatusReceived && reason != "") {
+		return ErrInvalidCloseReason
+	}
+	if c.isClosed() {
+		return c.closedErr()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.closeTimeout)
+	err := c.writeClose(ctx, code, reason)
+	cancel()
+	if err != nil {
+		if c.isClosed() {
+			return c.closedErr()
+		}
+		c.closeTransport(errLocalClose)
+		return fmt.Errorf("ws: close: %w", err)
+	}
+	err = c.waitPeerClose(c.closeTimeout)
+	c.closeTransport(errLocalClose)
+	return err
+}
+
+// CloseNow closes the transport at once, without a close handshake. Reads
+// and writes in progress fail. On a connection that is closed already it
+// returns an error that wraps net.ErrClosed.
+func (c *Conn) CloseNow() error {
+	if c.isClosed() {
+		return c.closedErr()
+	}
+	c.closeTransport(errLocalClose)
+	return nil
+}
+
+// writeClose sends a close frame. StatusNoStatusReceived sends one
+// without a code.
+func (c *Conn) writeClose(ctx context.Context, code StatusCode, reason string) error {
+	var p [125]byte
+	n := 0
+	if code != StatusNoStatusReceived {
+		binary.BigEndian.PutUint16(p[:], uint16(code))
+		n = 2 + copy(p[2:], reason)
+	}
+	return c.writeFrame(ctx, true, frame.OpClose, p[:n], 0)
+}
+
+// waitPeerClose waits up to d for the peer's close frame. With no read in
+// progress it reads and drops messages itself.
+func (c *Conn) waitPeerClose(d time.Duration) error {
+	select {
+	case <-c.closeRcvd:
+		return nil
+	case <-c.closed:
+		return nil
+	default:
+	}
+	if c.reading.CompareAndSwap(false, true) {
+		defer c.endRead()
+		if c.rd.err != nil {
+			return nil
+		}
+		c.nc.SetReadDeadline(time.Now().Add(d))
+		for {
+			err := c.skipMessage()
+			if err == nil {
+				err = c.nextFrame()
+			}
+			if err == nil {
+				continue
+			}
+			var ce CloseError
+			if errors.As(err, &ce) {
+				return nil
+			}
+			if c.isClosed() && !errors.As(c.closeErr, new(*ProtocolError)) {
+				return nil
+			}
+			return fmt.Errorf("ws: close handshake: %w", err)
+		}
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-c.closeRcvd:
+		return nil
+	case <-c.closed:
+		return nil
+	case <-t.C:
+		return fmt.Errorf("ws: close handshake: no close frame from the peer within %v", d)
+	}
+}
+
+// handlePeerClose acts on the peer's close frame: it checks the frame,
+// answers it if this side had not sent one, and closes the transport. It
+// returns the peer's CloseError, or the protocol error the frame makes.
+func (c *Conn) handlePeerClose(p []byte) error {
+	ce := CloseError{Code: StatusNoStatusReceived}
+	switch {
+	case len(p) == 1:
+		return c.fail(ErrBadClosePayload)
+	case len(p) >= 2:
+		ce.Code = StatusCode(binary.BigEndian.Uint16(p))
+		if !ce.Code.validOnWire() {
+			return c.fail(fmt.Errorf("%w %d", ErrBadCloseCode, int(ce.Code)))
+		}
+		if !c.skipUTF8 && !utf8.Valid(p[2:]) {
+			return c.fail(fmt.Errorf("%w in close reason", ErrInvalidUTF8))
+		}
+		ce.Reason = string(p[2:])
+	}
+	c.rcvdOnce.Do(func() {
+		c.peerClose = ce
+		close(c.closeRcvd)
+	})
+	if !c.closeSent.Load() {
+		ctx, cancel := context.WithTimeout(context.Background(), c.closeTimeout)
+		c.writeClose(ctx, ce.Code, "")
+		cancel()
+	}
+	c.closeTransport(ce)
+	return ce
+}
+
+// fail ends the connection for a protocol error of the peer's (RFC 6455
+// section 7.1.7): it sends a close frame with the error's code, keeps
+// reading for a moment so the peer can take that frame, and closes the
+// transport. It returns err.
+func (c *Conn) fail(err error) error {
+	var pe *ProtocolError
+	if !errors.As(err, &pe) {
+		pe = &ProtocolError{Code: StatusInternalError, Reason: "internal error"}
+	}
+	c.rd.err = err
+	linger := min(lingerTime, c.closeTimeout)
+	if !c.closeSent.Load() && !c.isClosed() {
+		ctx, cancel := context.WithTimeout(context.Background(), linger)
+		c.writeClose(ctx, pe.Code, pe.Reason)
+		cancel()
+	}
+	if cw, ok := c.nc.(interface{ CloseWrite() error }); ok && !c.isClosed() {
+		cw.CloseWrite()
+		c.nc.SetReadDeadline(time.Now().Add(linger))
+		var scratch [512]byte
+		for {
+			if _, rerr := c.nc.Read(scratch[:]); rerr != nil {
+				break
+			}
+		}
+	}
+	c.closeTransport(err)
+	return err
+}
+
+// Ping sends a ping and waits for its pong, so the time it takes is a
+// round trip. The pong is read by whichever goroutine reads the connection
+// (Read, Reader, or the Messages pump), so some goroutine must be reading
+// for Ping to return; without one, Ping waits until ctx is done.
+func (c *Conn) Ping(ctx context.Context) error {
+	ch := make(chan struct{}, 1)
+	c.pingMu.Lock()
+	id := c.pingNext
+	c.pingNext++
+	if c.pings == nil {
+		c.pings = make(map[uint64]chan struct{})
+	}
+	c.pings[id] = ch
+	c.pingMu.Unlock()
+	defer func() {
+		c.pingMu.Lock()
+		delete(c.pings, id)
+		c.pingMu.Unlock()
+	}()
+	var p [8]byte
+	binary.BigEndian.PutUint64(p[:], id)
+	if err := c.writeFrame(ctx, true, frame.OpPing, p[:], 0); err != nil {
+		return err
+	}
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-c.closed:
+		return c.closedErr()
+	}
+}
+
+// pongArrived completes the Ping call waiting for the pong with this id.
+// A pong answers every ping sent before it with a lower id too, since the
+// peer may answer only the latest of several pings (RFC 6455 section 5.5.3).
+func (c *Conn) pongArrived(id uint64) {
+	c.pingMu.Lock()
+	for pid, ch := range c.pings {
+		if pid <= id && id < c.pingNext {
+			select {
+			case ch <- struct{}{}:
+			default:
+			}
+		}
+	}
+	c.pingMu.Unlock()
+}

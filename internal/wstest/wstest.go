@@ -1,0 +1,86 @@
+// Package wstest provides in-memory transports for tests: a net.Listener
+// whose connections are net.Pipe pairs, so a test can run an http.Server
+// and dial it without a socket.
+package wstest
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"sync"
+)
+
+// Listener is an in-memory net.Listener. Dial and DialContext connect to it.
+type Listener struct {
+	conns     chan net.Conn
+	closeOnce sync.Once
+	done      chan struct{}
+}
+
+// NewListener returns a new, open Listener.
+func NewListener() *Listener {
+	return &Listener{conns: make(chan net.Conn), done: make(chan struct{})}
+}
+
+// Accept waits for the next connection.
+func (l *Listener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+// Close stops the listener.
+func (l *Listener) Close() error {
+	l.closeOnce.Do(func() { close(l.done) })
+	return nil
+}
+
+// Addr returns a placeholder address.
+func (l *Listener) Addr() net.Addr { return pipeAddr{} }
+
+// DialContext returns the client end of a new pipe whose server end the
+// listener accepts. network and addr are ignored.
+func (l *Listener) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	c, s := net.Pipe()
+	select {
+	case l.conns <- s:
+		return c, nil
+	case <-l.done:
+		return nil, errors.New("wstest: listener closed")
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+type pipeAddr struct{}
+
+func (pipeAddr) Network() string { return "pipe" }
+func (pipeAddr) String() string  { return "pipe" }
+
+// Server is an http.Server on an in-memory Listener.
+type Server struct {
+	*Listener
+	srv  *http.Server
+	done chan struct{}
+}
+
+// NewServer starts serving h on a new in-memory listener.
+func NewServer(h http.Handler) *Server {
+	s := &Server{Listener: NewListener(), srv: &http.Server{Handler: h}, done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		s.srv.Serve(s.Listener)
+	}()
+	return s
+}
+
+// Close stops the server and waits for its serving goroutine. Connections
+// taken over by a handler are the handler's to close.
+func (s *Server) Close() {
+	s.srv.Close()
+	<-s.done
+}

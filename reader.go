@@ -1,0 +1,536 @@
+package ws
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"syscall"
+	"unicode/utf8"
+
+	"github.com/seed-d6ba7b20/ws/internal/frame"
+	"github.com/seed-d6ba7b20/ws/internal/mask"
+)
+
+// reader is the read side of a connection: a buffer that exists only while
+// bytes are waiting in it, and the state of the frame and message being
+// read.
+type reader struct {
+	bufp *[]byte // pooled buffer, nil while idle
+	buf  []byte
+	r, w int
+
+	rawRead func(fd uintptr) bool // reads into buf from a socket; see rawRead
+	rawN    int
+	rawErr  error
+	small   [16]byte // landing place of an idle read from a non-socket
+
+	// The frame being read.
+	remain int64
+	fin    bool
+	masked bool
+	key    uint32
+	pos    int
+
+	// The message being read.
+	inMsg   bool // a data message has started and its last frame is not done
+	typ     MessageType
+	size    int64
+	frags   int
+	checkUT bool // validate the message as UTF-8
+	utf8    utf8Validator
+
+	ctrl [125]byte
+	err  error // the error that ended reading, if any
+}
+
+// buffered returns the bytes waiting in the buffer.
+func (rd *reader) buffered() int { return rd.w - rd.r }
+
+// release returns the buffer to its pool once nothing waits in it.
+func (rd *reader) release() {
+	if rd.bufp != nil && rd.r == rd.w {
+		if cap(*rd.bufp) == readBufSize {
+			putReadBuf(rd.bufp)
+		}
+		rd.bufp, rd.buf, rd.r, rd.w = nil, nil, 0, 0
+	}
+}
+
+// fill reads from the transport until at least n bytes (n <= readBufSize)
+// wait in the buffer.
+func (c *Conn) fill(n int) error {
+	rd := &c.rd
+	for rd.buffered() < n {
+		if rd.bufp == nil {
+			if err := c.readIdle(); err != nil {
+				return err
+			}
+			continue
+		}
+		if len(rd.buf)-rd.r < n {
+			copy(rd.buf, rd.buf[rd.r:rd.w])
+			rd.w -= rd.r
+			rd.r = 0
+		}
+		m, err := c.nc.Read(rd.buf[rd.w:])
+		rd.w += m
+		if err != nil {
+			if rd.buffered() >= n {
+				return nil
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// readIdle waits for bytes while the buffer is empty and released. On a
+// socket it takes a pooled buffer only once the socket is readable, so an
+// idle connection holds no buffer while it waits; elsewhere it lands the
+// first bytes in a small array.
+func (c *Conn) readIdle() error {
+	rd := &c.rd
+	if c.raw != nil {
+		rd.rawN, rd.rawErr = 0, nil
+		if err := c.raw.Read(rd.rawRead); err != nil {
+			return err
+		}
+		if rd.rawErr != nil {
+			return rd.rawErr
+		}
+		if rd.rawN == 0 {
+			return io.EOF
+		}
+		return nil
+	}
+	m, err := c.nc.Read(rd.small[:])
+	if m > 0 {
+		rd.bufp = getReadBuf()
+		rd.buf = *rd.bufp
+		rd.r, rd.w = 0, copy(rd.buf, rd.small[:m])
+		return nil
+	}
+	if err == nil {
+		err = io.ErrNoProgress
+	}
+	return err
+}
+
+// rawRead is the syscall.RawConn read callback of readIdle.
+func (c *Conn) rawRead(fd uintptr) bool {
+	rd := &c.rd
+	if rd.bufp == nil {
+		rd.bufp = getReadBuf()
+		rd.buf = *rd.bufp
+		rd.r, rd.w = 0, 0
+	}
+	for {
+		n, err := syscall.Read(int(fd), rd.buf)
+		switch err {
+		case nil:
+			rd.rawN = n
+			rd.w = n
+			if n == 0 {
+				rd.release()
+			}
+			return true
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			putReadBuf(rd.bufp)
+			rd.bufp, rd.buf = nil, nil
+			return false
+		default:
+			rd.rawErr = err
+			rd.release()
+			return true
+		}
+	}
+}
+
+// nextFrame reads frame headers until one of a data frame, answering the
+// control frames before it. A close frame ends the read with the peer's
+// CloseError. It checks every rule of RFC 6455 sections 5.2 to 5.5 and
+// the limits, and starts a new message when the frame begins one.
+func (c *Conn) nextFrame() error {
+	rd := &c.rd
+	for {
+		if rd.r == rd.w {
+			rd.release()
+		}
+		if err := c.fill(2); err != nil {
+			return err
+		}
+		size := frame.Size(rd.buf[rd.r:rd.w])
+		if err := c.fill(size); err != nil {
+			return err
+		}
+		h, n, ok := frame.Parse(rd.buf[rd.r:rd.w])
+		if !ok {
+			return c.fail(ErrBadLength)
+		}
+		switch {
+		case h.Rsv != 0:
+			return c.fail(ErrReservedBits)
+		case h.Opcode > frame.OpBinary && h.Opcode < frame.OpClose, h.Opcode > frame.OpPong:
+			return c.fail(fmt.Errorf("%w %#x", ErrUnknownOpcode, h.Opcode))
+		case c.client && h.Masked:
+			return c.fail(ErrMaskedFrame)
+		case !c.client && !h.Masked:
+			return c.fail(ErrUnmaskedFrame)
+		}
+		if frame.IsControl(h.Opcode) {
+			if !h.Fin {
+				return c.fail(ErrFragmentedControl)
+			}
+			if h.Length > 125 {
+				return c.fail(ErrControlTooLong)
+			}
+			if err := c.fill(n + int(h.Length)); err != nil {
+				return err
+			}
+			p := rd.ctrl[:h.Length]
+			copy(p, rd.buf[rd.r+n:])
+			rd.r += n + int(h.Length)
+			if h.Masked {
+				mask.Apply(h.Key, 0, p)
+			}
+			if err := c.handleControl(h.Opcode, p); err != nil {
+				return err
+			}
+			continue
+		}
+		if rd.inMsg {
+			if h.Opcode != frame.OpContinuation {
+				return c.fail(ErrExpectedContinuation)
+			}
+		} else {
+			if h.Opcode == frame.OpContinuation {
+				return c.fail(ErrUnexpectedContinuation)
+			}
+			rd.inMsg = true
+			rd.typ = MessageType(h.Opcode)
+			rd.size = 0
+			rd.frags = 0
+			rd.checkUT = rd.typ == MessageText && !c.skipUTF8
+			rd.utf8.Reset()
+		}
+		rd.frags++
+		if c.maxFragments > 0 && rd.frags > c.maxFragments {
+			return c.fail(ErrTooManyFragments)
+		}
+		rd.size += h.Length
+		if limit := c.readLimit.Load(); limit > 0 && rd.size > limit {
+			return c.fail(fmt.Errorf("%w: over %d bytes", ErrMessageTooBig, limit))
+		}
+		rd.r += n
+		rd.remain, rd.fin, rd.masked, rd.key, rd.pos = h.Length, h.Fin, h.Masked, h.Key, 0
+		return nil
+	}
+}
+
+// handleControl acts on a ping, pong or close frame from the peer.
+func (c *Conn) handleControl(op byte, p []byte) error {
+	switch op {
+	case frame.OpPing:
+		if c.onPing != nil {
+			c.onPing(p)
+		}
+		if c.autoPong {
+			// A failed pong shows up on the next read or write.
+			c.writeFrame(context.Background(), true, frame.OpPong, p, 0)
+		}
+	case frame.OpPong:
+		if c.onPong != nil {
+			c.onPong(p)
+		}
+		if len(p) == 8 {
+			c.pongArrived(binary.BigEndian.Uint64(p))
+		}
+	case frame.OpClose:
+		return c.handlePeerClose(p)
+	}
+	return nil
+}
+
+// readPayload reads up to len(p) bytes of the current frame's payload,
+// unmasked, into p. Large reads bypass the buffer.
+func (c *Conn) readPayload(p []byte) (int, error) {
+	rd := &c.rd
+	if int64(len(p)) > rd.remain {
+		p = p[:rd.remain]
+	}
+	var n int
+	if b := rd.buffered(); b > 0 {
+		n = copy(p, rd.buf[rd.r:rd.w])
+		rd.r += n
+	} else if len(p) >= readBufSize/2 {
+		rd.release()
+		m, err := c.nc.Read(p)
+		if m == 0 {
+			if err == nil {
+				err = io.ErrNoProgress
+			}
+			return 0, err
+		}
+		n = m
+	} else {
+		if err := c.fill(1); err != nil {
+			return 0, err
+		}
+		n = copy(p, rd.buf[rd.r:rd.w])
+		rd.r += n
+	}
+	if rd.masked {
+		rd.pos = mask.Apply(rd.key, rd.pos, p[:n])
+	}
+	rd.remain -= int64(n)
+	return n, nil
+}
+
+// readData reads message bytes into p, crossing into the message's next
+// frames as needed. It returns io.EOF, possibly with n > 0, when the
+// message ends.
+func (c *Conn) readData(p []byte) (int, error) {
+	rd := &c.rd
+	for rd.remain == 0 {
+		if rd.fin {
+			return 0, c.endMessage()
+		}
+		if err := c.nextFrame(); err != nil {
+			return 0, err
+		}
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	n, err := c.readPayload(p)
+	if err != nil {
+		return n, err
+	}
+	if rd.checkUT && !rd.utf8.Write(p[:n]) {
+		return n, c.fail(ErrInvalidUTF8)
+	}
+	if rd.remain == 0 && rd.fin {
+		return n, c.endMessage()
+	}
+	return n, nil
+}
+
+// endMessage closes the message whose last byte was read: io.EOF, or a
+// failure if its text ended inside a code point.
+func (c *Conn) endMessage() error {
+	rd := &c.rd
+	if rd.checkUT && !rd.utf8.Complete() {
+		return c.fail(ErrInvalidUTF8)
+	}
+	rd.inMsg = false
+	rd.fin = false
+	return io.EOF
+}
+
+// skipMessage reads and drops the rest of the message being read.
+func (c *Conn) skipMessage() error {
+	rd := &c.rd
+	for rd.inMsg {
+		if rd.remain == 0 {
+			if rd.fin {
+				rd.inMsg, rd.fin = false, false
+				return nil
+			}
+			if err := c.nextFrame(); err != nil {
+				return err
+			}
+			continue
+		}
+		if rd.buffered() == 0 {
+			if err := c.fill(1); err != nil {
+				return err
+			}
+		}
+		n := int64(rd.buffered())
+		n = min(n, rd.remain)
+		rd.r += int(n)
+		rd.remain -= n
+	}
+	return nil
+}
+
+// beginRead claims the read side for one call.
+func (c *Conn) beginRead() error {
+	if !c.reading.CompareAndSwap(false, true) {
+		return ErrConcurrentRead
+	}
+	if c.rd.err != nil {
+		c.reading.Store(false)
+		return &ClosedError{Cause: c.rd.err}
+	}
+	return nil
+}
+
+func (c *Conn) endRead() { c.reading.Store(false) }
+
+// readFailed turns the error of a read into what the caller sees. A read
+// interrupted by its context before it consumed any byte of a message
+// leaves the connection open and returns ctx.Err(); one interrupted in the
+// middle of a message ends the connection.
+func (c *Conn) readFailed(ctx context.Context, err error, cancelled, midMessage bool) error {
+	var pe *ProtocolError
+	var ce CloseError
+	switch {
+	case errors.As(err, &pe), errors.As(err, &ce):
+		c.rd.err = err
+		return err
+	case cancelled && !midMessage && !c.isClosed():
+		return ctx.Err()
+	case cancelled:
+		err = fmt.Errorf("ws: read interrupted in the middle of a message: %w", ctx.Err())
+	case c.isClosed():
+		c.rd.err = c.closeErr
+		return c.closedErr()
+	case errors.Is(err, io.EOF):
+		err = fmt.Errorf("ws: connection lost without a close frame: %w", io.ErrUnexpectedEOF)
+	default:
+		err = fmt.Errorf("ws: read: %w", err)
+	}
+	c.rd.err = err
+	c.closeTransport(err)
+	return err
+}
+
+// Reader waits for the next message and returns its type and a reader of
+// its bytes, which returns io.EOF at the message's end. If the previous
+// message was not read to its end, the rest of it is dropped.
+//
+// Control frames that arrive on the way are handled: pings are answered,
+// pongs complete Ping calls, and a close frame completes the close
+// handshake and ends the read with the peer's CloseError.
+//
+// Cancelling ctx interrupts the wait. If no byte of the next message had
+// arrived yet the connection stays usable and Reader returns ctx.Err().
+// The returned reader keeps ctx: cancelling it in the middle of the message
+// ends the connection.
+//
+// The reader is valid until the next call of Reader or Read.
+func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
+	if err := c.beginRead(); err != nil {
+		return 0, nil, err
+	}
+	defer c.endRead()
+	if err := ctx.Err(); err != nil {
+		return 0, nil, err
+	}
+	stop := interrupt(ctx, c.nc.SetReadDeadline)
+	mid := c.rd.inMsg
+	err := c.skipMessage()
+	if err == nil {
+		err = c.nextFrame()
+	}
+	cancelled := stop()
+	if err != nil {
+		return 0, nil, c.readFailed(ctx, err, cancelled, mid || c.rd.inMsg)
+	}
+	c.msgR.ctx = ctx
+	c.msgR.done = false
+	return c.rd.typ, &c.msgR, nil
+}
+
+// messageReader is the io.Reader that Reader returns.
+type messageReader struct {
+	c    *Conn
+	ctx  context.Context
+	done bool
+}
+
+// Read reads the message's bytes; see Conn.Reader.
+func (r *messageReader) Read(p []byte) (int, error) {
+	if r.done {
+		return 0, io.EOF
+	}
+	c := r.c
+	if err := c.beginRead(); err != nil {
+		return 0, err
+	}
+	defer c.endRead()
+	if err := r.ctx.Err(); err != nil {
+		err = c.readFailed(r.ctx, err, true, true)
+		return 0, err
+	}
+	stop := interrupt(r.ctx, c.nc.SetReadDeadline)
+	n, err := c.readData(p)
+	cancelled := stop()
+	if err == io.EOF {
+		r.done = true
+		return n, io.EOF
+	}
+	if err != nil {
+		err = c.readFailed(r.ctx, err, cancelled, true)
+	}
+	return n, err
+}
+
+// Read waits for the next message and returns it whole. It allocates the
+// message's bytes as they arrive, never more than the read limit; use
+// Reader to stream a message instead. Cancelling ctx works as for Reader:
+// before the message starts the connection stays usable, after it ends.
+func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
+	if err := c.beginRead(); err != nil {
+		return 0, nil, err
+	}
+	defer c.endRead()
+	if err := ctx.Err(); err != nil {
+		return 0, nil, err
+	}
+	stop := interrupt(ctx, c.nc.SetReadDeadline)
+	mid := c.rd.inMsg
+	err := c.skipMessage()
+	if err == nil {
+		err = c.nextFrame()
+	}
+	var b []byte
+	if err == nil {
+		b, err = c.readAll()
+	}
+	cancelled := stop()
+	if err != nil {
+		return 0, nil, c.readFailed(ctx, err, cancelled, mid || c.rd.inMsg)
+	}
+	return c.rd.typ, b, nil
+}
+
+// readAll reads the rest of the message into a buffer that grows as the
+// bytes arrive.
+func (c *Conn) readAll() ([]byte, error) {
+	rd := &c.rd
+	first := rd.remain
+	if !rd.fin || first > 64<<10 {
+		first = max(min(first, 64<<10), 512)
+	}
+	b := make([]byte, 0, first)
+	for {
+		if len(b) == cap(b) {
+			want := len(b) + max(int(min(rd.remain, 1<<30)), 512)
+			if grow := 2 * cap(b); want > grow {
+				want = grow
+			}
+			nb := make([]byte, len(b), want)
+			copy(nb, b)
+			b = nb
+		}
+		n, err := c.readData(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// validCloseReason reports whether reason may be sent in a close frame.
+func validCloseReason(reason string) bool {
+	return len(reason) <= 123 && utf8.ValidString(reason)
+}

@@ -1,0 +1,378 @@
+package ws
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	mrand "math/rand/v2"
+	"net"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/seed-d6ba7b20/ws/internal/utf8stream"
+)
+
+// MessageType is the type of a data message: text or binary.
+type MessageType int
+
+// Message types of RFC 6455 section 5.6. Their values are the opcodes.
+const (
+	MessageText   MessageType = 1
+	MessageBinary MessageType = 2
+)
+
+// String returns "text" or "binary".
+func (t MessageType) String() string {
+	switch t {
+	case MessageText:
+		return "text"
+	case MessageBinary:
+		return "binary"
+	}
+	return fmt.Sprintf("MessageType(%d)", int(t))
+}
+
+// Defaults of the connection's limits and timeouts.
+const (
+	// DefaultReadLimit is the longest message a connection accepts unless
+	// SetReadLimit says otherwise: 32 MiB. It is large enough for any
+	// message a browser or an API sends in practice, so users rarely meet
+	// it (a 32 KiB default is a common complaint), and small enough that
+	// 1,000 connections each in the middle of a Read of the largest
+	// message hold 32 GiB at the very worst, not Node ws's 100 GiB. Read
+	// grows its buffer only as bytes arrive, so a header that merely claims
+	// a large length allocates nothing.
+	DefaultReadLimit = 32 << 20
+	// DefaultMaxFragments is how many frames one message may span unless
+	// Options say otherwise: 65,536, so a 4 MiB message in 64-byte frames
+	// passes, while a stream of empty continuation frames, which costs its
+	// sender nothing, is cut off.
+	DefaultMaxFragments = 1 << 16
+	// DefaultCloseTimeout bounds the close handshake: how long Close waits
+	// to send its close frame and then for the peer's, before it closes
+	// the transport anyway.
+	DefaultCloseTimeout = 5 * time.Second
+)
+
+// Options are the settings of a connection that Accept and Dial share.
+// The zero value gives the defaults.
+type Options struct {
+	// ReadLimit is the longest message the connection accepts, in bytes;
+	// 0 means DefaultReadLimit and a negative value means no limit.
+	// SetReadLimit changes it later.
+	ReadLimit int64
+	// MaxFragments is how many frames one message may span; 0 means
+	// DefaultMaxFragments and a negative value means no limit.
+	MaxFragments int
+	// SkipUTF8Validation turns off the check that text messages and close
+	// reasons are UTF-8. Use it only where the peer is trusted.
+	SkipUTF8Validation bool
+	// DisableAutoPong stops the connection from answering pings. The
+	// OnPing hook then decides what to do.
+	DisableAutoPong bool
+	// OnPing, if set, is called with the payload of each ping the peer
+	// sends, from the goroutine that is reading, before the pong goes out.
+	// The payload is only valid during the call.
+	OnPing func(payload []byte)
+	// OnPong, if set, is called with the payload of each pong, from the
+	// goroutine that is reading. The payload is only valid during the call.
+	OnPong func(payload []byte)
+	// CloseTimeout bounds each half of the close handshake; 0 means
+	// DefaultCloseTimeout.
+	CloseTimeout time.Duration
+}
+
+// Conn is a WebSocket connection, from Accept or Dial.
+//
+// Write, Writer, Ping and Close may be called from many goroutines at once;
+// messages never interleave on the wire. Reads (Read, Reader and the
+// readers it returns) must come from one goroutine at a time; a read that
+// overlaps another returns ErrConcurrentRead. Every method that blocks
+// takes a context, and its cancellation interrupts the call (see Read).
+type Conn struct {
+	nc          net.Conn
+	raw         syscall.RawConn // nil unless nc is a socket
+	client      bool
+	subprotocol string
+	extensions  string
+
+	readLimit    atomic.Int64
+	maxFragments int
+	skipUTF8     bool
+	autoPong     bool
+	onPing       func([]byte)
+	onPong       func([]byte)
+	closeTimeout time.Duration
+
+	// Reading: one reader at a time, held for the length of one call.
+	reading atomic.Bool
+	rd      reader
+	msgR    messageReader
+
+	// Writing: msgMu is held for a whole data message, frameMu for one
+	// frame of any kind, so control frames can go out between fragments.
+	msgMu   chan struct{}
+	frameMu chan struct{}
+	msgW    messageWriter
+	whdr    [14]byte
+	bufs    net.Buffers
+	bufsArr [2][]byte
+	rng     *mrand.ChaCha8 // masking keys of a client
+
+	// Pings awaiting their pong.
+	pingMu   sync.Mutex
+	pings    map[uint64]chan struct{}
+	pingNext uint64
+
+	// Closing.
+	closeSent atomic.Bool   // a close frame went out (under frameMu)
+	closeRcvd chan struct{} // closed when the peer's close frame arrives
+	rcvdOnce  sync.Once
+	peerClose CloseError
+	closed    chan struct{} // closed when the transport is closed
+	closeOnce sync.Once
+	closeErr  error // why the connection ended; set before closed is closed
+}
+
+func newConn(nc net.Conn, client bool, opts *Options, buffered []byte) *Conn {
+	c := &Conn{
+		nc:        nc,
+		client:    client,
+		autoPong:  true,
+		msgMu:     make(chan struct{}, 1),
+		frameMu:   make(chan struct{}, 1),
+		closeRcvd: make(chan struct{}),
+		closed:    make(chan struct{}),
+	}
+	c.readLimit.Store(DefaultReadLimit)
+	c.maxFragments = DefaultMaxFragments
+	c.closeTimeout = DefaultCloseTimeout
+	if opts != nil {
+		switch {
+		case opts.ReadLimit > 0:
+			c.readLimit.Store(opts.ReadLimit)
+		case opts.ReadLimit < 0:
+			c.readLimit.Store(-1)
+		}
+		switch {
+		case opts.MaxFragments > 0:
+			c.maxFragments = opts.MaxFragments
+		case opts.MaxFragments < 0:
+			c.maxFragments = -1
+		}
+		if opts.CloseTimeout > 0 {
+			c.closeTimeout = opts.CloseTimeout
+		}
+		c.skipUTF8 = opts.SkipUTF8Validation
+		c.autoPong = !opts.DisableAutoPong
+		c.onPing = opts.OnPing
+		c.onPong = opts.OnPong
+	}
+	if sc, ok := nc.(syscall.Conn); ok {
+		if raw, err := sc.SyscallConn(); err == nil {
+			c.raw = raw
+			c.rd.rawRead = c.rawRead
+		}
+	}
+	if client {
+		var seed [32]byte
+		rand.Read(seed[:])
+		c.rng = mrand.NewChaCha8(seed)
+	}
+	c.msgR.c = c
+	c.msgW.c = c
+	if len(buffered) > 0 {
+		if len(buffered) <= readBufSize {
+			c.rd.bufp = getReadBuf()
+		} else {
+			b := make([]byte, len(buffered))
+			c.rd.bufp = &b
+		}
+		c.rd.buf = *c.rd.bufp
+		c.rd.w = copy(c.rd.buf, buffered)
+	}
+	return c
+}
+
+// Subprotocol returns the subprotocol chosen in the handshake, or "".
+func (c *Conn) Subprotocol() string { return c.subprotocol }
+
+// Extensions returns the Sec-WebSocket-Extensions value agreed in the
+// handshake, or "".
+func (c *Conn) Extensions() string { return c.extensions }
+
+// LocalAddr returns the local address of the transport.
+func (c *Conn) LocalAddr() net.Addr { return c.nc.LocalAddr() }
+
+// RemoteAddr returns the peer's address as the transport sees it. Behind a
+// proxy this is the proxy; see the request's X-Forwarded-For header.
+func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
+
+// SetReadLimit sets the longest message the connection accepts, in bytes;
+// n <= 0 removes the limit. A message over the limit is refused as soon as
+// a frame header shows it, before any of it is buffered, and the
+// connection is closed with StatusMessageTooBig. The default is
+// DefaultReadLimit.
+func (c *Conn) SetReadLimit(n int64) {
+	if n <= 0 {
+		n = -1
+	}
+	c.readLimit.Store(n)
+}
+
+// Done returns a channel that is closed when the connection's transport
+// has closed, for whatever reason.
+func (c *Conn) Done() <-chan struct{} { return c.closed }
+
+// Err returns why the connection ended: nil while it is open, and after
+// that nil or a CloseError for a close handshake with status 1000, else
+// the error that ended it.
+func (c *Conn) Err() error {
+	select {
+	case <-c.closed:
+	default:
+		return nil
+	}
+	var ce CloseError
+	if errors.As(c.closeErr, &ce) && ce.Code == StatusNormalClosure {
+		return ce
+	}
+	if errors.Is(c.closeErr, errLocalClose) {
+		return nil
+	}
+	return c.closeErr
+}
+
+// errLocalClose is the cause when Close or CloseNow ended the connection.
+var errLocalClose = errors.New("ws: connection closed locally")
+
+// ClosedError is what calls on a closed connection return. It wraps
+// net.ErrClosed and the error that ended the connection, so errors.Is(err,
+// net.ErrClosed) holds, and so does errors.As(err, &CloseError{}) after the
+// peer closed.
+type ClosedError struct {
+	Cause error
+}
+
+// Error returns "ws: use of closed connection" with the cause.
+func (e *ClosedError) Error() string {
+	if e.Cause == nil || errors.Is(e.Cause, errLocalClose) {
+		return "ws: use of closed connection"
+	}
+	return "ws: use of closed connection (" + e.Cause.Error() + ")"
+}
+
+// Unwrap returns net.ErrClosed and the cause.
+func (e *ClosedError) Unwrap() []error { return []error{net.ErrClosed, e.Cause} }
+
+// closedErr returns the error for a call on the closed connection.
+func (c *Conn) closedErr() error {
+	<-c.closed
+	return &ClosedError{Cause: c.closeErr}
+}
+
+// isClosed reports whether the transport is closed.
+func (c *Conn) isClosed() bool {
+	select {
+	case <-c.closed:
+		return true
+	default:
+		return false
+	}
+}
+
+// closeTransport closes the transport once, recording why.
+func (c *Conn) closeTransport(cause error) {
+	c.closeOnce.Do(func() {
+		c.closeErr = cause
+		c.nc.Close()
+		close(c.closed)
+	})
+}
+
+// lock takes a one-slot channel mutex, giving up when ctx is done or the
+// connection closes.
+func (c *Conn) lock(ctx context.Context, mu chan struct{}) error {
+	select {
+	case mu <- struct{}{}:
+		return nil
+	default:
+	}
+	select {
+	case mu <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-c.closed:
+		return c.closedErr()
+	}
+}
+
+func unlock(mu chan struct{}) { <-mu }
+
+// aLongTimeAgo is a deadline in the past, which interrupts blocked I/O.
+var aLongTimeAgo = time.Unix(1, 0)
+
+// interrupt arranges for set (SetReadDeadline or SetWriteDeadline of the
+// transport) to break off a blocked call when ctx is done, without a
+// goroutine of its own. The returned stop reports whether ctx fired; it
+// restores the deadline when it did. A context that can never be done
+// costs nothing.
+func interrupt(ctx context.Context, set func(time.Time) error) (stop func() bool) {
+	if ctx.Done() == nil {
+		return never
+	}
+	fired := make(chan struct{})
+	s := context.AfterFunc(ctx, func() {
+		set(aLongTimeAgo)
+		close(fired)
+	})
+	return func() bool {
+		if s() {
+			return false
+		}
+		<-fired
+		set(time.Time{})
+		return true
+	}
+}
+
+func never() bool { return false }
+
+// Buffer pools. A connection takes buffers only while a message is in
+// flight, so an idle connection holds none.
+const (
+	readBufSize  = 8 << 10
+	writeBufSize = 16 << 10
+)
+
+var (
+	readBufPool  sync.Pool
+	writeBufPool sync.Pool
+)
+
+func getReadBuf() *[]byte {
+	if p, ok := readBufPool.Get().(*[]byte); ok {
+		return p
+	}
+	b := make([]byte, readBufSize)
+	return &b
+}
+
+func putReadBuf(p *[]byte) { readBufPool.Put(p) }
+
+func getWriteBuf() *[]byte {
+	if p, ok := writeBufPool.Get().(*[]byte); ok {
+		return p
+	}
+	b := make([]byte, writeBufSize)
+	return &b
+}
+
+func putWriteBuf(p *[]byte) { writeBufPool.Put(p) }
+
+// utf8Validator is the streaming checker of text messages.
+type utf8Validator = utf8stream.Validator
