@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/seed-d6ba7b20/ws/internal/handshake"
 )
@@ -118,15 +117,8 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.R
 
 // clientHandshake sends the handshake request on nc and checks the reply.
 func clientHandshake(ctx context.Context, nc net.Conn, u *url.URL, opts *DialOptions) (*Conn, *http.Response, error) {
-	if d, ok := ctx.Deadline(); ok {
-		nc.SetDeadline(d)
-	}
 	stop := interrupt(ctx, nc.SetDeadline)
-	defer func() {
-		if !stop() {
-			nc.SetDeadline(time.Time{})
-		}
-	}()
+	defer stop()
 	wrap := func(err error) error {
 		if ctx.Err() != nil {
 			return fmt.Errorf("ws: dial: %w", ctx.Err())

@@ -162,3 +162,5 @@ func TestEcho(t *testing.T) {
 
 var _ = strings.Repeat
 var _ = time.Second
+
+func wstestServer(h http.Handler) *wstest.Server { return wstest.NewServer(h) }

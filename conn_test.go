@@ -1,0 +1,675 @@
+package ws_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/seed-d6ba7b20/ws"
+	"github.com/seed-d6ba7b20/ws/internal/frame"
+	"github.com/seed-d6ba7b20/ws/internal/handshake"
+)
+
+// rawServer accepts one connection, answers the handshake by hand with
+// the given extra response lines, and hands the raw peer to serve.
+func rawServer(t *testing.T, extra string, serve func(p *rawPeer)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		nc, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer nc.Close()
+		nc.SetDeadline(time.Now().Add(20 * time.Second))
+		br := bufio.NewReader(nc)
+		req, err := http.ReadRequest(br)
+		if err != nil {
+			return
+		}
+		io.WriteString(nc, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "+
+			handshake.AcceptKey(req.Header.Get("Sec-WebSocket-Key"))+"\r\n"+extra+"\r\n")
+		serve(&rawPeer{t: t, nc: nc, br: br})
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		<-done
+	})
+	return "ws://" + ln.Addr().String()
+}
+
+func TestClientRules(t *testing.T) {
+	ctx := context.Background()
+	t.Run("client masks every frame (5.3)", func(t *testing.T) {
+		got := make(chan frame.Header, 4)
+		url := rawServer(t, "", func(p *rawPeer) {
+			for i := 0; i < 3; i++ {
+				h, _, err := p.readFrame()
+				if err != nil {
+					return
+				}
+				got <- h
+			}
+			p.sendFrame(true, 0, frame.OpClose, closePayload(1000, ""))
+		})
+		c, _, err := ws.Dial(ctx, url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Write(ctx, ws.MessageText, []byte("one"))
+		c.Write(ctx, ws.MessageBinary, make([]byte, 70000))
+		c.Close(ws.StatusNormalClosure, "")
+		keys := map[uint32]bool{}
+		for i := 0; i < 3; i++ {
+			h := <-got
+			if !h.Masked {
+				t.Fatalf("frame %d unmasked", i)
+			}
+			keys[h.Key] = true
+		}
+		if len(keys) < 2 {
+			t.Fatal("masking keys repeat")
+		}
+	})
+	t.Run("masked frame from server (5.1)", func(t *testing.T) {
+		url := rawServer(t, "", func(p *rawPeer) {
+			p.client = true // so it masks, which a server must not
+			p.sendFrame(true, 0, frame.OpText, []byte("hi"))
+			p.client = false
+			p.expectCloseFromClient(t, 1002)
+		})
+		c, _, err := ws.Dial(ctx, url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = c.Read(ctx)
+		if !errors.Is(err, ws.ErrMaskedFrame) {
+			t.Fatalf("got %v", err)
+		}
+	})
+	t.Run("server close echoed and reported", func(t *testing.T) {
+		url := rawServer(t, "", func(p *rawPeer) {
+			p.sendFrame(true, 0, frame.OpText, []byte("last words"))
+			p.sendFrame(true, 0, frame.OpClose, closePayload(4321, "see you"))
+			p.expectCloseFromClient(t, 4321)
+		})
+		c, _, err := ws.Dial(ctx, url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, msg, err := c.Read(ctx)
+		if err != nil || string(msg) != "last words" {
+			t.Fatalf("%q %v", msg, err)
+		}
+		_, _, err = c.Read(ctx)
+		var ce ws.CloseError
+		if !errors.As(err, &ce) || ce.Code != 4321 || ce.Reason != "see you" {
+			t.Fatalf("got %v", err)
+		}
+		_, _, err = c.Read(ctx)
+		if !errors.Is(err, net.ErrClosed) || !errors.As(err, &ce) {
+			t.Fatalf("read after close: %v", err)
+		}
+		if err := c.Write(ctx, ws.MessageText, nil); !errors.Is(err, net.ErrClosed) {
+			t.Fatalf("write after close: %v", err)
+		}
+	})
+	for _, c := range []struct {
+		name, extra string
+	}{
+		{"subprotocol not offered", "Sec-WebSocket-Protocol: chat\r\n"},
+		{"extension not offered", "Sec-WebSocket-Extensions: permessage-deflate\r\n"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			url := rawServer(t, c.extra, func(p *rawPeer) {})
+			_, _, err := ws.Dial(ctx, url, nil)
+			var he *ws.HandshakeError
+			if !errors.As(err, &he) {
+				t.Fatalf("got %v", err)
+			}
+		})
+	}
+}
+
+// expectCloseFromClient reads until the client's close frame, checks its
+// code, answers it and closes.
+func (p *rawPeer) expectCloseFromClient(t *testing.T, code int) {
+	for {
+		h, payload, err := p.readFrame()
+		if err != nil {
+			t.Errorf("waiting for close: %v", err)
+			return
+		}
+		if h.Opcode == frame.OpClose {
+			if len(payload) < 2 || int(payload[0])<<8|int(payload[1]) != code {
+				t.Errorf("close payload %q, want code %d", payload, code)
+			}
+			if !h.Masked {
+				t.Errorf("client close frame unmasked")
+			}
+			p.sendFrame(true, 0, frame.OpClose, payload[:2])
+			return
+		}
+	}
+}
+
+func TestHandshakeRejects(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := ws.Accept(w, r, &ws.AcceptOptions{OriginPatterns: []string{"*.allowed.example"}})
+		if err != nil {
+			return
+		}
+		c.CloseNow()
+	}))
+	defer srv.Close()
+	good := func() http.Header {
+		return http.Header{
+			"Connection":            {"keep-alive, Upgrade"},
+			"Upgrade":               {"WebSocket"},
+			"Sec-Websocket-Key":     {"dGhlIHNhbXBsZSBub25jZQ=="},
+			"Sec-Websocket-Version": {"13"},
+		}
+	}
+	cases := []struct {
+		name   string
+		method string
+		edit   func(h http.Header)
+		status int
+	}{
+		{"good", "GET", func(h http.Header) {}, 101},
+		{"version 8", "GET", func(h http.Header) { h.Set("Sec-Websocket-Version", "8") }, 101},
+		{"POST", "POST", func(h http.Header) {}, 405},
+		{"no upgrade", "GET", func(h http.Header) { h.Del("Upgrade") }, 426},
+		{"no connection", "GET", func(h http.Header) { h.Set("Connection", "keep-alive") }, 426},
+		{"version 12", "GET", func(h http.Header) { h.Set("Sec-Websocket-Version", "12") }, 426},
+		{"no version", "GET", func(h http.Header) { h.Del("Sec-Websocket-Version") }, 426},
+		{"short key", "GET", func(h http.Header) { h.Set("Sec-Websocket-Key", "c2hvcnQ=") }, 400},
+		{"bad key", "GET", func(h http.Header) { h.Set("Sec-Websocket-Key", "!!!!!!!!!!!!!!!!!!!!!!==") }, 400},
+		{"two keys", "GET", func(h http.Header) { h.Add("Sec-Websocket-Key", "dGhlIHNhbXBsZSBub25jZQ==") }, 400},
+		{"same origin", "GET", func(h http.Header) { h.Set("Origin", srv.URL) }, 101},
+		{"foreign origin", "GET", func(h http.Header) { h.Set("Origin", "https://evil.example") }, 403},
+		{"allowed origin", "GET", func(h http.Header) { h.Set("Origin", "https://app.allowed.example") }, 101},
+		{"bad origin", "GET", func(h http.Header) { h.Set("Origin", "::") }, 403},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			req, _ := http.NewRequest(c.method, srv.URL, nil)
+			req.Header = good()
+			c.edit(req.Header)
+			resp, err := http.DefaultTransport.RoundTrip(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != c.status {
+				t.Fatalf("status %d, want %d", resp.StatusCode, c.status)
+			}
+			if c.status == 426 && c.name == "version 12" && resp.Header.Get("Sec-WebSocket-Version") == "" {
+				t.Fatal("426 without Sec-WebSocket-Version")
+			}
+			if c.status >= 400 {
+				body, _ := io.ReadAll(resp.Body)
+				if len(body) == 0 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") {
+					t.Fatalf("no plain-text reason: %q", body)
+				}
+			}
+		})
+	}
+}
+
+func TestSubprotocols(t *testing.T) {
+	ctx := context.Background()
+	cases := []struct {
+		name    string
+		server  *ws.AcceptOptions
+		offered []string
+		want    string
+	}{
+		{"server preference wins", &ws.AcceptOptions{Subprotocols: []string{"v2", "v1"}}, []string{"v1", "v2"}, "v2"},
+		{"none in common", &ws.AcceptOptions{Subprotocols: []string{"v3"}}, []string{"v1", "v2"}, ""},
+		{"none offered", &ws.AcceptOptions{Subprotocols: []string{"v3"}}, nil, ""},
+		{"callback", &ws.AcceptOptions{SelectSubprotocol: func(r *http.Request, offered []string) string { return offered[len(offered)-1] }}, []string{"a", "b"}, "b"},
+		{"callback picks unoffered", &ws.AcceptOptions{SelectSubprotocol: func(*http.Request, []string) string { return "zzz" }}, []string{"a"}, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				sc, err := ws.Accept(w, r, c.server)
+				if err != nil {
+					return
+				}
+				sc.Write(ctx, ws.MessageText, []byte(sc.Subprotocol()))
+				sc.Close(ws.StatusNormalClosure, "")
+			}))
+			defer srv.Close()
+			cc, _, err := ws.Dial(ctx, srv.URL, &ws.DialOptions{Subprotocols: c.offered})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, msg, err := cc.Read(ctx)
+			if err != nil || string(msg) != c.want || cc.Subprotocol() != c.want {
+				t.Fatalf("server chose %q, client sees %q (%v); want %q", msg, cc.Subprotocol(), err, c.want)
+			}
+			cc.Read(ctx)
+		})
+	}
+}
+
+func TestDialShowsRejection(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer good" {
+			http.Error(w, "who are you?", http.StatusUnauthorized)
+			return
+		}
+		http.SetCookie(w, &http.Cookie{Name: "s", Value: "1"})
+		c, err := ws.Accept(w, r, &ws.AcceptOptions{ResponseHeader: http.Header{"Set-Cookie": {"session=abc"}}})
+		if err == nil {
+			c.Close(ws.StatusNormalClosure, "")
+		}
+	}))
+	defer srv.Close()
+	ctx := context.Background()
+	_, resp, err := ws.Dial(ctx, srv.URL, nil)
+	var he *ws.HandshakeError
+	if !errors.As(err, &he) || he.Status != 401 || resp == nil || resp.StatusCode != 401 {
+		t.Fatalf("err %v resp %v", err, resp)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if string(body) != "who are you?\n" {
+		t.Fatalf("body %q", body)
+	}
+	c, resp, err := ws.Dial(ctx, srv.URL, &ws.DialOptions{Header: http.Header{"Authorization": {"Bearer good"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 101 || resp.Header.Get("Set-Cookie") != "session=abc" {
+		t.Fatalf("101 response: %v %v", resp.Status, resp.Header)
+	}
+	c.Read(ctx)
+}
+
+func TestDialContext(t *testing.T) {
+	// A server that accepts TCP but never answers the handshake.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var conns sync.WaitGroup
+	go func() {
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			go func() {
+				defer conns.Done()
+				io.Copy(io.Discard, nc)
+				nc.Close()
+			}()
+		}
+	}()
+	t.Run("deadline", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		_, _, err := ws.Dial(ctx, "ws://"+ln.Addr().String(), nil)
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("got %v", err)
+		}
+	})
+	t.Run("cancel", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(50*time.Millisecond, cancel)
+		_, _, err := ws.Dial(ctx, "ws://"+ln.Addr().String(), nil)
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("got %v", err)
+		}
+	})
+	ln.Close()
+	conns.Wait()
+}
+
+// pair returns the two ends of a WebSocket connection over an in-memory
+// pipe (or loopback TCP), with both closed at the end of the test.
+func pair(t *testing.T, tcp bool, sopts *ws.AcceptOptions, copts *ws.DialOptions) (client, server *ws.Conn) {
+	t.Helper()
+	ch := make(chan *ws.Conn, 1)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := ws.Accept(w, r, sopts)
+		if err != nil {
+			t.Error(err)
+			ch <- nil
+			return
+		}
+		ch <- c
+	})
+	if copts == nil {
+		copts = &ws.DialOptions{}
+	}
+	url := "ws://pipe/"
+	if tcp {
+		srv := httptest.NewServer(h)
+		t.Cleanup(srv.Close)
+		url = srv.URL
+	} else {
+		srv := wstestServer(h)
+		t.Cleanup(srv.Close)
+		copts.NetDial = srv.DialContext
+	}
+	c, _, err := ws.Dial(context.Background(), url, copts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := <-ch
+	if s == nil {
+		t.FailNow()
+	}
+	t.Cleanup(func() {
+		c.CloseNow()
+		s.CloseNow()
+	})
+	return c, s
+}
+
+func TestContextCancelKeepsConnection(t *testing.T) {
+	for _, tcp := range []bool{true, false} {
+		name := map[bool]string{true: "tcp", false: "pipe"}[tcp]
+		t.Run(name, func(t *testing.T) {
+			c, s := pair(t, tcp, nil, nil)
+			// A read with nothing to read is interrupted and the
+			// connection lives on.
+			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+			_, _, err := s.Read(ctx)
+			cancel()
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("got %v", err)
+			}
+			ctx, cancel = context.WithCancel(context.Background())
+			time.AfterFunc(30*time.Millisecond, cancel)
+			_, _, err = s.Reader(ctx)
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("got %v", err)
+			}
+			bg := context.Background()
+			go c.Write(bg, ws.MessageText, []byte("still here"))
+			_, msg, err := s.Read(bg)
+			if err != nil || string(msg) != "still here" {
+				t.Fatalf("after cancel: %q %v", msg, err)
+			}
+			// A context done before the call does nothing at all.
+			done, cancel := context.WithCancel(bg)
+			cancel()
+			if _, _, err := s.Read(done); !errors.Is(err, context.Canceled) {
+				t.Fatal(err)
+			}
+			if err := s.Write(done, ws.MessageText, []byte("x")); !errors.Is(err, context.Canceled) {
+				t.Fatal(err)
+			}
+			go c.Write(bg, ws.MessageText, []byte("again"))
+			if _, msg, err := s.Read(bg); err != nil || string(msg) != "again" {
+				t.Fatalf("%q %v", msg, err)
+			}
+		})
+	}
+}
+
+func TestContextCancelMidMessageEndsConnection(t *testing.T) {
+	c, s := pair(t, true, nil, nil)
+	bg := context.Background()
+	w, err := c.Writer(bg, ws.MessageBinary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(make([]byte, 20000)) // one frame goes out, the message stays open
+	ctx, cancel := context.WithCancel(bg)
+	_, r, err := s.Reader(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(r, make([]byte, 1000)); err != nil {
+		t.Fatal(err)
+	}
+	time.AfterFunc(30*time.Millisecond, cancel)
+	_, err = io.ReadAll(r)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v", err)
+	}
+	if _, _, err := s.Read(bg); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("after: %v", err)
+	}
+	w.Close()
+}
+
+func TestWriteCancelBlocked(t *testing.T) {
+	// Over a pipe, a write blocks until the peer reads.
+	c, _ := pair(t, false, nil, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	err := c.Write(ctx, ws.MessageText, []byte("nobody reads"))
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestConcurrentWrites(t *testing.T) {
+	c, s := pair(t, true, nil, nil)
+	ctx := context.Background()
+	const writers, each = 8, 50
+	var wg sync.WaitGroup
+	for i := 0; i < writers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			msg := bytes.Repeat([]byte{byte('a' + i)}, 1000+i*3000)
+			for j := 0; j < each; j++ {
+				if j%2 == 0 {
+					if err := c.Write(ctx, ws.MessageBinary, msg); err != nil {
+						t.Error(err)
+						return
+					}
+					continue
+				}
+				w, err := c.Writer(ctx, ws.MessageBinary)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				for k := 0; k < len(msg); k += 700 {
+					w.Write(msg[k:min(k+700, len(msg))])
+				}
+				if err := w.Close(); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	for n := 0; n < writers*each; n++ {
+		_, msg, err := s.Read(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(msg) == 0 || !bytes.Equal(msg, bytes.Repeat(msg[:1], len(msg))) || len(msg) != 1000+int(msg[0]-'a')*3000 {
+			t.Fatalf("message %d interleaved (%d bytes)", n, len(msg))
+		}
+	}
+	wg.Wait()
+}
+
+func TestConcurrentReadIsAnError(t *testing.T) {
+	_, s := pair(t, false, nil, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		s.Read(ctx)
+		close(done)
+	}()
+	time.Sleep(20 * time.Millisecond)
+	if _, _, err := s.Read(context.Background()); !errors.Is(err, ws.ErrConcurrentRead) {
+		t.Fatalf("got %v", err)
+	}
+	cancel()
+	<-done
+}
+
+func TestPing(t *testing.T) {
+	var pings, pongs sync.Map
+	c, s := pair(t, true,
+		&ws.AcceptOptions{Options: ws.Options{OnPing: func(p []byte) { pings.Store(string(p), true) }}},
+		&ws.DialOptions{Options: ws.Options{OnPong: func(p []byte) { pongs.Store(len(p), true) }}})
+	ctx := context.Background()
+	go s.Read(ctx)
+	go c.Read(ctx)
+	for i := 0; i < 3; i++ {
+		if err := c.Ping(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, ok := pongs.Load(8); !ok {
+		t.Fatal("OnPong not called")
+	}
+	n := 0
+	pings.Range(func(k, v any) bool { n++; return true })
+	if n != 3 {
+		t.Fatalf("OnPing saw %d distinct pings", n)
+	}
+	// Without a reader on the pinging side, Ping waits for its context.
+	c2, _ := pair(t, false, nil, nil)
+	tctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if err := c2.Ping(tctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestDisableAutoPong(t *testing.T) {
+	c, s := pair(t, true, &ws.AcceptOptions{Options: ws.Options{DisableAutoPong: true}}, nil)
+	ctx := context.Background()
+	go s.Read(ctx)
+	go c.Read(ctx)
+	tctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	if err := c.Ping(tctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("pong arrived anyway: %v", err)
+	}
+}
+
+func TestCloseHandshake(t *testing.T) {
+	ctx := context.Background()
+	t.Run("close with reader active on peer", func(t *testing.T) {
+		c, s := pair(t, true, nil, nil)
+		got := make(chan error, 1)
+		go func() {
+			_, _, err := s.Read(ctx)
+			got <- err
+		}()
+		if err := c.Close(ws.StatusGoingAway, "later"); err != nil {
+			t.Fatal(err)
+		}
+		err := <-got
+		var ce ws.CloseError
+		if !errors.As(err, &ce) || ce.Code != ws.StatusGoingAway || ce.Reason != "later" {
+			t.Fatalf("got %v", err)
+		}
+		if err := c.Close(ws.StatusNormalClosure, ""); !errors.Is(err, net.ErrClosed) {
+			t.Fatalf("second close: %v", err)
+		}
+		if err := c.CloseNow(); !errors.Is(err, net.ErrClosed) {
+			t.Fatalf("CloseNow after Close: %v", err)
+		}
+	})
+	t.Run("close both sides at once", func(t *testing.T) {
+		c, s := pair(t, true, nil, nil)
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() { defer wg.Done(); c.Close(ws.StatusNormalClosure, "") }()
+		go func() { defer wg.Done(); s.Close(ws.StatusNormalClosure, "") }()
+		wg.Wait()
+		<-c.Done()
+		<-s.Done()
+	})
+	t.Run("peer never answers: bounded", func(t *testing.T) {
+		c, s := pair(t, true, nil, &ws.DialOptions{Options: ws.Options{CloseTimeout: 100 * time.Millisecond}})
+		_ = s // the server never reads, so never answers
+		start := time.Now()
+		err := c.Close(ws.StatusNormalClosure, "")
+		if err == nil {
+			t.Fatal("no error for an unanswered close")
+		}
+		if d := time.Since(start); d > 2*time.Second {
+			t.Fatalf("took %v", d)
+		}
+		<-c.Done()
+	})
+	t.Run("invalid codes and reasons refused locally", func(t *testing.T) {
+		c, _ := pair(t, false, nil, nil)
+		for _, code := range []ws.StatusCode{0, 999, 1004, 1006, 1015, 2000, 5000} {
+			if err := c.Close(code, ""); !errors.Is(err, ws.ErrInvalidCloseCode) {
+				t.Fatalf("code %d: %v", code, err)
+			}
+		}
+		for _, reason := range []string{strings.Repeat("x", 124), "\xff"} {
+			if err := c.Close(1000, reason); !errors.Is(err, ws.ErrInvalidCloseReason) {
+				t.Fatalf("reason %q: %v", reason, err)
+			}
+		}
+		if err := c.Close(ws.StatusNoStatusReceived, "x"); !errors.Is(err, ws.ErrInvalidCloseReason) {
+			t.Fatal(err)
+		}
+	})
+	t.Run("CloseNow interrupts a blocked read", func(t *testing.T) {
+		_, s := pair(t, true, nil, nil)
+		got := make(chan error, 1)
+		go func() {
+			_, _, err := s.Read(ctx)
+			got <- err
+		}()
+		time.Sleep(20 * time.Millisecond)
+		s.CloseNow()
+		if err := <-got; !errors.Is(err, net.ErrClosed) {
+			t.Fatalf("got %v", err)
+		}
+		if s.Err() != nil {
+			t.Fatalf("Err after CloseNow: %v", s.Err())
+		}
+	})
+	t.Run("peer vanishes", func(t *testing.T) {
+		c, s := pair(t, true, nil, nil)
+		c.CloseNow()
+		_, _, err := s.Read(ctx)
+		if !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Fatalf("got %v", err)
+		}
+		if !errors.Is(s.Err(), io.ErrUnexpectedEOF) {
+			t.Fatalf("Err: %v", s.Err())
+		}
+	})
+}
+
+func TestStatusCodeString(t *testing.T) {
+	if ws.StatusGoingAway.String() != "GoingAway" || ws.StatusCode(4000).String() != "StatusCode(4000)" {
+		t.Fatal(ws.StatusGoingAway.String(), ws.StatusCode(4000).String())
+	}
+	if ws.CloseStatus(errors.New("x")) != -1 {
+		t.Fatal("CloseStatus of a plain error")
+	}
+	err := error(ws.CloseError{Code: 1000, Reason: "ok"})
+	if ws.CloseStatus(errors.Join(errors.New("wrapped"), err)) != 1000 {
+		t.Fatal("CloseStatus misses wrapped errors")
+	}
+}

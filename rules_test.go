@@ -1,0 +1,274 @@
+package ws_test
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"runtime"
+	"testing"
+
+	"github.com/seed-d6ba7b20/ws"
+	"github.com/seed-d6ba7b20/ws/internal/frame"
+)
+
+// TestFramingRules sends each kind of bad input to a server and checks the
+// close code the peer gets and the typed error the server's reader gets.
+func TestFramingRules(t *testing.T) {
+	long := make([]byte, 126)
+	type tc struct {
+		name string
+		send func(p *rawPeer)
+		code int
+		err  error
+	}
+	var cases []tc
+	for _, op := range []byte{3, 4, 5, 6, 7, 0xB, 0xC, 0xD, 0xE, 0xF} {
+		cases = append(cases, tc{fmt.Sprintf("opcode %#x (RFC 6455 5.2)", op), func(p *rawPeer) { p.sendFrame(true, 0, op, []byte("x")) }, 1002, ws.ErrUnknownOpcode})
+	}
+	for _, rsv := range []byte{frame.BitRsv1, frame.BitRsv2, frame.BitRsv3} {
+		cases = append(cases, tc{fmt.Sprintf("rsv %#x without extension (5.2)", rsv), func(p *rawPeer) { p.sendFrame(true, rsv, frame.OpText, []byte("x")) }, 1002, ws.ErrReservedBits})
+		cases = append(cases, tc{fmt.Sprintf("rsv %#x on ping (5.2)", rsv), func(p *rawPeer) { p.sendFrame(true, rsv, frame.OpPing, nil) }, 1002, ws.ErrReservedBits})
+	}
+	for _, op := range []byte{frame.OpPing, frame.OpPong, frame.OpClose} {
+		cases = append(cases,
+			tc{fmt.Sprintf("fragmented control %#x (5.5)", op), func(p *rawPeer) { p.sendFrame(false, 0, op, nil) }, 1002, ws.ErrFragmentedControl},
+			tc{fmt.Sprintf("control %#x with 126 bytes (5.5)", op), func(p *rawPeer) { p.sendFrame(true, 0, op, long) }, 1002, ws.ErrControlTooLong},
+		)
+	}
+	cases = append(cases,
+		tc{"unmasked frame from client (5.1)", func(p *rawPeer) { p.client = false; p.sendFrame(true, 0, frame.OpText, []byte("hi")); p.client = true }, 1002, ws.ErrUnmaskedFrame},
+		tc{"64-bit length with top bit (5.2)", func(p *rawPeer) {
+			p.send([]byte{0x82, 0xFF, 0x80, 0, 0, 0, 0, 0, 0, 1, 1, 2, 3, 4})
+		}, 1002, ws.ErrBadLength},
+		tc{"16-bit length under 126 (5.2)", func(p *rawPeer) { p.send([]byte{0x82, 0xFE, 0, 5, 1, 2, 3, 4, 1, 2, 3, 4, 5}) }, 1002, ws.ErrBadLength},
+		tc{"64-bit length under 65536 (5.2)", func(p *rawPeer) { p.send([]byte{0x82, 0xFF, 0, 0, 0, 0, 0, 0, 0, 5, 1, 2, 3, 4, 1, 2, 3, 4, 5}) }, 1002, ws.ErrBadLength},
+		tc{"continuation first (5.4)", func(p *rawPeer) { p.sendFrame(true, 0, frame.OpContinuation, []byte("x")) }, 1002, ws.ErrUnexpectedContinuation},
+		tc{"continuation after whole message (5.4)", func(p *rawPeer) {
+			p.sendFrame(true, 0, frame.OpText, []byte("a"))
+			p.sendFrame(true, 0, frame.OpContinuation, []byte("b"))
+		}, 1002, ws.ErrUnexpectedContinuation},
+		tc{"text inside fragmented message (5.4)", func(p *rawPeer) {
+			p.sendFrame(false, 0, frame.OpText, []byte("a"))
+			p.sendFrame(true, 0, frame.OpText, []byte("b"))
+		}, 1002, ws.ErrExpectedContinuation},
+		tc{"binary inside fragmented message (5.4)", func(p *rawPeer) {
+			p.sendFrame(false, 0, frame.OpBinary, []byte("a"))
+			p.sendFrame(false, 0, frame.OpBinary, []byte("b"))
+		}, 1002, ws.ErrExpectedContinuation},
+		tc{"invalid UTF-8 (8.1)", func(p *rawPeer) { p.sendFrame(true, 0, frame.OpText, []byte("a\xffb")) }, 1007, ws.ErrInvalidUTF8},
+		tc{"surrogate in UTF-8 (8.1)", func(p *rawPeer) { p.sendFrame(true, 0, frame.OpText, []byte("\xed\xa0\x80")) }, 1007, ws.ErrInvalidUTF8},
+		tc{"UTF-8 ends inside a code point (8.1)", func(p *rawPeer) { p.sendFrame(true, 0, frame.OpText, []byte("ab\xe2\x82")) }, 1007, ws.ErrInvalidUTF8},
+		tc{"UTF-8 fails fast in first fragment (8.1)", func(p *rawPeer) {
+			// The rest of the message never comes: the error must not wait for it.
+			p.sendFrame(false, 0, frame.OpText, []byte("κόσμε\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xf4\x90\x80\x80"))
+		}, 1007, ws.ErrInvalidUTF8},
+		tc{"UTF-8 split across fragments then invalid (8.1)", func(p *rawPeer) {
+			p.sendFrame(false, 0, frame.OpText, []byte("a\xe2"))
+			p.sendFrame(false, 0, frame.OpContinuation, []byte("\x82"))
+			p.sendFrame(false, 0, frame.OpContinuation, []byte("\x41"))
+		}, 1007, ws.ErrInvalidUTF8},
+		tc{"close with 1-byte payload (5.5.1)", func(p *rawPeer) { p.sendFrame(true, 0, frame.OpClose, []byte{3}) }, 1002, ws.ErrBadClosePayload},
+		tc{"close reason not UTF-8 (5.5.1)", func(p *rawPeer) { p.sendFrame(true, 0, frame.OpClose, closePayload(1000, "\xff")) }, 1007, ws.ErrInvalidUTF8},
+	)
+	for _, code := range []int{0, 1, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535} {
+		cases = append(cases, tc{fmt.Sprintf("close code %d (7.4)", code), func(p *rawPeer) {
+			p.sendFrame(true, 0, frame.OpClose, closePayload(code, "x"))
+		}, 1002, ws.ErrBadCloseCode})
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			url, errs := recordServer(t, nil)
+			p := dialRaw(t, url)
+			c.send(p)
+			p.expectClose(c.code)
+			err := waitErr(t, errs)
+			if !errors.Is(err, c.err) {
+				t.Fatalf("server error %v, want %v", err, c.err)
+			}
+			var pe *ws.ProtocolError
+			if !errors.As(err, &pe) || int(pe.Code) != c.code {
+				t.Fatalf("server error %v has no ProtocolError with code %d", err, c.code)
+			}
+		})
+	}
+}
+
+// TestLimits checks the read limit against frame headers and fragments.
+func TestLimits(t *testing.T) {
+	t.Run("frame over limit (10.4)", func(t *testing.T) {
+		url, errs := recordServer(t, &ws.AcceptOptions{Options: ws.Options{ReadLimit: 1000}})
+		p := dialRaw(t, url)
+		p.sendFrame(true, 0, frame.OpBinary, make([]byte, 1001))
+		p.expectClose(1009)
+		if err := waitErr(t, errs); !errors.Is(err, ws.ErrMessageTooBig) {
+			t.Fatal(err)
+		}
+	})
+	t.Run("fragments add up over limit", func(t *testing.T) {
+		url, errs := recordServer(t, &ws.AcceptOptions{Options: ws.Options{ReadLimit: 1000}})
+		p := dialRaw(t, url)
+		p.sendFrame(false, 0, frame.OpBinary, make([]byte, 600))
+		p.sendFrame(true, 0, frame.OpContinuation, make([]byte, 600))
+		p.expectClose(1009)
+		if err := waitErr(t, errs); !errors.Is(err, ws.ErrMessageTooBig) {
+			t.Fatal(err)
+		}
+	})
+	t.Run("exactly the limit passes", func(t *testing.T) {
+		url, errs := recordServer(t, &ws.AcceptOptions{Options: ws.Options{ReadLimit: 1000}})
+		p := dialRaw(t, url)
+		p.sendFrame(false, 0, frame.OpBinary, make([]byte, 500))
+		p.sendFrame(true, 0, frame.OpContinuation, make([]byte, 500))
+		h, msg, err := p.readFrame()
+		if err != nil || h.Opcode != frame.OpBinary || len(msg) != 1000 {
+			t.Fatalf("echo: %v %v %d", h, err, len(msg))
+		}
+		p.sendFrame(true, 0, frame.OpClose, closePayload(1000, ""))
+		p.expectClose(1000)
+		if err := waitErr(t, errs); ws.CloseStatus(err) != 1000 {
+			t.Fatal(err)
+		}
+	})
+	t.Run("too many fragments", func(t *testing.T) {
+		url, errs := recordServer(t, &ws.AcceptOptions{Options: ws.Options{MaxFragments: 10}})
+		p := dialRaw(t, url)
+		p.sendFrame(false, 0, frame.OpBinary, nil)
+		for i := 0; i < 10; i++ {
+			p.sendFrame(false, 0, frame.OpContinuation, nil)
+		}
+		p.expectClose(1009)
+		if err := waitErr(t, errs); !errors.Is(err, ws.ErrTooManyFragments) {
+			t.Fatal(err)
+		}
+	})
+	t.Run("header claiming 2^62 bytes allocates nothing", func(t *testing.T) {
+		url, errs := recordServer(t, nil)
+		p := dialRaw(t, url)
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		hdr := []byte{0x82, 0xFF, 0x40, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4}
+		p.send(append(hdr, make([]byte, 100)...))
+		p.expectClose(1009)
+		err := waitErr(t, errs)
+		runtime.ReadMemStats(&after)
+		if !errors.Is(err, ws.ErrMessageTooBig) {
+			t.Fatal(err)
+		}
+		if grew := after.TotalAlloc - before.TotalAlloc; grew > 4<<20 {
+			t.Fatalf("allocated %d bytes", grew)
+		}
+	})
+	t.Run("no limit: claimed length is not allocated up front", func(t *testing.T) {
+		url, errs := recordServer(t, &ws.AcceptOptions{Options: ws.Options{ReadLimit: -1}})
+		p := dialRaw(t, url)
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		hdr := []byte{0x82, 0xFF, 0x40, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4}
+		p.send(append(hdr, make([]byte, 100)...))
+		p.nc.Close()
+		err := waitErr(t, errs)
+		runtime.ReadMemStats(&after)
+		if err == nil {
+			t.Fatal("no error")
+		}
+		if grew := after.TotalAlloc - before.TotalAlloc; grew > 4<<20 {
+			t.Fatalf("allocated %d bytes", grew)
+		}
+	})
+}
+
+// TestControlFrames checks pings, pongs and close frames that follow the
+// rules.
+func TestControlFrames(t *testing.T) {
+	t.Run("ping answered with same payload (5.5.2)", func(t *testing.T) {
+		url, _ := recordServer(t, nil)
+		p := dialRaw(t, url)
+		for _, n := range []int{0, 1, 125} {
+			payload := bytes.Repeat([]byte{'p'}, n)
+			p.sendFrame(true, 0, frame.OpPing, payload)
+			h, got, err := p.readFrame()
+			if err != nil || h.Opcode != frame.OpPong || !bytes.Equal(got, payload) {
+				t.Fatalf("pong: %+v %q %v", h, got, err)
+			}
+		}
+	})
+	t.Run("control frames between fragments (5.4)", func(t *testing.T) {
+		url, _ := recordServer(t, nil)
+		p := dialRaw(t, url)
+		p.sendFrame(false, 0, frame.OpText, []byte("frag"))
+		p.sendFrame(true, 0, frame.OpPing, []byte("in between"))
+		p.sendFrame(false, 0, frame.OpContinuation, []byte("men"))
+		p.sendFrame(true, 0, frame.OpPong, []byte("unsolicited"))
+		p.sendFrame(true, 0, frame.OpContinuation, []byte("ted"))
+		h, got, err := p.readFrame()
+		if err != nil || h.Opcode != frame.OpPong || string(got) != "in between" {
+			t.Fatalf("pong: %+v %q %v", h, got, err)
+		}
+		h, got, err = p.readFrame()
+		if err != nil || h.Opcode != frame.OpText || string(got) != "fragmented" || !h.Fin {
+			t.Fatalf("echo: %+v %q %v", h, got, err)
+		}
+	})
+	t.Run("empty fragments", func(t *testing.T) {
+		url, _ := recordServer(t, nil)
+		p := dialRaw(t, url)
+		p.sendFrame(false, 0, frame.OpText, nil)
+		p.sendFrame(false, 0, frame.OpContinuation, nil)
+		p.sendFrame(true, 0, frame.OpContinuation, nil)
+		h, got, err := p.readFrame()
+		if err != nil || h.Opcode != frame.OpText || len(got) != 0 {
+			t.Fatalf("echo: %+v %q %v", h, got, err)
+		}
+	})
+	valid := []int{1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999}
+	for _, code := range valid {
+		t.Run(fmt.Sprintf("close %d echoed (7.4)", code), func(t *testing.T) {
+			url, errs := recordServer(t, nil)
+			p := dialRaw(t, url)
+			p.sendFrame(true, 0, frame.OpClose, closePayload(code, "reason ✓"))
+			p.expectClose(code)
+			err := waitErr(t, errs)
+			var ce ws.CloseError
+			if !errors.As(err, &ce) || int(ce.Code) != code || ce.Reason != "reason ✓" {
+				t.Fatalf("server error %v", err)
+			}
+		})
+	}
+	t.Run("empty close echoed empty (5.5.1)", func(t *testing.T) {
+		url, errs := recordServer(t, nil)
+		p := dialRaw(t, url)
+		p.sendFrame(true, 0, frame.OpClose, nil)
+		p.expectClose(0)
+		if err := waitErr(t, errs); ws.CloseStatus(err) != ws.StatusNoStatusReceived {
+			t.Fatal(err)
+		}
+	})
+	t.Run("close with 123-byte reason", func(t *testing.T) {
+		url, errs := recordServer(t, nil)
+		p := dialRaw(t, url)
+		p.sendFrame(true, 0, frame.OpClose, closePayload(1000, string(bytes.Repeat([]byte{'r'}, 123))))
+		p.expectClose(1000)
+		if err := waitErr(t, errs); ws.CloseStatus(err) != 1000 {
+			t.Fatal(err)
+		}
+	})
+	t.Run("nothing after close frame is read", func(t *testing.T) {
+		url, errs := recordServer(t, nil)
+		p := dialRaw(t, url)
+		p.sendFrame(true, 0, frame.OpText, []byte("before"))
+		p.sendFrame(true, 0, frame.OpClose, closePayload(1000, ""))
+		p.sendFrame(true, 0, frame.OpText, []byte("after"))
+		h, got, err := p.readFrame()
+		if err != nil || string(got) != "before" {
+			t.Fatalf("echo: %+v %q %v", h, got, err)
+		}
+		p.expectClose(1000)
+		if err := waitErr(t, errs); ws.CloseStatus(err) != 1000 {
+			t.Fatal(err)
+		}
+	})
+	_ = binary.BigEndian
+}
