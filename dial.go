@@ -117,7 +117,7 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.R
 
 // clientHandshake sends the handshake request on nc and checks the reply.
 func clientHandshake(ctx context.Context, nc net.Conn, u *url.URL, opts *DialOptions) (*Conn, *http.Response, error) {
-	stop := interrupt(ctx, nc.SetDeadline)
+	stop := interrupt(ctx, nc, bothDeadlines)
 	defer stop()
 	wrap := func(err error) error {
 		if ctx.Err() != nil {

@@ -422,7 +422,7 @@ func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, nil, err
 	}
-	stop := interrupt(ctx, c.nc.SetReadDeadline)
+	stop := interrupt(ctx, c.nc, readDeadline)
 	mid := c.rd.inMsg
 	err := c.skipMessage()
 	if err == nil {
@@ -458,7 +458,7 @@ func (r *messageReader) Read(p []byte) (int, error) {
 		err = c.readFailed(r.ctx, err, true, true)
 		return 0, err
 	}
-	stop := interrupt(r.ctx, c.nc.SetReadDeadline)
+	stop := interrupt(r.ctx, c.nc, readDeadline)
 	n, err := c.readData(p)
 	cancelled := stop()
 	if err == io.EOF {
@@ -483,7 +483,7 @@ func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, nil, err
 	}
-	stop := interrupt(ctx, c.nc.SetReadDeadline)
+	stop := interrupt(ctx, c.nc, readDeadline)
 	mid := c.rd.inMsg
 	err := c.skipMessage()
 	if err == nil {

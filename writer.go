@@ -42,7 +42,7 @@ func (c *Conn) writeFrameAt(ctx context.Context, fin bool, op, rsv byte, b []byt
 		h.Key = uint32(c.rng.Uint64())
 	}
 	hn := frame.Put(c.whdr[:], h)
-	stop := interrupt(ctx, c.nc.SetWriteDeadline)
+	stop := interrupt(ctx, c.nc, writeDeadline)
 	n, err := c.writeRaw(c.whdr[:hn], b, off, h)
 	cancelled := stop()
 	if err != nil {

@@ -316,14 +316,27 @@ func unlock(mu chan struct{}) { <-mu }
 // aLongTimeAgo is a deadline in the past, which interrupts blocked I/O.
 var aLongTimeAgo = time.Unix(1, 0)
 
-// interrupt arranges for set (SetReadDeadline or SetWriteDeadline of the
-// transport) to break off a blocked call when ctx is done, without a
-// goroutine of its own. The returned stop reports whether ctx fired; it
-// restores the deadline when it did. A context that can never be done
-// costs nothing.
-func interrupt(ctx context.Context, set func(time.Time) error) (stop func() bool) {
+// Which deadlines interrupt sets.
+const (
+	readDeadline = iota
+	writeDeadline
+	bothDeadlines
+)
+
+// interrupt arranges for a deadline of nc (which) to break off a blocked
+// call when ctx is done, without a goroutine of its own. The returned
+// stop reports whether ctx fired; it restores the deadline when it did. A
+// context that can never be done costs nothing.
+func interrupt(ctx context.Context, nc net.Conn, which int) (stop func() bool) {
 	if ctx.Done() == nil {
 		return never
+	}
+	set := nc.SetReadDeadline
+	switch which {
+	case writeDeadline:
+		set = nc.SetWriteDeadline
+	case bothDeadlines:
+		set = nc.SetDeadline
 	}
 	fired := make(chan struct{})
 	s := context.AfterFunc(ctx, func() {

@@ -1,0 +1,188 @@
+package ws
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/seed-d6ba7b20/ws/internal/frame"
+	"github.com/seed-d6ba7b20/ws/internal/mask"
+)
+
+var benchSizes = []int{16, 1 << 10, 64 << 10, 1 << 20}
+
+// loopConn replays a stream of frames forever and discards writes, so
+// benchmarks measure the connection's own cost per message.
+type loopConn struct {
+	data []byte
+	off  int
+}
+
+func (c *loopConn) Read(p []byte) (int, error) {
+	n := copy(p, c.data[c.off:])
+	c.off += n
+	if c.off == len(c.data) {
+		c.off = 0
+	}
+	return n, nil
+}
+func (c *loopConn) Write(p []byte) (int, error)      { return len(p), nil }
+func (c *loopConn) Close() error                     { return nil }
+func (c *loopConn) LocalAddr() net.Addr              { return &net.TCPAddr{} }
+func (c *loopConn) RemoteAddr() net.Addr             { return &net.TCPAddr{} }
+func (c *loopConn) SetDeadline(time.Time) error      { return nil }
+func (c *loopConn) SetReadDeadline(time.Time) error  { return nil }
+func (c *loopConn) SetWriteDeadline(time.Time) error { return nil }
+
+// clientFrames encodes count masked binary messages of size bytes, as a
+// server reads them.
+func clientFrames(size, count int) []byte {
+	var b []byte
+	payload := make([]byte, size)
+	for i := 0; i < count; i++ {
+		h := frame.Header{Fin: true, Opcode: frame.OpBinary, Masked: true, Key: 0x01020304, Length: int64(size)}
+		b = frame.Append(b, h)
+		start := len(b)
+		b = append(b, payload...)
+		mask.Apply(h.Key, 0, b[start:])
+	}
+	return b
+}
+
+func BenchmarkRead(b *testing.B) {
+	ctx := context.Background()
+	for _, size := range benchSizes {
+		data := clientFrames(size, max(1, (256<<10)/size))
+		b.Run(fmt.Sprintf("Reader/%s", sizeName(size)), func(b *testing.B) {
+			c := newConn(&loopConn{data: data}, false, nil, nil)
+			buf := make([]byte, 32<<10)
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			for b.Loop() {
+				_, r, err := c.Reader(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for {
+					_, err := r.Read(buf)
+					if err == io.EOF {
+						break
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("Read/%s", sizeName(size)), func(b *testing.B) {
+			c := newConn(&loopConn{data: data}, false, nil, nil)
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, _, err := c.Read(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkWrite(b *testing.B) {
+	ctx := context.Background()
+	for _, client := range []bool{false, true} {
+		side := map[bool]string{false: "server", true: "client"}[client]
+		for _, size := range benchSizes {
+			msg := make([]byte, size)
+			b.Run(fmt.Sprintf("Write/%s/%s", side, sizeName(size)), func(b *testing.B) {
+				c := newConn(&loopConn{data: []byte{0}}, client, nil, nil)
+				b.SetBytes(int64(size))
+				b.ReportAllocs()
+				for b.Loop() {
+					if err := c.Write(ctx, MessageBinary, msg); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run(fmt.Sprintf("Writer/%s/%s", side, sizeName(size)), func(b *testing.B) {
+				c := newConn(&loopConn{data: []byte{0}}, client, nil, nil)
+				b.SetBytes(int64(size))
+				b.ReportAllocs()
+				for b.Loop() {
+					w, err := c.Writer(ctx, MessageBinary)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if _, err := w.Write(msg); err != nil {
+						b.Fatal(err)
+					}
+					if err := w.Close(); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkPipe sends messages from a client to a server over net.Pipe,
+// end to end: the client writes, the server reads.
+func BenchmarkPipe(b *testing.B) {
+	ctx := context.Background()
+	for _, size := range benchSizes {
+		b.Run(sizeName(size), func(b *testing.B) {
+			cn, sn := net.Pipe()
+			client := newConn(cn, true, nil, nil)
+			server := newConn(sn, false, nil, nil)
+			msg := make([]byte, size)
+			buf := make([]byte, 32<<10)
+			done := make(chan error, 1)
+			n := b.N
+			go func() {
+				for i := 0; i < n; i++ {
+					if err := client.Write(ctx, MessageBinary, msg); err != nil {
+						done <- err
+						return
+					}
+				}
+				done <- nil
+			}()
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < n; i++ {
+				_, r, err := server.Reader(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for {
+					_, err := r.Read(buf)
+					if err == io.EOF {
+						break
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			b.StopTimer()
+			if err := <-done; err != nil {
+				b.Fatal(err)
+			}
+			client.CloseNow()
+			server.CloseNow()
+		})
+	}
+}
+
+func sizeName(n int) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%dMiB", n>>20)
+	case n >= 1<<10:
+		return fmt.Sprintf("%dKiB", n>>10)
+	}
+	return fmt.Sprintf("%dB", n)
+}

@@ -1,0 +1,192 @@
+package ws_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/seed-d6ba7b20/ws"
+)
+
+// An echo server and a client that talks to it.
+func Example_echo() {
+	// The server: accept inside any http.Handler, then read and write.
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := ws.Accept(w, r, nil)
+		if err != nil {
+			return // Accept has answered the request with an error status.
+		}
+		defer c.CloseNow()
+		ctx := context.Background()
+		for {
+			typ, msg, err := c.Read(ctx)
+			if err != nil {
+				return // the client closed, or the connection broke
+			}
+			if err := c.Write(ctx, typ, msg); err != nil {
+				return
+			}
+		}
+	})
+	srv := httptest.NewServer(handler)
+	defer srv.Close()
+
+	// The client: dial with a deadline for the handshake.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, _, err := ws.Dial(ctx, srv.URL, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, s := range []string{"hello", "world"} {
+		if err := c.Write(ctx, ws.MessageText, []byte(s)); err != nil {
+			log.Fatal(err)
+		}
+		_, msg, err := c.Read(ctx)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(string(msg))
+	}
+	c.Close(ws.StatusNormalClosure, "done")
+	// Output:
+	// hello
+	// world
+}
+
+// Read and Write send and receive whole messages.
+func ExampleConn_Read() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := ws.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		c.Write(r.Context(), ws.MessageText, []byte("hello from the server"))
+		c.Write(r.Context(), ws.MessageBinary, []byte{1, 2, 3})
+		c.Close(ws.StatusNormalClosure, "")
+	}))
+	defer srv.Close()
+
+	ctx := context.Background()
+	c, _, err := ws.Dial(ctx, srv.URL, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for {
+		typ, msg, err := c.Read(ctx)
+		if err != nil {
+			fmt.Println("closed:", ws.CloseStatus(err))
+			return
+		}
+		fmt.Printf("%v: %q\n", typ, msg)
+	}
+	// Output:
+	// text: "hello from the server"
+	// binary: "\x01\x02\x03"
+	// closed: NormalClosure
+}
+
+// Reader and Writer stream a message of any size without holding it whole:
+// here io.Copy sends a file as one message and stores the echo in another.
+func ExampleConn_Writer() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := ws.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		ctx := context.Background()
+		for {
+			typ, rd, err := c.Reader(ctx)
+			if err != nil {
+				return
+			}
+			wr, err := c.Writer(ctx, typ)
+			if err != nil {
+				return
+			}
+			io.Copy(wr, rd)
+			if wr.Close() != nil {
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+
+	ctx := context.Background()
+	c, _, err := ws.Dial(ctx, srv.URL, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.CloseNow()
+
+	src, err := os.CreateTemp("", "ws-example-*")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.Remove(src.Name())
+	src.WriteString(strings.Repeat("a line of the file\n", 10000))
+	src.Seek(0, io.SeekStart)
+
+	go func() {
+		w, err := c.Writer(ctx, ws.MessageBinary)
+		if err != nil {
+			return
+		}
+		io.Copy(w, src) // the file goes out in frames as it is read
+		w.Close()
+	}()
+
+	_, r, err := c.Reader(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	dst, err := os.CreateTemp("", "ws-example-*")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.Remove(dst.Name())
+	n, err := io.Copy(dst, r)
+	fmt.Println(n, err)
+	c.Close(ws.StatusNormalClosure, "")
+	// Output:
+	// 190000 <nil>
+}
+
+// Close sends a close frame with a status code and a reason; the peer's
+// read returns them as a CloseError.
+func ExampleConn_Close() {
+	done := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer close(done)
+		c, err := ws.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		_, _, err = c.Read(context.Background())
+		var ce ws.CloseError
+		if errors.As(err, &ce) {
+			fmt.Printf("server: client closed with %d %v: %q\n", ce.Code, ce.Code, ce.Reason)
+		}
+	}))
+	defer srv.Close()
+
+	c, _, err := ws.Dial(context.Background(), srv.URL, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := c.Close(ws.StatusGoingAway, "shutting down"); err != nil {
+		log.Fatal(err)
+	}
+	<-done
+	// Output:
+	// server: client closed with 1001 GoingAway: "shutting down"
+}

@@ -1,0 +1,130 @@
+package ws
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/seed-d6ba7b20/ws/internal/frame"
+)
+
+// scriptConn is a net.Conn that reads a fixed script and swallows writes.
+type scriptConn struct {
+	r   *bytes.Reader
+	out bytes.Buffer
+}
+
+func (c *scriptConn) Read(p []byte) (int, error)       { return c.r.Read(p) }
+func (c *scriptConn) Write(p []byte) (int, error)      { c.out.Write(p); return len(p), nil }
+func (c *scriptConn) Close() error                     { return nil }
+func (c *scriptConn) LocalAddr() net.Addr              { return &net.TCPAddr{} }
+func (c *scriptConn) RemoteAddr() net.Addr             { return &net.TCPAddr{} }
+func (c *scriptConn) SetDeadline(time.Time) error      { return nil }
+func (c *scriptConn) SetReadDeadline(time.Time) error  { return nil }
+func (c *scriptConn) SetWriteDeadline(time.Time) error { return nil }
+
+func frameSeed(client bool, frames ...[]byte) []byte {
+	var b []byte
+	if client {
+		b = append(b, 1)
+	} else {
+		b = append(b, 0)
+	}
+	for _, f := range frames {
+		b = append(b, f...)
+	}
+	return b
+}
+
+func seedFrame(fin bool, op byte, masked bool, payload string) []byte {
+	return append(frame.Append(nil, frame.Header{Fin: fin, Opcode: op, Masked: masked, Length: int64(len(payload))}), payload...)
+}
+
+// FuzzFrameReader feeds arbitrary bytes to a connection's reader, as a
+// server (first byte even) or a client (odd). It must never panic or hang,
+// and must end every input with an error.
+func FuzzFrameReader(f *testing.F) {
+	f.Add(frameSeed(false, seedFrame(true, 1, true, "hello")))
+	f.Add(frameSeed(true, seedFrame(true, 2, false, "bin"), seedFrame(true, 8, false, "\x03\xe8bye")))
+	f.Add(frameSeed(false, seedFrame(false, 1, true, "frag"), seedFrame(true, 9, true, "ping"), seedFrame(true, 0, true, "ment")))
+	f.Add(frameSeed(false, []byte{0x82, 0xFF, 0x40, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4}))
+	f.Add(frameSeed(true, []byte{0x81, 0x7E, 0x00, 0x80}, bytes.Repeat([]byte("a"), 128)))
+	f.Add(frameSeed(false, seedFrame(true, 1, true, "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5")))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) == 0 {
+			return
+		}
+		nc := &scriptConn{r: bytes.NewReader(data[1:])}
+		c := newConn(nc, data[0]&1 == 1, &Options{ReadLimit: 1 << 20, MaxFragments: 64, CloseTimeout: time.Millisecond}, nil)
+		ctx := context.Background()
+		for i := 0; ; i++ {
+			if i > len(data) {
+				t.Fatal("reader made no progress")
+			}
+			var err error
+			if data[0]&2 == 0 {
+				_, _, err = c.Read(ctx)
+			} else {
+				var r io.Reader
+				_, r, err = c.Reader(ctx)
+				if err == nil {
+					_, err = io.Copy(io.Discard, r)
+				}
+			}
+			if err != nil {
+				return
+			}
+		}
+	})
+}
+
+// FuzzAcceptRequest runs Accept's checks on arbitrary requests.
+func FuzzAcceptRequest(f *testing.F) {
+	f.Add([]byte("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: a, b\r\nOrigin: http://x\r\n\r\n"))
+	f.Add([]byte("GET /chat HTTP/1.1\r\nHost: x\r\nUpgrade: WebSocket\r\nConnection: keep-alive, upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\nSec-WebSocket-Origin: http://y\r\nSec-WebSocket-Extensions: permessage-deflate; client_max_window_bits, x-foo\r\n\r\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		req, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(data)))
+		if err != nil {
+			return
+		}
+		rec := httptest.NewRecorder()
+		c, err := Accept(rec, req, &AcceptOptions{Subprotocols: []string{"b"}, OriginPatterns: []string{"*.y"}})
+		if c != nil || err == nil {
+			t.Fatal("a recorder cannot be hijacked, so Accept must fail")
+		}
+		if rec.Code < 400 {
+			t.Fatalf("status %d", rec.Code)
+		}
+	})
+}
+
+// FuzzDialResponse runs the client's handshake checks on arbitrary
+// responses.
+func FuzzDialResponse(f *testing.F) {
+	f.Add([]byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"))
+	f.Add([]byte("HTTP/1.1 401 Unauthorized\r\nContent-Length: 5\r\n\r\nnope!"))
+	f.Add([]byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Protocol: chat\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n\x81\x02hi"))
+	u, _ := url.Parse("ws://example.com/path")
+	f.Fuzz(func(t *testing.T, data []byte) {
+		nc := &scriptConn{r: bytes.NewReader(data)}
+		c, resp, err := clientHandshake(context.Background(), nc, u, &DialOptions{Subprotocols: []string{"chat"}})
+		if err == nil {
+			t.Fatal("a random key cannot match a fixed accept value")
+		}
+		if c != nil {
+			t.Fatal("conn with error")
+		}
+		if resp != nil {
+			if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}
