@@ -98,39 +98,59 @@ func (c *Conn) waitPeerClose(d time.Duration) error {
 		return nil
 	default:
 	}
-	if c.reading.CompareAndSwap(false, true) {
-		defer c.endRead()
-		if c.rd.err != nil {
-			return nil
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	for {
+		if c.drainUntilClose(ctx) {
+			select {
+			case <-c.closeRcvd:
+				return nil
+			case <-c.closed:
+				return nil
+			default:
+			}
 		}
-		c.nc.SetReadDeadline(time.Now().Add(d))
-		for {
-			err := c.skipMessage()
-			if err == nil {
-				err = c.nextFrame()
-			}
-			if err == nil {
-				continue
-			}
-			var ce CloseError
-			if errors.As(err, &ce) {
-				return nil
-			}
-			if c.isClosed() && !errors.As(c.closeErr, new(*ProtocolError)) {
-				return nil
-			}
-			return fmt.Errorf("ws: close handshake: %w", err)
+		// A read of the user's holds the reader: it will see the close
+		// frame. Look again now and then, in case it stops reading.
+		t := time.NewTimer(20 * time.Millisecond)
+		select {
+		case <-c.closeRcvd:
+			t.Stop()
+			return nil
+		case <-c.closed:
+			t.Stop()
+			return nil
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("ws: close handshake: no close frame from the peer within %v", d)
+		case <-t.C:
 		}
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
+}
+
+// drainUntilClose reads and drops messages until the peer's close frame,
+// when no read of the user's is in progress. It reports whether it read.
+func (c *Conn) drainUntilClose(ctx context.Context) bool {
 	select {
-	case <-c.closeRcvd:
-		return nil
-	case <-c.closed:
-		return nil
-	case <-t.C:
-		return fmt.Errorf("ws: close handshake: no close frame from the peer within %v", d)
+	case c.readMu <- struct{}{}:
+	default:
+		return false
+	}
+	defer unlock(c.readMu)
+	if c.rd.err != nil {
+		return true
+	}
+	stop := interrupt(ctx, c.nc, readDeadline)
+	defer stop()
+	c.rd.pending = false
+	for {
+		err := c.skipMessage()
+		if err == nil {
+			err = c.nextFrame()
+		}
+		if err != nil {
+			return !isTimeout(err) || ctx.Err() != nil
+		}
 	}
 }
 
@@ -197,8 +217,10 @@ func (c *Conn) fail(err error) error {
 
 // Ping sends a ping and waits for its pong, so the time it takes is a
 // round trip. The pong is read by whichever goroutine reads the connection
-// (Read, Reader, or the Messages pump), so some goroutine must be reading
-// for Ping to return; without one, Ping waits until ctx is done.
+// (Read, Reader, or the Messages pump); while none does, Ping reads the
+// control frames itself, stopping at the next data message, which stays
+// for the next read. If the user holds a message half read, the pong waits
+// behind it.
 func (c *Conn) Ping(ctx context.Context) error {
 	ch := make(chan struct{}, 1)
 	c.pingMu.Lock()
@@ -219,13 +241,34 @@ func (c *Conn) Ping(ctx context.Context) error {
 	if err := c.writeFrame(ctx, true, frame.OpPing, p[:], 0); err != nil {
 		return err
 	}
-	select {
-	case <-ch:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-c.closed:
-		return c.closedErr()
+	for {
+		select {
+		case <-ch:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-c.closed:
+			return c.closedErr()
+		default:
+		}
+		if c.backgroundRead(ctx, true) {
+			continue
+		}
+		// Another goroutine reads and will see the pong, or a message
+		// waits for the user; look again now and then.
+		t := time.NewTimer(20 * time.Millisecond)
+		select {
+		case <-ch:
+			t.Stop()
+			return nil
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-c.closed:
+			t.Stop()
+			return c.closedErr()
+		case <-t.C:
+		}
 	}
 }
 

@@ -428,7 +428,7 @@ func TestContextCancelKeepsConnection(t *testing.T) {
 	}
 }
 
-func TestContextCancelMidMessageEndsConnection(t *testing.T) {
+func TestContextCancelMidMessage(t *testing.T) {
 	c, s := pair(t, true, nil, nil)
 	bg := context.Background()
 	w, err := c.Writer(bg, ws.MessageBinary)
@@ -449,10 +449,14 @@ func TestContextCancelMidMessageEndsConnection(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("got %v", err)
 	}
-	if _, _, err := s.Read(bg); !errors.Is(err, net.ErrClosed) {
-		t.Fatalf("after: %v", err)
-	}
+	// The connection lives on: the rest of the message is dropped and the
+	// next one arrives whole.
+	w.Write(make([]byte, 5000))
 	w.Close()
+	go c.Write(bg, ws.MessageText, []byte("next"))
+	if _, msg, err := s.Read(bg); err != nil || string(msg) != "next" {
+		t.Fatalf("after: %q %v", msg, err)
+	}
 }
 
 func TestWriteCancelBlocked(t *testing.T) {
@@ -671,5 +675,34 @@ func TestStatusCodeString(t *testing.T) {
 	err := error(ws.CloseError{Code: 1000, Reason: "ok"})
 	if ws.CloseStatus(errors.Join(errors.New("wrapped"), err)) != 1000 {
 		t.Fatal("CloseStatus misses wrapped errors")
+	}
+}
+
+func TestPingWithoutReader(t *testing.T) {
+	c, s := pair(t, true, nil, nil)
+	ctx := context.Background()
+	go s.Read(ctx) // the server reads, so it answers pings
+	// The client reads nothing: Ping reads its own pong.
+	for i := 0; i < 3; i++ {
+		tctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		if err := c.Ping(tctx); err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+	}
+	// A message that arrives before the pong is kept for the next read.
+	c2, s2 := pair(t, true, nil, nil)
+	if err := s2.Write(ctx, ws.MessageText, []byte("first")); err != nil {
+		t.Fatal(err)
+	}
+	go s2.Read(ctx)
+	tctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	c2.Ping(tctx) // the pong waits behind "first"
+	if _, msg, err := c2.Read(ctx); err != nil || string(msg) != "first" {
+		t.Fatalf("%q %v", msg, err)
+	}
+	if err := c2.Ping(ctx); err != nil {
+		t.Fatal(err)
 	}
 }

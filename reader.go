@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"syscall"
+	"time"
 	"unicode/utf8"
 
 	"github.com/seed-d6ba7b20/ws/internal/frame"
@@ -35,14 +37,16 @@ type reader struct {
 
 	// The message being read.
 	inMsg   bool // a data message has started and its last frame is not done
+	pending bool // a background read stopped at the header of this new message
 	typ     MessageType
 	size    int64
 	frags   int
 	checkUT bool // validate the message as UTF-8
 	utf8    utf8Validator
 
-	ctrl [125]byte
-	err  error // the error that ended reading, if any
+	ctrl       [125]byte
+	oneControl bool  // nextFrame returns errControlHandled after a control frame
+	err        error // the error that ended reading, if any
 }
 
 // buffered returns the bytes waiting in the buffer.
@@ -200,6 +204,9 @@ func (c *Conn) nextFrame() error {
 			if err := c.handleControl(h.Opcode, p); err != nil {
 				return err
 			}
+			if rd.oneControl {
+				return errControlHandled
+			}
 			continue
 		}
 		if rd.inMsg {
@@ -331,6 +338,19 @@ func (c *Conn) endMessage() error {
 	return io.EOF
 }
 
+// startMessage moves to the next message: the one a background read
+// found, or the next after dropping the rest of the current one.
+func (c *Conn) startMessage() error {
+	if c.rd.pending {
+		c.rd.pending = false
+		return nil
+	}
+	if err := c.skipMessage(); err != nil {
+		return err
+	}
+	return c.nextFrame()
+}
+
 // skipMessage reads and drops the rest of the message being read.
 func (c *Conn) skipMessage() error {
 	rd := &c.rd
@@ -358,35 +378,94 @@ func (c *Conn) skipMessage() error {
 	return nil
 }
 
-// beginRead claims the read side for one call.
-func (c *Conn) beginRead() error {
-	if !c.reading.CompareAndSwap(false, true) {
+// beginRead claims the read side for a read call of the user's. A
+// background read in progress is interrupted; it consumes nothing of a
+// message, so nothing is lost.
+func (c *Conn) beginRead(ctx context.Context) error {
+	if !c.userReading.CompareAndSwap(false, true) {
 		return ErrConcurrentRead
 	}
+	select {
+	case c.readMu <- struct{}{}:
+	default:
+		c.nc.SetReadDeadline(aLongTimeAgo)
+		if err := c.lock(ctx, c.readMu); err != nil {
+			c.userReading.Store(false)
+			return err
+		}
+		c.nc.SetReadDeadline(time.Time{})
+	}
 	if c.rd.err != nil {
-		c.reading.Store(false)
+		c.endRead()
 		return &ClosedError{Cause: c.rd.err}
 	}
 	return nil
 }
 
-func (c *Conn) endRead() { c.reading.Store(false) }
+func (c *Conn) endRead() {
+	unlock(c.readMu)
+	c.userReading.Store(false)
+}
+
+// errControlHandled ends a background read after a control frame.
+var errControlHandled = errors.New("control frame handled")
+
+// backgroundRead reads control frames while no read of the user's is in
+// progress, so that pongs and close frames are seen on a connection whose
+// user reads nothing. It stops at the header of the next data message,
+// which it leaves for the user, after one control frame if oneControl is
+// set, when ctx is done, or when a user's read begins. It reports whether
+// it could read at all.
+func (c *Conn) backgroundRead(ctx context.Context, oneControl bool) bool {
+	select {
+	case c.readMu <- struct{}{}:
+	default:
+		return false
+	}
+	defer unlock(c.readMu)
+	if c.rd.err != nil || c.rd.inMsg || c.isClosed() {
+		return false
+	}
+	stop := interrupt(ctx, c.nc, readDeadline)
+	c.rd.oneControl = oneControl
+	err := c.nextFrame()
+	c.rd.oneControl = false
+	cancelled := stop()
+	switch {
+	case err == nil:
+		c.rd.pending = true
+	case err == errControlHandled:
+	case cancelled, isTimeout(err) && !c.isClosed():
+		// Interrupted by ctx or by a user's read: nothing was consumed.
+	default:
+		c.readFailed(ctx, err, false, false)
+	}
+	return true
+}
+
+// isTimeout reports whether err is a deadline's.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
 
 // readFailed turns the error of a read into what the caller sees. A read
-// interrupted by its context before it consumed any byte of a message
-// leaves the connection open and returns ctx.Err(); one interrupted in the
-// middle of a message ends the connection.
-func (c *Conn) readFailed(ctx context.Context, err error, cancelled, midMessage bool) error {
+// interrupted by its context consumes nothing it cannot give back later:
+// a frame header or control frame is taken whole or not at all, and payload
+// bytes only once they are the caller's. So it leaves the connection open
+// and returns ctx.Err(), unless fatal is set (a compressed message, whose
+// inflater cannot resume).
+func (c *Conn) readFailed(ctx context.Context, err error, cancelled, fatal bool) error {
 	var pe *ProtocolError
 	var ce CloseError
 	switch {
 	case errors.As(err, &pe), errors.As(err, &ce):
 		c.rd.err = err
 		return err
-	case cancelled && !midMessage && !c.isClosed():
+	case cancelled && !fatal && !c.isClosed():
 		return ctx.Err()
 	case cancelled:
-		err = fmt.Errorf("ws: read interrupted in the middle of a message: %w", ctx.Err())
+		err = fmt.Errorf("ws: read interrupted in the middle of a compressed message: %w", ctx.Err())
 	case c.isClosed():
 		c.rd.err = c.closeErr
 		return c.closedErr()
@@ -408,29 +487,28 @@ func (c *Conn) readFailed(ctx context.Context, err error, cancelled, midMessage 
 // pongs complete Ping calls, and a close frame completes the close
 // handshake and ends the read with the peer's CloseError.
 //
-// Cancelling ctx interrupts the wait. If no byte of the next message had
-// arrived yet the connection stays usable and Reader returns ctx.Err().
-// The returned reader keeps ctx: cancelling it in the middle of the message
-// ends the connection.
+// Cancelling ctx interrupts the wait: Reader returns ctx.Err() and the
+// connection stays usable, having consumed nothing of the next message.
+// The returned reader keeps ctx. Cancelling it in the middle of a message
+// interrupts the reader's Read the same way and leaves the connection
+// usable; the next Reader or Read call drops the rest of that message.
+// Only in a compressed message does cancelling end the connection, since
+// the inflater cannot resume.
 //
 // The reader is valid until the next call of Reader or Read.
 func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
-	if err := c.beginRead(); err != nil {
-		return 0, nil, err
-	}
-	defer c.endRead()
 	if err := ctx.Err(); err != nil {
 		return 0, nil, err
 	}
-	stop := interrupt(ctx, c.nc, readDeadline)
-	mid := c.rd.inMsg
-	err := c.skipMessage()
-	if err == nil {
-		err = c.nextFrame()
+	if err := c.beginRead(ctx); err != nil {
+		return 0, nil, err
 	}
+	defer c.endRead()
+	stop := interrupt(ctx, c.nc, readDeadline)
+	err := c.startMessage()
 	cancelled := stop()
 	if err != nil {
-		return 0, nil, c.readFailed(ctx, err, cancelled, mid || c.rd.inMsg)
+		return 0, nil, c.readFailed(ctx, err, cancelled, false)
 	}
 	c.msgR.ctx = ctx
 	c.msgR.done = false
@@ -450,14 +528,13 @@ func (r *messageReader) Read(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	c := r.c
-	if err := c.beginRead(); err != nil {
+	if err := r.ctx.Err(); err != nil {
+		return 0, err
+	}
+	if err := c.beginRead(r.ctx); err != nil {
 		return 0, err
 	}
 	defer c.endRead()
-	if err := r.ctx.Err(); err != nil {
-		err = c.readFailed(r.ctx, err, true, true)
-		return 0, err
-	}
 	stop := interrupt(r.ctx, c.nc, readDeadline)
 	n, err := c.readData(p)
 	cancelled := stop()
@@ -466,36 +543,34 @@ func (r *messageReader) Read(p []byte) (int, error) {
 		return n, io.EOF
 	}
 	if err != nil {
-		err = c.readFailed(r.ctx, err, cancelled, true)
+		err = c.readFailed(r.ctx, err, cancelled, false)
 	}
 	return n, err
 }
 
 // Read waits for the next message and returns it whole. It allocates the
 // message's bytes as they arrive, never more than the read limit; use
-// Reader to stream a message instead. Cancelling ctx works as for Reader:
-// before the message starts the connection stays usable, after it ends.
+// Reader to stream a message instead. Cancelling ctx interrupts the read.
+// Before the message began the connection stays usable, as for Reader;
+// in the middle of a message the bytes read so far are dropped with the
+// rest of that message by the next read.
 func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
-	if err := c.beginRead(); err != nil {
-		return 0, nil, err
-	}
-	defer c.endRead()
 	if err := ctx.Err(); err != nil {
 		return 0, nil, err
 	}
-	stop := interrupt(ctx, c.nc, readDeadline)
-	mid := c.rd.inMsg
-	err := c.skipMessage()
-	if err == nil {
-		err = c.nextFrame()
+	if err := c.beginRead(ctx); err != nil {
+		return 0, nil, err
 	}
+	defer c.endRead()
+	stop := interrupt(ctx, c.nc, readDeadline)
+	err := c.startMessage()
 	var b []byte
 	if err == nil {
 		b, err = c.readAll()
 	}
 	cancelled := stop()
 	if err != nil {
-		return 0, nil, c.readFailed(ctx, err, cancelled, mid || c.rd.inMsg)
+		return 0, nil, c.readFailed(ctx, err, cancelled, false)
 	}
 	return c.rd.typ, b, nil
 }

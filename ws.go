@@ -107,10 +107,15 @@ type Conn struct {
 	onPong       func([]byte)
 	closeTimeout time.Duration
 
-	// Reading: one reader at a time, held for the length of one call.
-	reading atomic.Bool
-	rd      reader
-	msgR    messageReader
+	// Reading. userReading marks a read call of the user's, so that two at
+	// once can be refused; readMu gives the reader state to one goroutine
+	// at a time: a user's read, or the connection's own background read of
+	// control frames (for Ping, keepalive and Close), which a user's read
+	// interrupts.
+	userReading atomic.Bool
+	readMu      chan struct{}
+	rd          reader
+	msgR        messageReader
 
 	// Writing: msgMu is held for a whole data message, frameMu for one
 	// frame of any kind, so control frames can go out between fragments.
@@ -143,6 +148,7 @@ func newConn(nc net.Conn, client bool, opts *Options, buffered []byte) *Conn {
 		client:    client,
 		autoPong:  true,
 		msgMu:     make(chan struct{}, 1),
+		readMu:    make(chan struct{}, 1),
 		frameMu:   make(chan struct{}, 1),
 		closeRcvd: make(chan struct{}),
 		closed:    make(chan struct{}),

@@ -1,0 +1,100 @@
+'use strict';
+
+// An echo server for the interoperability tests of the Go package.
+//
+// Usage: node echo-server.js [PORT]
+//
+// It listens on 127.0.0.1:PORT (0 or no argument picks a free port) and
+// prints "PORT <n>" as its first line. Every connection echoes each message
+// with the same type. Text messages that are commands are not echoed:
+//
+//   close:CODE:REASON  closes the connection with CODE and REASON
+//   close:             closes the connection with a close frame without a code
+//   ping:PAYLOAD       sends a ping with PAYLOAD; when the pong arrives it
+//                      sends the text "pong:<pong payload>"
+//
+// It reports what happens as lines "KIND {json}" on stdout, each naming the
+// connection by the "name" query parameter of its URL:
+//
+//   OPEN    {"name","extensions"}
+//   PONG    {"name","payload"}
+//   CLOSE   {"name","code","reason"}      the close the peer sent or answered
+//   ERROR   {"name","message","errorCode"}
+//
+// permessage-deflate is off unless WS_PERMESSAGE_DEFLATE says otherwise (see
+// common.js).
+
+const { WebSocketServer } = require('ws');
+const { MAX_PAYLOAD, deflateOption, line, event } = require('./common');
+
+const port = Number(process.argv[2] || 0);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  console.error(`bad port ${process.argv[2]}`);
+  process.exit(2);
+}
+
+const wss = new WebSocketServer({
+  host: '127.0.0.1',
+  port,
+  maxPayload: MAX_PAYLOAD,
+  perMessageDeflate: deflateOption()
+});
+
+wss.on('listening', () => line(`PORT ${wss.address().port}`));
+wss.on('error', (err) => {
+  console.error(`server error: ${err.message}`);
+  process.exit(1);
+});
+
+wss.on('connection', (ws, req) => {
+  const name = new URL(req.url, 'http://localhost').searchParams.get('name') || '';
+  event('OPEN', { name, extensions: ws.extensions });
+
+  ws.on('message', (data, isBinary) => {
+    if (!isBinary) {
+      const text = data.toString();
+      if (text.startsWith('close:')) {
+        const rest = text.slice('close:'.length);
+        if (rest === '') {
+          ws.close(); // a close frame without a code
+          return;
+        }
+        const i = rest.indexOf(':');
+        const code = Number(i < 0 ? rest : rest.slice(0, i));
+        const reason = i < 0 ? '' : rest.slice(i + 1);
+        try {
+          ws.close(code, reason);
+        } catch (err) {
+          event('ERROR', { name, message: err.message, errorCode: 'BAD_CLOSE_COMMAND' });
+        }
+        return;
+      }
+      if (text.startsWith('ping:')) {
+        ws.ping(text.slice('ping:'.length));
+        return;
+      }
+    }
+    ws.send(data, { binary: isBinary });
+  });
+
+  ws.on('pong', (payload) => {
+    event('PONG', { name, payload: payload.toString() });
+    ws.send('pong:' + payload.toString());
+  });
+
+  ws.on('close', (code, reason) => {
+    event('CLOSE', { name, code, reason: reason.toString() });
+  });
+
+  ws.on('error', (err) => {
+    event('ERROR', { name, message: err.message, errorCode: err.code || '' });
+  });
+});
+
+// The Go test kills the process; SIGTERM and SIGINT end it cleanly too.
+for (const sig of ['SIGTERM', 'SIGINT']) {
+  process.on(sig, () => {
+    for (const ws of wss.clients) ws.terminate();
+    wss.close(() => process.exit(0));
+  });
+}

@@ -1,0 +1,441 @@
+package interop
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/seed-d6ba7b20/ws"
+	"go.uber.org/goleak"
+)
+
+// TestMain checks that no test leaves a goroutine behind.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// echoCase is a message sent to an echo server and expected back.
+type echoCase struct {
+	name string
+	typ  ws.MessageType
+	data []byte
+}
+
+// echoCases are the messages of the echo tests: both types, empty
+// messages, and the sizes at the edges of the frame length encodings.
+func echoCases() []echoCase {
+	cases := []echoCase{
+		{"text", ws.MessageText, []byte("hello from Go")},
+		{"text-utf8", ws.MessageText, []byte("héllo wörld ✓ 🚀")},
+		{"binary", ws.MessageBinary, []byte{0, 1, 2, 0xfe, 0xff}},
+		{"empty-text", ws.MessageText, nil},
+		{"empty-binary", ws.MessageBinary, nil},
+	}
+	for _, n := range []int{125, 126, 65535, 65536, 16 << 20} {
+		cases = append(cases, echoCase{fmt.Sprintf("binary-%d", n), ws.MessageBinary, pattern(n, false)})
+	}
+	for _, n := range []int{65536, 16 << 20} {
+		cases = append(cases, echoCase{fmt.Sprintf("text-%d", n), ws.MessageText, pattern(n, true)})
+	}
+	return cases
+}
+
+// TestGoClientNodeServer runs the client of the package against the ws
+// server of Node.js: echoes, a fragmented message, pings both ways, and
+// the close handshake started by either side. It runs against a server
+// with permessage-deflate off and one with it on, which the Go client
+// does not offer, so it must not be negotiated.
+func TestGoClientNodeServer(t *testing.T) {
+	requireNode(t)
+	servers := []struct {
+		name    string
+		deflate string // WS_PERMESSAGE_DEFLATE of the server
+	}{
+		{"plain", ""},
+		{"deflate-enabled", `{"serverMaxWindowBits":10,"clientNoContextTakeover":true,"threshold":0}`},
+	}
+	for _, sc := range servers {
+		t.Run(sc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+			defer cancel()
+			srv := startEchoServer(t, deflateEnv(sc.deflate))
+
+			t.Run("echo", func(t *testing.T) { testEcho(ctx, t, srv) })
+			t.Run("fragmented", func(t *testing.T) { testFragmented(ctx, t, srv) })
+			t.Run("ping", func(t *testing.T) { testPing(ctx, t, srv) })
+			t.Run("server-ping", func(t *testing.T) { testServerPing(ctx, t, srv) })
+			t.Run("client-close", func(t *testing.T) { testClientClose(ctx, t, srv) })
+			t.Run("server-close", func(t *testing.T) { testServerClose(ctx, t, srv) })
+
+			for _, ev := range srv.events("ERROR") {
+				t.Errorf("echo server error on %q: %s (%s)", ev.Name, ev.Message, ev.ErrorCode)
+			}
+		})
+	}
+}
+
+// testEcho sends each of echoCases on one connection and compares the
+// echo, then closes normally.
+func testEcho(ctx context.Context, t *testing.T, srv *nodeServer) {
+	c := srv.dial(ctx, t, "echo", nil)
+	for _, tc := range echoCases() {
+		t.Run(tc.name, func(t *testing.T) {
+			werr := make(chan error, 1)
+			go func() { werr <- c.Write(ctx, tc.typ, tc.data) }()
+			typ, got, err := c.Read(ctx)
+			if err := <-werr; err != nil {
+				t.Fatalf("write: %v", err)
+			}
+			if err != nil {
+				t.Fatalf("read: %v", err)
+			}
+			if typ != tc.typ {
+				t.Errorf("echo is %v, want %v", typ, tc.typ)
+			}
+			if d := diff(got, tc.data); d != "" {
+				t.Errorf("echo differs: %s", d)
+			}
+		})
+	}
+	if err := c.Close(ws.StatusNormalClosure, ""); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	if ev := srv.waitEvent(ctx, t, "CLOSE", "echo"); ev.Code != int(ws.StatusNormalClosure) {
+		t.Errorf("the server saw close code %d, want 1000", ev.Code)
+	}
+}
+
+// testFragmented streams messages with Writer in writes larger than the
+// writer's 16 KiB buffer, checks on the wire that they went out in several
+// frames, and that the server reassembled them: the echo comes back whole.
+func testFragmented(ctx context.Context, t *testing.T, srv *nodeServer) {
+	// The text's writes split its multi-byte characters between frames.
+	text := []byte(strings.Repeat("ünïcödé ✓ 🚀 ", 3000))
+	cases := []struct {
+		name   string
+		typ    ws.MessageType
+		writes [][]byte
+	}{
+		{"binary", ws.MessageBinary, [][]byte{
+			pattern(20<<10, false), pattern(100, false), pattern(40<<10, false), pattern(17<<10, false),
+		}},
+		{"text", ws.MessageText, [][]byte{
+			text[:20001], text[20001:20003], text[20003:50001], text[50001:],
+		}},
+	}
+	var sn frameSniffer
+	c := srv.dial(ctx, t, "fragmented", &ws.DialOptions{NetDial: sn.dial})
+	sn.start()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			w, err := c.Writer(ctx, tc.typ)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []byte
+			for _, p := range tc.writes {
+				if _, err := w.Write(p); err != nil {
+					t.Fatalf("write: %v", err)
+				}
+				want = append(want, p...)
+			}
+			if err := w.Close(); err != nil {
+				t.Fatalf("closing the writer: %v", err)
+			}
+			frames := sn.take()
+			t.Logf("frames: %v", frames)
+			if len(frames) < 2 {
+				t.Fatalf("the message went out in %d frame(s), want several", len(frames))
+			}
+			for i, f := range frames {
+				wantOp := byte(0)
+				if i == 0 {
+					wantOp = byte(tc.typ)
+				}
+				if f.opcode != wantOp || f.fin != (i == len(frames)-1) {
+					t.Fatalf("frame %d is %v in %v", i, f, frames)
+				}
+			}
+
+			typ, got, err := c.Read(ctx)
+			if err != nil {
+				t.Fatalf("read: %v", err)
+			}
+			if typ != tc.typ {
+				t.Errorf("echo is %v, want %v", typ, tc.typ)
+			}
+			if d := diff(got, want); d != "" {
+				t.Errorf("echo differs: %s", d)
+			}
+		})
+	}
+	if err := c.Close(ws.StatusNormalClosure, ""); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	srv.waitEvent(ctx, t, "CLOSE", "fragmented")
+}
+
+// testPing sends pings, which Node answers, while a goroutine reads: Ping
+// returns only once the reader has seen the pong.
+func testPing(ctx context.Context, t *testing.T, srv *nodeServer) {
+	var pongs [][]byte // appended by the reading goroutine only
+	c := srv.dial(ctx, t, "ping", &ws.DialOptions{Options: ws.Options{
+		OnPong: func(p []byte) { pongs = append(pongs, slices.Clone(p)) },
+	}})
+	type readResult struct {
+		data []byte
+		err  error
+	}
+	rc := make(chan readResult, 1)
+	go func() {
+		_, b, err := c.Read(ctx)
+		rc <- readResult{b, err}
+	}()
+	const pings = 3
+	for i := range pings {
+		if err := c.Ping(ctx); err != nil {
+			t.Fatalf("ping %d: %v", i, err)
+		}
+	}
+	// A message echoed ends the read.
+	if err := c.Write(ctx, ws.MessageText, []byte("after the pings")); err != nil {
+		t.Fatal(err)
+	}
+	r := <-rc
+	if r.err != nil || string(r.data) != "after the pings" {
+		t.Fatalf("read %q, %v; want the echo of %q", r.data, r.err, "after the pings")
+	}
+	if len(pongs) != pings {
+		t.Errorf("got %d pongs, want %d", len(pongs), pings)
+	}
+	for _, p := range pongs {
+		if len(p) != 8 {
+			t.Errorf("pong payload %x: want the 8 bytes of the ping", p)
+		}
+	}
+	if err := c.Close(ws.StatusNormalClosure, ""); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	srv.waitEvent(ctx, t, "CLOSE", "ping")
+}
+
+// testServerPing has Node ping the Go client: the client's read answers
+// the ping with a pong carrying the same payload.
+func testServerPing(ctx context.Context, t *testing.T, srv *nodeServer) {
+	const payload = "hello from Go, ping me"
+	var pinged []string // appended by this goroutine, within Read
+	c := srv.dial(ctx, t, "server-ping", &ws.DialOptions{Options: ws.Options{
+		OnPing: func(p []byte) { pinged = append(pinged, string(p)) },
+	}})
+	if err := c.Write(ctx, ws.MessageText, []byte("ping:"+payload)); err != nil {
+		t.Fatal(err)
+	}
+	_, got, err := c.Read(ctx)
+	if err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	if string(got) != "pong:"+payload {
+		t.Errorf("got %q, want %q", got, "pong:"+payload)
+	}
+	if !slices.Equal(pinged, []string{payload}) {
+		t.Errorf("OnPing saw %q, want [%q]", pinged, payload)
+	}
+	if ev := srv.waitEvent(ctx, t, "PONG", "server-ping"); ev.Payload != payload {
+		t.Errorf("the server's pong payload is %q, want %q", ev.Payload, payload)
+	}
+	if err := c.Close(ws.StatusNormalClosure, ""); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	srv.waitEvent(ctx, t, "CLOSE", "server-ping")
+}
+
+// testClientClose closes from the Go side with several codes and reasons
+// and checks that Node saw exactly them.
+func testClientClose(ctx context.Context, t *testing.T, srv *nodeServer) {
+	cases := []struct {
+		name   string
+		code   ws.StatusCode
+		reason string
+	}{
+		{"4001-bye", 4001, "bye"},
+		{"1000-empty", ws.StatusNormalClosure, ""},
+		{"1001-utf8", ws.StatusGoingAway, "au revoir ✓ 🚀"},
+		{"3000-123-bytes", 3000, string(pattern(123, true))},
+		{"no-code", ws.StatusNoStatusReceived, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			name := "client-close-" + tc.name
+			c := srv.dial(ctx, t, name, nil)
+			if err := c.Close(tc.code, tc.reason); err != nil {
+				t.Fatalf("close: %v", err)
+			}
+			ev := srv.waitEvent(ctx, t, "CLOSE", name)
+			if ev.Code != int(tc.code) || ev.Reason != tc.reason {
+				t.Errorf("the server saw close %d %q, want %d %q", ev.Code, ev.Reason, tc.code, tc.reason)
+			}
+			if _, _, err := c.Read(ctx); !errors.Is(err, net.ErrClosed) {
+				t.Errorf("read after close: %v, want net.ErrClosed", err)
+			}
+			t.Logf("Err after the close handshake: %v", c.Err())
+		})
+	}
+}
+
+// testServerClose has Node close with several codes and reasons and checks
+// that the Go client's read returns exactly them as a CloseError.
+func testServerClose(ctx context.Context, t *testing.T, srv *nodeServer) {
+	cases := []struct {
+		name    string
+		command string
+		want    ws.CloseError
+	}{
+		{"4002-reason", "close:4002:server says bye", ws.CloseError{Code: 4002, Reason: "server says bye"}},
+		{"1000-empty", "close:1000:", ws.CloseError{Code: ws.StatusNormalClosure}},
+		{"1011-colons", "close:1011:internal: a:b", ws.CloseError{Code: ws.StatusInternalError, Reason: "internal: a:b"}},
+		{"4999-utf8", "close:4999:ünïcödé ✓ 🚀", ws.CloseError{Code: 4999, Reason: "ünïcödé ✓ 🚀"}},
+		{"3000-123-bytes", "close:3000:" + string(pattern(123, true)), ws.CloseError{Code: 3000, Reason: string(pattern(123, true))}},
+		{"no-code", "close:", ws.CloseError{Code: ws.StatusNoStatusReceived}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			name := "server-close-" + tc.name
+			c := srv.dial(ctx, t, name, nil)
+			if err := c.Write(ctx, ws.MessageText, []byte(tc.command)); err != nil {
+				t.Fatal(err)
+			}
+			_, _, err := c.Read(ctx)
+			var ce ws.CloseError
+			if !errors.As(err, &ce) {
+				t.Fatalf("read returned %v, want a CloseError", err)
+			}
+			if ce != tc.want {
+				t.Errorf("got close %d %q, want %d %q", ce.Code, ce.Reason, tc.want.Code, tc.want.Reason)
+			}
+			if got := ws.CloseStatus(err); got != tc.want.Code {
+				t.Errorf("CloseStatus = %v, want %v", got, tc.want.Code)
+			}
+			// The client answers with the same code.
+			if ev := srv.waitEvent(ctx, t, "CLOSE", name); ev.Code != int(tc.want.Code) {
+				t.Errorf("the server saw the answer %d %q, want code %d", ev.Code, ev.Reason, tc.want.Code)
+			}
+			select {
+			case <-c.Done():
+			case <-ctx.Done():
+				t.Fatal("the connection did not close after the close handshake")
+			}
+		})
+	}
+}
+
+// exchangeChecks are the checks client.js reports in its exchange mode.
+var exchangeChecks = []string{
+	"echo/text", "echo/text-utf8", "echo/binary", "echo/empty-text", "echo/empty-binary",
+	"echo/binary-125", "echo/binary-126", "echo/binary-65535", "echo/binary-65536",
+	"echo/binary-16777216", "echo/text-65536",
+	"fragmented/text", "fragmented/binary",
+	"ping/payload", "ping/empty", "ping/125",
+	"close",
+}
+
+// TestNodeClientGoServer runs the ws client of Node.js against a server of
+// the package: the scripted exchange of client.js against an echo handler,
+// with and without a permessage-deflate offer, which the server must
+// decline, and closes started by the server.
+func TestNodeClientGoServer(t *testing.T) {
+	requireNode(t)
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	srv := startGoServer(ctx, t)
+
+	t.Run("exchange", func(t *testing.T) {
+		cases := []struct {
+			name    string
+			deflate string // WS_PERMESSAGE_DEFLATE of the client
+		}{
+			{"plain", ""},
+			{"deflate-offered", "true"},
+			{"deflate-offered-options", `{"clientMaxWindowBits":10,"serverNoContextTakeover":true}`},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				name := "exchange-" + tc.name
+				lines, err := runNodeClient(ctx, t, srv.url+"/echo?name="+name, "exchange", deflateEnv(tc.deflate))
+				var exit *exec.ExitError
+				if errors.As(err, &exit) {
+					t.Errorf("client.js failed with %v", err)
+				} else if err != nil {
+					t.Fatalf("running client.js: %v", err)
+				}
+				for _, check := range exchangeChecks {
+					if !slices.Contains(lines, "OK "+check) {
+						t.Errorf("client.js did not pass %q", check)
+					}
+				}
+				for _, l := range lines {
+					if strings.HasPrefix(l, "FAIL ") {
+						t.Errorf("client.js: %s", l)
+					}
+				}
+				want := fmt.Sprintf("DONE pass=%d fail=0", len(exchangeChecks))
+				if !slices.Contains(lines, want) {
+					t.Errorf("client.js did not report %q", want)
+				}
+				if code, _, err := parseCloseLine(lines); err != nil || code != 4000 {
+					t.Errorf("client.js got close code %d (%v), want the echo of 4000", code, err)
+				}
+
+				res := srv.result(ctx, t, name)
+				var ce ws.CloseError
+				if !errors.As(res.err, &ce) || ce != (ws.CloseError{Code: 4000, Reason: "done"}) {
+					t.Errorf("the Go server's connection ended with %v, want a CloseError 4000 \"done\"", res.err)
+				}
+				ext := fmt.Sprintf("EXTENSIONS %q", res.extensions)
+				if !slices.Contains(lines, ext) {
+					t.Errorf("client.js did not report %s, the extensions of the Go server", ext)
+				}
+			})
+		}
+	})
+
+	t.Run("server-close", func(t *testing.T) {
+		cases := []struct {
+			name   string
+			code   ws.StatusCode
+			reason string
+		}{
+			{"4003-reason", 4003, "server going away"},
+			{"1000-empty", ws.StatusNormalClosure, ""},
+			{"4999-utf8", 4999, "ünïcödé ✓ 🚀 & <html>"},
+			{"3000-123-bytes", 3000, string(pattern(123, true))},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				name := "server-close-" + tc.name
+				q := url.Values{"name": {name}, "code": {fmt.Sprint(int(tc.code))}, "reason": {tc.reason}}
+				lines, err := runNodeClient(ctx, t, srv.url+"/close?"+q.Encode(), "await-close")
+				if err != nil {
+					t.Errorf("client.js failed with %v", err)
+				}
+				msg := fmt.Sprintf("MESSAGE text %q", fmt.Sprintf("closing: %d", tc.code))
+				if !slices.Contains(lines, msg) {
+					t.Errorf("client.js did not report %s", msg)
+				}
+				code, reason, err := parseCloseLine(lines)
+				if err != nil {
+					t.Fatalf("client.js: %v", err)
+				}
+				if code != int(tc.code) || reason != tc.reason {
+					t.Errorf("client.js got close %d %q, want %d %q", code, reason, tc.code, tc.reason)
+				}
+				if res := srv.result(ctx, t, name); res.err != nil {
+					t.Errorf("the Go server's Close: %v", res.err)
+				}
+			})
+		}
+	})
+}
