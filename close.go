@@ -38,8 +38,10 @@ const lingerTime = time.Second
 //
 // While another goroutine reads, that read receives the peer's close frame
 // and returns its CloseError; otherwise Close reads and drops what the peer
-// sends until its close frame arrives. On a connection that is closed
-// already, Close returns an error that wraps net.ErrClosed.
+// sends until its close frame arrives. Messages queued by Send go out
+// before the close frame. Close returns once the goroutines the connection
+// started (Messages, Send, keepalive) have ended. On a connection that is
+// closed already, Close returns an error that wraps net.ErrClosed.
 func (c *Conn) Close(code StatusCode, reason string) error {
 	if code != StatusNoStatusReceived && !code.validOnWire() {
 		return fmt.Errorf("%w: %d", ErrInvalidCloseCode, int(code))
@@ -47,11 +49,16 @@ func (c *Conn) Close(code StatusCode, reason string) error {
 	if !validCloseReason(reason) || (code == StatusNoStatusReceived && reason != "") {
 		return ErrInvalidCloseReason
 	}
+	c.shutOnce.Do(func() { close(c.shutdown) })
+	defer c.waitGoroutines()
 	if c.isClosed() {
 		return c.closedErr()
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.closeTimeout)
-	err := c.writeClose(ctx, code, reason)
+	err := c.waitSent(ctx)
+	if err == nil {
+		err = c.writeClose(ctx, code, reason)
+	}
 	cancel()
 	if err != nil {
 		if c.isClosed() {
@@ -66,9 +73,13 @@ func (c *Conn) Close(code StatusCode, reason string) error {
 }
 
 // CloseNow closes the transport at once, without a close handshake. Reads
-// and writes in progress fail. On a connection that is closed already it
-// returns an error that wraps net.ErrClosed.
+// and writes in progress fail, and so do messages still in the Send queue.
+// It returns once the goroutines the connection started have ended. On a
+// connection that is closed already it returns an error that wraps
+// net.ErrClosed.
 func (c *Conn) CloseNow() error {
+	c.shutOnce.Do(func() { close(c.shutdown) })
+	defer c.waitGoroutines()
 	if c.isClosed() {
 		return c.closedErr()
 	}

@@ -1,9 +1,9 @@
 module github.com/seed-d6ba7b20/ws
 
-go 1.26
+go 1.26.0
 
 require (
-	github.com/klauspost/compress v1.20.4 // indirect
-	go.uber.org/goleak v1.3.0 // indirect
-	golang.org/x/sync v0.25.0 // indirect
+	github.com/klauspost/compress v1.20.4
+	go.uber.org/goleak v1.3.0
+	golang.org/x/sync v0.25.0
 )

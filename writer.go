@@ -2,8 +2,11 @@ package ws
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"sync"
+	"sync/atomic"
 
 	"github.com/seed-d6ba7b20/ws/internal/frame"
 	"github.com/seed-d6ba7b20/ws/internal/mask"
@@ -128,6 +131,14 @@ func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
 	if typ != MessageText && typ != MessageBinary {
 		return ErrInvalidMessageType
 	}
+	if err := c.waitSent(ctx); err != nil {
+		return err
+	}
+	return c.writeMessage(ctx, typ, p)
+}
+
+// writeMessage writes one whole message.
+func (c *Conn) writeMessage(ctx context.Context, typ MessageType, p []byte) error {
 	if err := c.lock(ctx, c.msgMu); err != nil {
 		return err
 	}
@@ -146,6 +157,9 @@ func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
 func (c *Conn) Writer(ctx context.Context, typ MessageType) (io.WriteCloser, error) {
 	if typ != MessageText && typ != MessageBinary {
 		return nil, ErrInvalidMessageType
+	}
+	if err := c.waitSent(ctx); err != nil {
+		return nil, err
 	}
 	if err := c.lock(ctx, c.msgMu); err != nil {
 		return nil, err
@@ -250,4 +264,194 @@ func (w *messageWriter) Close() error {
 	w.n = 0
 	unlock(w.c.msgMu)
 	return err
+}
+
+// ErrSendQueueFull is returned by TrySend when the send queue is full.
+var ErrSendQueueFull = errors.New("ws: send queue full")
+
+// sendQueue is the bounded queue of Send, drained by one goroutine.
+type sendQueue struct {
+	size    int
+	mu      sync.Mutex
+	q       chan sendItem // created with the goroutine
+	closed  bool          // the goroutine has ended; nothing more is queued
+	queued  atomic.Int64  // bytes waiting
+	added   uint64        // messages ever queued
+	written uint64        // messages ever written or failed
+	waiters int
+	moved   chan struct{} // closed and replaced when written moves, if waited on
+}
+
+type sendItem struct {
+	typ  MessageType
+	p    []byte
+	done chan<- error
+}
+
+// Send queues p as one message of type typ and returns; a goroutine of the
+// connection writes the queue out in order. The queue keeps p until the
+// message is written, so do not change p before done reports. If done is
+// not nil it receives the message's result: nil once written, or the
+// error that stopped it. Give done room (a buffered channel), since the
+// writing goroutine waits until it can deliver.
+//
+// While the queue is full (Options.SendQueue messages), Send waits until
+// there is room or ctx is done; TrySend fails at once instead. Messages
+// from Send, Write and Writer called by one goroutine go out in the order
+// of the calls. The first Send starts the writing goroutine; Close and
+// CloseNow wait for it.
+func (c *Conn) Send(ctx context.Context, typ MessageType, p []byte, done chan<- error) error {
+	return c.enqueue(ctx, typ, p, done, true)
+}
+
+// TrySend is Send that never waits: when the queue is full it returns
+// ErrSendQueueFull and queues nothing.
+func (c *Conn) TrySend(typ MessageType, p []byte, done chan<- error) error {
+	return c.enqueue(context.Background(), typ, p, done, false)
+}
+
+// Buffered returns how many bytes of message payload wait in the send
+// queue, not yet written (Node's bufferedAmount).
+func (c *Conn) Buffered() int64 { return c.send.queued.Load() }
+
+func (c *Conn) enqueue(ctx context.Context, typ MessageType, p []byte, done chan<- error, wait bool) error {
+	if typ != MessageText && typ != MessageBinary {
+		return ErrInvalidMessageType
+	}
+	sq := &c.send
+	sq.mu.Lock()
+	if sq.closed || c.isClosed() {
+		sq.mu.Unlock()
+		return c.closedErr()
+	}
+	if sq.q == nil {
+		sq.q = make(chan sendItem, sq.size)
+		sq.moved = make(chan struct{})
+		if !c.goroutine(c.sendLoop) {
+			sq.closed = true
+			sq.mu.Unlock()
+			return c.closedErr()
+		}
+	}
+	it := sendItem{typ: typ, p: p, done: done}
+	// Queue under the lock, so the order of added is the queue's order.
+	select {
+	case sq.q <- it:
+		sq.added++
+		sq.queued.Add(int64(len(p)))
+		sq.mu.Unlock()
+		return nil
+	default:
+	}
+	sq.mu.Unlock()
+	if !wait {
+		return ErrSendQueueFull
+	}
+	for {
+		// Wait for room, then queue under the lock again.
+		if err := c.waitMoved(ctx); err != nil {
+			return err
+		}
+		sq.mu.Lock()
+		if sq.closed {
+			sq.mu.Unlock()
+			return c.closedErr()
+		}
+		select {
+		case sq.q <- it:
+			sq.added++
+			sq.queued.Add(int64(len(p)))
+			sq.mu.Unlock()
+			return nil
+		default:
+		}
+		sq.mu.Unlock()
+	}
+}
+
+// waitMoved waits until the queue's writer makes progress.
+func (c *Conn) waitMoved(ctx context.Context) error {
+	sq := &c.send
+	sq.mu.Lock()
+	sq.waiters++
+	ch := sq.moved
+	sq.mu.Unlock()
+	defer func() {
+		sq.mu.Lock()
+		sq.waiters--
+		sq.mu.Unlock()
+	}()
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-c.closed:
+		return c.closedErr()
+	}
+}
+
+// waitSent waits until every message queued so far has been written, so
+// that what the caller writes next follows them.
+func (c *Conn) waitSent(ctx context.Context) error {
+	sq := &c.send
+	sq.mu.Lock()
+	if sq.q == nil {
+		sq.mu.Unlock()
+		return nil
+	}
+	target := sq.added
+	for sq.written < target && !sq.closed {
+		sq.mu.Unlock()
+		if err := c.waitMoved(ctx); err != nil {
+			return err
+		}
+		sq.mu.Lock()
+	}
+	sq.mu.Unlock()
+	return nil
+}
+
+// sendLoop writes the send queue out until the connection closes, then
+// fails what is left.
+func (c *Conn) sendLoop(ctx context.Context) error {
+	sq := &c.send
+	for {
+		select {
+		case it := <-sq.q:
+			err := c.writeMessage(ctx, it.typ, it.p)
+			c.sent(it, err)
+		case <-ctx.Done():
+			sq.mu.Lock()
+			sq.closed = true
+			sq.mu.Unlock()
+			for {
+				select {
+				case it := <-sq.q:
+					c.sent(it, c.closedErr())
+				default:
+					return nil
+				}
+			}
+		}
+	}
+}
+
+// sent records a queued message as done and reports its result.
+func (c *Conn) sent(it sendItem, err error) {
+	sq := &c.send
+	sq.queued.Add(-int64(len(it.p)))
+	sq.mu.Lock()
+	sq.written++
+	if sq.waiters > 0 {
+		close(sq.moved)
+		sq.moved = make(chan struct{})
+	}
+	sq.mu.Unlock()
+	if it.done != nil {
+		select {
+		case it.done <- err:
+		case <-c.shutdown:
+		}
+	}
 }

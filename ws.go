@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/seed-d6ba7b20/ws/internal/utf8stream"
+	"golang.org/x/sync/errgroup"
 )
 
 // MessageType is the type of a data message: text or binary.
@@ -83,7 +84,26 @@ type Options struct {
 	// CloseTimeout bounds each half of the close handshake; 0 means
 	// DefaultCloseTimeout.
 	CloseTimeout time.Duration
+
+	// PingInterval, if positive, turns on keepalive: a goroutine sends a
+	// ping whenever the interval passes, and closes the connection with
+	// ErrKeepaliveTimeout when the pong does not arrive within
+	// PingTimeout. So a peer that vanished without a word (a half-open
+	// connection) is found within PingInterval + PingTimeout. The pong is
+	// read as Ping describes: by the goroutine that reads, or by keepalive
+	// itself while no one reads.
+	PingInterval time.Duration
+	// PingTimeout is how long keepalive waits for a pong; 0 means
+	// PingInterval.
+	PingTimeout time.Duration
+
+	// SendQueue is how many messages Send may hold before it blocks (and
+	// TrySend fails); 0 means DefaultSendQueue.
+	SendQueue int
 }
+
+// DefaultSendQueue is how many messages the send queue holds by default.
+const DefaultSendQueue = 64
 
 // Conn is a WebSocket connection, from Accept or Dial.
 //
@@ -127,6 +147,20 @@ type Conn struct {
 	bufsArr [2][]byte
 	rng     *mrand.ChaCha8 // masking keys of a client
 
+	// Goroutines the connection starts (the Messages pump, the Send
+	// queue's writer, keepalive) belong to one errgroup, whose context ends
+	// with the transport. Close and CloseNow wait for them.
+	goMu     sync.Mutex
+	group    *errgroup.Group
+	gctx     context.Context
+	gcancel  context.CancelFunc
+	msgs     chan Message
+	shutdown chan struct{} // closed by Close or CloseNow
+	shutOnce sync.Once
+	send     sendQueue
+	keepInt  time.Duration
+	keepTime time.Duration
+
 	// Pings awaiting their pong.
 	pingMu   sync.Mutex
 	pings    map[uint64]chan struct{}
@@ -152,7 +186,9 @@ func newConn(nc net.Conn, client bool, opts *Options, buffered []byte) *Conn {
 		frameMu:   make(chan struct{}, 1),
 		closeRcvd: make(chan struct{}),
 		closed:    make(chan struct{}),
+		shutdown:  make(chan struct{}),
 	}
+	c.send.size = DefaultSendQueue
 	c.readLimit.Store(DefaultReadLimit)
 	c.maxFragments = DefaultMaxFragments
 	c.closeTimeout = DefaultCloseTimeout
@@ -176,6 +212,14 @@ func newConn(nc net.Conn, client bool, opts *Options, buffered []byte) *Conn {
 		c.autoPong = !opts.DisableAutoPong
 		c.onPing = opts.OnPing
 		c.onPong = opts.OnPong
+		if opts.SendQueue > 0 {
+			c.send.size = opts.SendQueue
+		}
+		c.keepInt = opts.PingInterval
+		c.keepTime = opts.PingTimeout
+		if c.keepTime <= 0 {
+			c.keepTime = c.keepInt
+		}
 	}
 	if sc, ok := nc.(syscall.Conn); ok {
 		if raw, err := sc.SyscallConn(); err == nil {
@@ -190,6 +234,9 @@ func newConn(nc net.Conn, client bool, opts *Options, buffered []byte) *Conn {
 	}
 	c.msgR.c = c
 	c.msgW.c = c
+	if c.keepInt > 0 {
+		c.goroutine(c.keepalive)
+	}
 	if len(buffered) > 0 {
 		if len(buffered) <= readBufSize {
 			c.rd.bufp = getReadBuf()
@@ -233,23 +280,87 @@ func (c *Conn) SetReadLimit(n int64) {
 // has closed, for whatever reason.
 func (c *Conn) Done() <-chan struct{} { return c.closed }
 
-// Err returns why the connection ended: nil while it is open, and after
-// that nil or a CloseError for a close handshake with status 1000, else
-// the error that ended it.
+// Err returns why the connection ended. It is nil while the connection is
+// open, and after Close or CloseNow. After a close handshake it is the
+// peer's CloseError (also when the peer's close frame answered Close);
+// otherwise it is the error that ended the connection, such as a
+// ProtocolError, ErrKeepaliveTimeout or a wrapped io.ErrUnexpectedEOF.
 func (c *Conn) Err() error {
 	select {
 	case <-c.closed:
 	default:
 		return nil
 	}
-	var ce CloseError
-	if errors.As(c.closeErr, &ce) && ce.Code == StatusNormalClosure {
-		return ce
-	}
 	if errors.Is(c.closeErr, errLocalClose) {
 		return nil
 	}
 	return c.closeErr
+}
+
+// ErrKeepaliveTimeout is why a connection ends when keepalive's ping got
+// no pong in time.
+var ErrKeepaliveTimeout = errors.New("ws: keepalive: no pong in time")
+
+// goroutine starts f in the connection's errgroup. An error from f closes
+// the connection, which stops the others. It starts nothing, and returns
+// false, once the connection is closed.
+func (c *Conn) goroutine(f func(ctx context.Context) error) bool {
+	c.goMu.Lock()
+	defer c.goMu.Unlock()
+	if c.isClosed() {
+		return false
+	}
+	if c.group == nil {
+		c.gctx, c.gcancel = context.WithCancel(context.Background())
+		c.group, c.gctx = errgroup.WithContext(c.gctx)
+	}
+	ctx := c.gctx
+	c.group.Go(func() error {
+		err := f(ctx)
+		if err != nil {
+			c.closeTransport(err)
+		}
+		return err
+	})
+	return true
+}
+
+// waitGoroutines waits for the connection's goroutines, once the
+// transport is closed.
+func (c *Conn) waitGoroutines() {
+	c.goMu.Lock()
+	g := c.group
+	c.goMu.Unlock()
+	if g != nil {
+		g.Wait()
+	}
+}
+
+// keepalive pings at the interval and ends the connection when a pong is
+// late.
+func (c *Conn) keepalive(ctx context.Context) error {
+	t := time.NewTicker(c.keepInt)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		pctx, cancel := context.WithTimeout(ctx, c.keepTime)
+		err := c.Ping(pctx)
+		cancel()
+		if err == nil {
+			continue
+		}
+		if ctx.Err() != nil || c.isClosed() {
+			return nil
+		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("%w (%v)", ErrKeepaliveTimeout, c.keepTime)
+		}
+		return err
+	}
 }
 
 // errLocalClose is the cause when Close or CloseNow ended the connection.
@@ -296,6 +407,11 @@ func (c *Conn) closeTransport(cause error) {
 		c.closeErr = cause
 		c.nc.Close()
 		close(c.closed)
+		c.goMu.Lock()
+		if c.gcancel != nil {
+			c.gcancel()
+		}
+		c.goMu.Unlock()
 	})
 }
 

@@ -1,0 +1,272 @@
+package ws
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// NetConn wraps c as a net.Conn, for protocols that run over a byte
+// stream. It behaves as follows:
+//
+//   - Read returns the bytes of the peer's messages as one stream, across
+//     message boundaries; messages of either type are accepted.
+//   - Each Write sends its bytes as one message of type typ.
+//   - Read returns io.EOF after the peer closed with StatusNormalClosure or
+//     StatusGoingAway; other closes and failures come back as errors.
+//   - Close runs the close handshake with StatusNormalClosure.
+//   - SetDeadline, SetReadDeadline and SetWriteDeadline interrupt calls in
+//     progress, and can be moved or cleared at any time. A timeout is an
+//     error that wraps os.ErrDeadlineExceeded, with Timeout() true. A read
+//     that times out loses nothing and the stream goes on; a write that
+//     times out in the middle of its message ends the connection.
+//   - LocalAddr and RemoteAddr are the transport's.
+//   - ctx bounds the adapter: when it is done, calls fail as after a
+//     timeout and the connection is closed.
+//
+// Read and Write may be called at the same time, from two goroutines. The
+// adapter owns c: do not read or write c directly while using it.
+func NetConn(ctx context.Context, c *Conn, typ MessageType) net.Conn {
+	nc := &netConn{c: c, typ: typ, ctx: ctx}
+	nc.rd.init(ctx)
+	nc.wd.init(ctx)
+	if ctx.Done() != nil {
+		nc.stop = context.AfterFunc(ctx, func() { c.CloseNow() })
+	}
+	return nc
+}
+
+type netConn struct {
+	c    *Conn
+	typ  MessageType
+	ctx  context.Context
+	stop func() bool
+
+	readMu sync.Mutex
+	mr     *messageReader // the message being read, or nil
+	eof    bool
+
+	writeMu sync.Mutex
+	rd, wd  deadline
+}
+
+// deadline is a context that a timer cancels, reset when the deadline moves.
+type deadline struct {
+	mu     sync.Mutex
+	parent context.Context
+	ctx    context.Context
+	cancel context.CancelFunc
+	timer  *time.Timer
+}
+
+func (d *deadline) init(parent context.Context) {
+	d.parent = parent
+	d.ctx, d.cancel = context.WithCancel(parent)
+}
+
+// set moves the deadline; the zero time clears it.
+func (d *deadline) set(t time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.timer != nil {
+		d.timer.Stop()
+		d.timer = nil
+	}
+	if d.ctx.Err() != nil {
+		// The old deadline fired: start afresh.
+		d.ctx, d.cancel = context.WithCancel(d.parent)
+	}
+	if t.IsZero() {
+		return
+	}
+	dur := time.Until(t)
+	if dur <= 0 {
+		d.cancel()
+		return
+	}
+	d.timer = time.AfterFunc(dur, d.cancel)
+}
+
+func (d *deadline) context() context.Context {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.ctx
+}
+
+// timeoutErr is the error of a call that ran into its deadline.
+func (nc *netConn) timeoutErr(op string) error {
+	return &net.OpError{Op: op, Net: "websocket", Source: nc.LocalAddr(), Addr: nc.RemoteAddr(), Err: os.ErrDeadlineExceeded}
+}
+
+func (nc *netConn) Read(p []byte) (int, error) {
+	nc.readMu.Lock()
+	defer nc.readMu.Unlock()
+	if nc.eof {
+		return 0, io.EOF
+	}
+	ctx := nc.rd.context()
+	for {
+		if ctx.Err() != nil {
+			return 0, nc.timeoutErr("read")
+		}
+		if nc.mr == nil {
+			_, r, err := nc.c.Reader(ctx)
+			if err != nil {
+				return 0, nc.readErr(ctx, err)
+			}
+			nc.mr = r.(*messageReader)
+		}
+		nc.mr.ctx = ctx
+		n, err := nc.mr.Read(p)
+		if err == io.EOF {
+			nc.mr = nil
+			if n > 0 {
+				return n, nil
+			}
+			continue
+		}
+		if err != nil {
+			return n, nc.readErr(ctx, err)
+		}
+		return n, nil
+	}
+}
+
+// readErr maps a read error to the adapter's: io.EOF for a normal close, a
+// timeout for a deadline.
+func (nc *netConn) readErr(ctx context.Context, err error) error {
+	switch CloseStatus(err) {
+	case StatusNormalClosure, StatusGoingAway:
+		nc.eof = true
+		return io.EOF
+	}
+	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		return nc.timeoutErr("read")
+	}
+	return err
+}
+
+func (nc *netConn) Write(p []byte) (int, error) {
+	nc.writeMu.Lock()
+	defer nc.writeMu.Unlock()
+	ctx := nc.wd.context()
+	if ctx.Err() != nil {
+		return 0, nc.timeoutErr("write")
+	}
+	if err := nc.c.Write(ctx, nc.typ, p); err != nil {
+		if ctx.Err() != nil {
+			return 0, nc.timeoutErr("write")
+		}
+		return 0, err
+	}
+	return len(p), nil
+}
+
+func (nc *netConn) Close() error {
+	if nc.stop != nil {
+		nc.stop()
+	}
+	nc.rd.set(time.Time{})
+	nc.wd.set(time.Time{})
+	err := nc.c.Close(StatusNormalClosure, "")
+	if errors.Is(err, net.ErrClosed) {
+		// The peer closed first, or the connection failed: nothing to do.
+		return nil
+	}
+	return err
+}
+
+func (nc *netConn) LocalAddr() net.Addr  { return nc.c.LocalAddr() }
+func (nc *netConn) RemoteAddr() net.Addr { return nc.c.RemoteAddr() }
+
+func (nc *netConn) SetDeadline(t time.Time) error {
+	nc.rd.set(t)
+	nc.wd.set(t)
+	return nil
+}
+
+func (nc *netConn) SetReadDeadline(t time.Time) error {
+	nc.rd.set(t)
+	return nil
+}
+
+func (nc *netConn) SetWriteDeadline(t time.Time) error {
+	nc.wd.set(t)
+	return nil
+}
+
+
+// Relay passes messages between a and b, in both directions, until either
+// connection ends or ctx is done; then it ends the other one too, passing
+// on the close code and reason where there is one. The two directions run
+// in one errgroup, and Relay returns when both have stopped: nil when a
+// peer closed with StatusNormalClosure, StatusGoingAway or no status, and
+// otherwise the first error. Messages are streamed, not held whole.
+//
+// To relay between a WebSocket connection and a plain byte stream, such as
+// a TCP connection, wrap the WebSocket with NetConn and io.Copy both ways
+// in an errgroup (see the example).
+func Relay(ctx context.Context, a, b *Conn) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return relayOneWay(gctx, a, b) })
+	g.Go(func() error { return relayOneWay(gctx, b, a) })
+	err := g.Wait()
+	if errors.Is(err, errRelayDone) {
+		return nil
+	}
+	return err
+}
+
+// errRelayDone stops the other direction after a normal close.
+var errRelayDone = errors.New("ws: relay done")
+
+func relayOneWay(ctx context.Context, src, dst *Conn) error {
+	for {
+		typ, r, err := src.Reader(ctx)
+		if err != nil {
+			return endRelay(err, dst)
+		}
+		w, err := dst.Writer(ctx, typ)
+		if err != nil {
+			src.CloseNow()
+			return err
+		}
+		_, cerr := io.Copy(w, r)
+		werr := w.Close()
+		if cerr != nil || werr != nil {
+			src.CloseNow()
+			dst.CloseNow()
+			return errors.Join(cerr, werr)
+		}
+	}
+}
+
+// endRelay ends dst after src ended with err.
+func endRelay(err error, dst *Conn) error {
+	var ce CloseError
+	if errors.As(err, &ce) {
+		code, reason := ce.Code, ce.Reason
+		if !code.validOnWire() {
+			code, reason = StatusNoStatusReceived, ""
+		}
+		dst.Close(code, reason)
+		switch ce.Code {
+		case StatusNormalClosure, StatusGoingAway, StatusNoStatusReceived:
+			return errRelayDone
+		}
+		return err
+	}
+	if errors.Is(err, net.ErrClosed) {
+		// src was closed on this side, by the other direction.
+		dst.CloseNow()
+		return errRelayDone
+	}
+	dst.CloseNow()
+	return err
+}
