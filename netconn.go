@@ -201,7 +201,6 @@ func (nc *netConn) SetWriteDeadline(t time.Time) error {
 	return nil
 }
 
-
 // Relay passes messages between a and b, in both directions, until either
 // connection ends or ctx is done; then it ends the other one too, passing
 // on the close code and reason where there is one. The two directions run

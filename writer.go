@@ -420,6 +420,9 @@ func (c *Conn) sendLoop(ctx context.Context) error {
 		select {
 		case it := <-sq.q:
 			err := c.writeMessage(ctx, it.typ, it.p)
+			if err != nil && c.isClosed() {
+				err = c.closedErr()
+			}
 			c.sent(it, err)
 		case <-ctx.Done():
 			sq.mu.Lock()
