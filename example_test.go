@@ -1,18 +1,22 @@
 package ws_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/rpc"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/seed-d6ba7b20/ws"
+	"golang.org/x/sync/errgroup"
 )
 
 // An echo server and a client that talks to it.
@@ -189,4 +193,142 @@ func ExampleConn_Close() {
 	<-done
 	// Output:
 	// server: client closed with 1001 GoingAway: "shutting down"
+}
+
+// Ranging over Messages receives every message until the connection ends;
+// Err then says why it ended.
+func ExampleConn_Messages() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := ws.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		for _, s := range []string{"one", "two", "three"} {
+			c.Write(r.Context(), ws.MessageText, []byte(s))
+		}
+		c.Close(ws.StatusNormalClosure, "that's all")
+	}))
+	defer srv.Close()
+
+	c, _, err := ws.Dial(context.Background(), srv.URL, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.CloseNow()
+	for msg := range c.Messages() {
+		fmt.Println(string(msg.Data))
+	}
+	fmt.Println("ended:", c.Err())
+	// Output:
+	// one
+	// two
+	// three
+	// ended: ws: closed with status NormalClosure (1000): that's all
+}
+
+// A Dial gives up when its context is cancelled or its deadline passes,
+// here against a server that never answers the handshake.
+func ExampleDial_cancel() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done() // never answer
+	}))
+	defer srv.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, _, err := ws.Dial(ctx, srv.URL, nil)
+	fmt.Println(errors.Is(err, context.DeadlineExceeded))
+	// Output:
+	// true
+}
+
+// Calc is a net/rpc service for the NetConn example.
+type Calc struct{}
+
+// Add adds two numbers.
+func (Calc) Add(args [2]int, sum *int) error { *sum = args[0] + args[1]; return nil }
+
+// NetConn turns a connection into a net.Conn, so any protocol that runs
+// over a byte stream runs over WebSocket: here net/rpc.
+func ExampleNetConn() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := ws.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		rpcs := rpc.NewServer()
+		rpcs.Register(Calc{})
+		rpcs.ServeConn(ws.NetConn(context.Background(), c, ws.MessageBinary))
+	}))
+	defer srv.Close()
+
+	c, _, err := ws.Dial(context.Background(), srv.URL, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	client := rpc.NewClient(ws.NetConn(context.Background(), c, ws.MessageBinary))
+	defer client.Close()
+	var sum int
+	if err := client.Call("Calc.Add", [2]int{40, 2}, &sum); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(sum)
+	// Output:
+	// 42
+}
+
+// Relaying between a WebSocket and a TCP connection: NetConn makes the
+// WebSocket a byte stream, and one errgroup copies both ways, ending both
+// sides when either ends.
+func ExampleNetConn_relay() {
+	// A TCP service that shouts back what it reads.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		tc, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer tc.Close()
+		buf := make([]byte, 100)
+		n, _ := tc.Read(buf)
+		tc.Write(bytes.ToUpper(buf[:n]))
+	}()
+
+	// The gateway relays each WebSocket connection to the TCP service.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := ws.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		tc, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			c.Close(ws.StatusBadGateway, "backend down")
+			return
+		}
+		wc := ws.NetConn(r.Context(), c, ws.MessageBinary)
+		var g errgroup.Group
+		g.Go(func() error { _, err := io.Copy(tc, wc); tc.Close(); return err })
+		g.Go(func() error { _, err := io.Copy(wc, tc); wc.Close(); return err })
+		g.Wait()
+	}))
+	defer srv.Close()
+
+	ctx := context.Background()
+	c, _, err := ws.Dial(ctx, srv.URL, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	c.Write(ctx, ws.MessageBinary, []byte("hello tcp"))
+	_, msg, _ := c.Read(ctx)
+	fmt.Println(string(msg))
+	_, _, err = c.Read(ctx)
+	fmt.Println(ws.CloseStatus(err))
+	// Output:
+	// HELLO TCP
+	// NormalClosure
 }
