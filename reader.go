@@ -643,8 +643,11 @@ func (c *Conn) Messages() <-chan Message {
 	ch := make(chan Message)
 	c.msgs = ch
 	c.goMu.Unlock()
-	ok := c.goroutine(func(ctx context.Context) error {
+	ok := c.goroutine(func(context.Context) error {
 		defer close(ch)
+		// The errgroup's context ends only when the transport closes, which
+		// ends a read in progress anyway; reading without it costs nothing.
+		ctx := context.Background()
 		for {
 			typ, data, err := c.Read(ctx)
 			if err != nil {

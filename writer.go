@@ -28,6 +28,10 @@ func (c *Conn) writeFrame(ctx context.Context, fin bool, op byte, p []byte, rsv 
 	return c.writeFrameAt(ctx, fin, op, rsv, p, 0)
 }
 
+// preframed is the off of writeFrameAt for b that is a whole frame already,
+// header included, as a PreparedMessage holds it.
+const preframed = -1
+
 func (c *Conn) writeFrameAt(ctx context.Context, fin bool, op, rsv byte, b []byte, off int) error {
 	if err := c.lock(ctx, c.frameMu); err != nil {
 		return err
@@ -39,14 +43,20 @@ func (c *Conn) writeFrameAt(ctx context.Context, fin bool, op, rsv byte, b []byt
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	h := frame.Header{Fin: fin, Rsv: rsv, Opcode: op, Length: int64(len(b) - off)}
-	if c.client {
-		h.Masked = true
-		h.Key = uint32(c.rng.Uint64())
-	}
-	hn := frame.Put(c.whdr[:], h)
 	stop := interrupt(ctx, c.nc, writeDeadline)
-	n, err := c.writeRaw(c.whdr[:hn], b, off, h)
+	var n int
+	var err error
+	if off == preframed {
+		n, err = c.nc.Write(b)
+	} else {
+		h := frame.Header{Fin: fin, Rsv: rsv, Opcode: op, Length: int64(len(b) - off)}
+		if c.client {
+			h.Masked = true
+			h.Key = uint32(c.rng.Uint64())
+		}
+		hn := frame.Put(c.whdr[:], h)
+		n, err = c.writeRaw(c.whdr[:hn], b, off, h)
+	}
 	cancelled := stop()
 	if err != nil {
 		if cancelled && n == 0 && !c.isClosed() {
@@ -285,6 +295,7 @@ type sendQueue struct {
 type sendItem struct {
 	typ  MessageType
 	p    []byte
+	pm   *PreparedMessage
 	done chan<- error
 }
 
@@ -315,9 +326,14 @@ func (c *Conn) TrySend(typ MessageType, p []byte, done chan<- error) error {
 func (c *Conn) Buffered() int64 { return c.send.queued.Load() }
 
 func (c *Conn) enqueue(ctx context.Context, typ MessageType, p []byte, done chan<- error, wait bool) error {
-	if typ != MessageText && typ != MessageBinary {
+	return c.enqueueItem(ctx, sendItem{typ: typ, p: p, done: done}, wait)
+}
+
+func (c *Conn) enqueueItem(ctx context.Context, it sendItem, wait bool) error {
+	if it.typ != MessageText && it.typ != MessageBinary {
 		return ErrInvalidMessageType
 	}
+	p := it.p
 	sq := &c.send
 	sq.mu.Lock()
 	if sq.closed || c.isClosed() {
@@ -333,7 +349,6 @@ func (c *Conn) enqueue(ctx context.Context, typ MessageType, p []byte, done chan
 			return c.closedErr()
 		}
 	}
-	it := sendItem{typ: typ, p: p, done: done}
 	// Queue under the lock, so the order of added is the queue's order.
 	select {
 	case sq.q <- it:
@@ -413,13 +428,20 @@ func (c *Conn) waitSent(ctx context.Context) error {
 }
 
 // sendLoop writes the send queue out until the connection closes, then
-// fails what is left.
+// fails what is left. Its writes need no context: ctx ends only when the
+// transport closes, which ends a write in progress anyway.
 func (c *Conn) sendLoop(ctx context.Context) error {
 	sq := &c.send
+	bg := context.Background()
 	for {
 		select {
 		case it := <-sq.q:
-			err := c.writeMessage(ctx, it.typ, it.p)
+			var err error
+			if it.pm != nil {
+				err = c.writePrepared(bg, it.pm)
+			} else {
+				err = c.writeMessage(bg, it.typ, it.p)
+			}
 			if err != nil && c.isClosed() {
 				err = c.closedErr()
 			}
@@ -457,4 +479,56 @@ func (c *Conn) sent(it sendItem, err error) {
 		case <-c.shutdown:
 		}
 	}
+}
+
+// PreparedMessage is a message framed once, to be sent to many
+// connections: Broadcast uses one, and WritePrepared and SendPrepared take
+// one. A server connection writes its frame bytes as they are; a client
+// connection, which must mask each frame with a key of its own, frames the
+// payload again. It is safe for concurrent use and must not be changed.
+type PreparedMessage struct {
+	typ     MessageType
+	payload []byte
+	frame   []byte // the unmasked frame a server sends
+}
+
+// NewPreparedMessage frames p as one message of type typ. It keeps p.
+func NewPreparedMessage(typ MessageType, p []byte) (*PreparedMessage, error) {
+	if typ != MessageText && typ != MessageBinary {
+		return nil, ErrInvalidMessageType
+	}
+	h := frame.Header{Fin: true, Opcode: byte(typ), Length: int64(len(p))}
+	b := make([]byte, 0, frame.MaxHeaderSize+len(p))
+	b = frame.Append(b, h)
+	b = append(b, p...)
+	return &PreparedMessage{typ: typ, payload: p, frame: b}, nil
+}
+
+// WritePrepared sends pm as Write would send its payload.
+func (c *Conn) WritePrepared(ctx context.Context, pm *PreparedMessage) error {
+	if err := c.waitSent(ctx); err != nil {
+		return err
+	}
+	return c.writePrepared(ctx, pm)
+}
+
+// SendPrepared queues pm as Send would queue its payload.
+func (c *Conn) SendPrepared(ctx context.Context, pm *PreparedMessage, done chan<- error) error {
+	return c.enqueueItem(ctx, sendItem{typ: pm.typ, p: pm.payload, pm: pm, done: done}, true)
+}
+
+// TrySendPrepared queues pm as TrySend would queue its payload.
+func (c *Conn) TrySendPrepared(pm *PreparedMessage, done chan<- error) error {
+	return c.enqueueItem(context.Background(), sendItem{typ: pm.typ, p: pm.payload, pm: pm, done: done}, false)
+}
+
+func (c *Conn) writePrepared(ctx context.Context, pm *PreparedMessage) error {
+	if c.client {
+		return c.writeMessage(ctx, pm.typ, pm.payload)
+	}
+	if err := c.lock(ctx, c.msgMu); err != nil {
+		return err
+	}
+	defer unlock(c.msgMu)
+	return c.writeFrameAt(ctx, true, 0, 0, pm.frame, preframed)
 }

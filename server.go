@@ -1,0 +1,224 @@
+package ws
+
+import (
+	"context"
+	"errors"
+	"iter"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Server is an http.Handler that accepts WebSocket connections, hands each
+// to Handler, and keeps track of the open ones, for Broadcast and a
+// graceful Shutdown: what Node's WebSocketServer gives. Mount it on any
+// ServeMux or router, or run it with ListenAndServe.
+//
+// A Server must not be copied after first use. Accept inside a handler of
+// your own stays the plainest way to serve WebSocket; Server adds tracking.
+type Server struct {
+	// Handler is called with each new connection, on the request's
+	// goroutine; the connection is closed when it returns. r is the
+	// handshake request. Handler must be set.
+	Handler func(c *Conn, r *http.Request)
+	// Options are the settings of Accept for every connection.
+	Options AcceptOptions
+	// Overflow says what Broadcast does with a receiver whose send queue
+	// is full; the default is OverflowClose.
+	Overflow OverflowPolicy
+	// HandshakeTimeout bounds the opening handshake when the server runs
+	// with ListenAndServe: it is the http.Server's ReadHeaderTimeout, so a
+	// client that opens a TCP connection and never completes its request is
+	// dropped. 0 means 10 seconds. When you run your own http.Server, set
+	// its ReadHeaderTimeout to the same effect.
+	HandshakeTimeout time.Duration
+
+	mu       sync.Mutex
+	conns    map[*Conn]struct{}
+	stopping bool
+	active   sync.WaitGroup // handlers and closers
+}
+
+// OverflowPolicy is what Broadcast does when a receiver's send queue is
+// full, so that one slow receiver never holds up the others.
+type OverflowPolicy int
+
+const (
+	// OverflowClose closes the slow receiver with StatusTryAgainLater
+	// (1013): it can reconnect and catch up.
+	OverflowClose OverflowPolicy = iota
+	// OverflowDrop skips the message for that receiver only.
+	OverflowDrop
+)
+
+// ServeHTTP accepts the connection, tracks it and runs Handler. While the
+// server shuts down it answers 503 Service Unavailable.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	if s.stopping {
+		s.mu.Unlock()
+		reject(w, http.StatusServiceUnavailable, "the server is shutting down")
+		return
+	}
+	s.active.Add(1)
+	s.mu.Unlock()
+	defer s.active.Done()
+
+	c, err := Accept(w, r, &s.Options)
+	if err != nil {
+		return
+	}
+	s.mu.Lock()
+	if s.stopping {
+		s.mu.Unlock()
+		c.Close(StatusGoingAway, "server shutting down")
+		return
+	}
+	if s.conns == nil {
+		s.conns = make(map[*Conn]struct{})
+	}
+	s.conns[c] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.conns, c)
+		s.mu.Unlock()
+		c.CloseNow()
+	}()
+	s.Handler(c, r)
+}
+
+// Conns returns the open connections, as they stand when it is called. It
+// is safe to use while connections come and go.
+func (s *Server) Conns() iter.Seq[*Conn] {
+	s.mu.Lock()
+	snap := make([]*Conn, 0, len(s.conns))
+	for c := range s.conns {
+		snap = append(snap, c)
+	}
+	s.mu.Unlock()
+	return func(yield func(*Conn) bool) {
+		for _, c := range snap {
+			if !yield(c) {
+				return
+			}
+		}
+	}
+}
+
+// Len returns how many connections are open.
+func (s *Server) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
+
+// Broadcast queues one message to every open connection for which keep
+// returns true (keep nil means all), and returns how many it was queued
+// for. The message is framed once for all receivers, and each receiver's
+// own send queue (see Conn.Send) writes it, so a slow receiver never blocks
+// the others; a receiver whose queue is full is handled as Overflow says.
+// Broadcast keeps p until every receiver has written it.
+func (s *Server) Broadcast(typ MessageType, p []byte, keep func(*Conn) bool) (int, error) {
+	pm, err := NewPreparedMessage(typ, p)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for c := range s.Conns() {
+		if keep != nil && !keep(c) {
+			continue
+		}
+		err := c.TrySendPrepared(pm, nil)
+		switch {
+		case err == nil:
+			n++
+		case errors.Is(err, ErrSendQueueFull) && s.Overflow == OverflowClose:
+			s.mu.Lock()
+			if !s.stopping { // else Shutdown closes it
+				s.closeAsync(c, StatusTryAgainLater, "too slow to keep up")
+			}
+			s.mu.Unlock()
+		}
+	}
+	return n, nil
+}
+
+// closeAsync runs Close on its own goroutine, which Shutdown waits for.
+// Call it with s.mu held, before Shutdown's wait begins.
+func (s *Server) closeAsync(c *Conn, code StatusCode, reason string) {
+	s.active.Add(1)
+	go func() {
+		defer s.active.Done()
+		c.Close(code, reason)
+	}()
+}
+
+// Shutdown closes the server gracefully: it stops accepting connections
+// (new handshakes get 503), sends 1001 Going Away to every open
+// connection, and waits until their handlers have returned. When ctx is
+// done first, it closes what remains at once and returns ctx.Err().
+// Shutdown does not stop the http.Server the Server runs in; with
+// ListenAndServe, cancelling its context does both.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.stopping = true
+	for c := range s.conns {
+		s.closeAsync(c, StatusGoingAway, "server shutting down")
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		s.active.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		for c := range s.Conns() {
+			c.CloseNow()
+		}
+		<-done
+		return ctx.Err()
+	}
+}
+
+// ListenAndServe serves the Server alone at addr (":8080", say) until ctx
+// is done, then shuts it down, giving connections up to
+// Options.CloseTimeout (or DefaultCloseTimeout) to close. It returns nil
+// after a shutdown caused by ctx, and otherwise the error that stopped it.
+func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve is ListenAndServe on a listener of the caller's.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hto := s.HandshakeTimeout
+	if hto <= 0 {
+		hto = 10 * time.Second
+	}
+	hs := &http.Server{Handler: s, ReadHeaderTimeout: hto}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	grace := s.Options.CloseTimeout
+	if grace <= 0 {
+		grace = DefaultCloseTimeout
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	hs.Shutdown(sctx)
+	s.Shutdown(sctx)
+	<-errc
+	return nil
+}

@@ -1,0 +1,91 @@
+package ws_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/seed-d6ba7b20/ws"
+)
+
+// BenchmarkBroadcast sends 1 KiB messages to 1,000 loopback clients, with
+// Server.Broadcast (framed once, queued per receiver) and with a naive loop
+// of Write calls, and reports deliveries per second.
+func BenchmarkBroadcast(b *testing.B) {
+	const clients = 1000
+	msg := make([]byte, 1024)
+	for _, mode := range []string{"Broadcast", "WriteLoop"} {
+		b.Run(mode, func(b *testing.B) {
+			s := &ws.Server{
+				Options: ws.AcceptOptions{Options: ws.Options{SendQueue: 1024}},
+				Handler: func(c *ws.Conn, r *http.Request) {
+					for range c.Messages() {
+					}
+				},
+			}
+			srv := httptest.NewServer(s)
+			defer srv.Close()
+			ctx := context.Background()
+			var wg sync.WaitGroup
+			conns := make([]*ws.Conn, clients)
+			n := b.N
+			for i := range conns {
+				c, _, err := ws.Dial(ctx, srv.URL, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				conns[i] = c
+			}
+			for s.Len() < clients {
+				time.Sleep(time.Millisecond)
+			}
+			wg.Add(clients)
+			for _, c := range conns {
+				go func() {
+					defer wg.Done()
+					_, r, err := c.Reader(ctx)
+					buf := make([]byte, 2048)
+					for i := 0; i < n && err == nil; i++ {
+						if i > 0 {
+							_, r, err = c.Reader(ctx)
+						}
+						for err == nil {
+							if _, err = r.Read(buf); err != nil {
+								break
+							}
+						}
+						if err.Error() == "EOF" {
+							err = nil
+						}
+					}
+				}()
+			}
+			server := make([]*ws.Conn, 0, clients)
+			for c := range s.Conns() {
+				server = append(server, c)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < n; i++ {
+				if mode == "Broadcast" {
+					s.Broadcast(ws.MessageBinary, msg, nil)
+				} else {
+					for _, c := range server {
+						c.Write(ctx, ws.MessageBinary, msg)
+					}
+				}
+			}
+			wg.Wait()
+			b.StopTimer()
+			b.ReportMetric(float64(n*clients)/b.Elapsed().Seconds(), "deliveries/s")
+			b.ReportMetric(0, "ns/op")
+			for _, c := range conns {
+				c.CloseNow()
+			}
+			s.Shutdown(ctx)
+		})
+	}
+}
