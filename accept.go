@@ -84,6 +84,7 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 		return nil, err
 	}
 	sub := chooseSubprotocol(r, opts)
+	params, extHeader, compress := negotiateServer(r.Header, &opts.Options)
 
 	hj, brw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
@@ -99,6 +100,9 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 	b.WriteString("\r\n")
 	if sub != "" {
 		b.WriteString("Sec-WebSocket-Protocol: " + sub + "\r\n")
+	}
+	if compress {
+		b.WriteString("Sec-WebSocket-Extensions: " + extHeader + "\r\n")
 	}
 	for k, vs := range opts.ResponseHeader {
 		switch http.CanonicalHeaderKey(k) {
@@ -122,6 +126,12 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 	}
 	c := newConn(hj, false, &opts.Options, early)
 	c.subprotocol = sub
+	if compress {
+		if err := c.setCompression(params, &opts.Options); err != nil {
+			c.CloseNow()
+			return nil, fmt.Errorf("ws: accept: %w", err)
+		}
+	}
 	return c, nil
 }
 

@@ -160,7 +160,12 @@ func (c *Conn) drainUntilClose(ctx context.Context) bool {
 			err = c.nextFrame()
 		}
 		if err != nil {
-			return !isTimeout(err) || ctx.Err() != nil
+			if !isTimeout(err) {
+				// The peer is gone, or broke the protocol: the connection
+				// is over either way.
+				c.readFailed(ctx, err, false, false)
+			}
+			return true
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -14,40 +15,155 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/seed-d6ba7b20/ws/internal/deflate"
 	"github.com/seed-d6ba7b20/ws/internal/handshake"
 )
 
 // DialOptions are the settings of Dial. The zero value dials with no
-// extra headers, no subprotocol and the default TLS settings.
+// extra headers, no subprotocol, the default TLS settings and protocol
+// version 13, through the proxy the environment names (see Proxy), with
+// no cookie jar, and follows no redirects.
 type DialOptions struct {
 	Options
 
 	// Header is added to the handshake request, for example an
 	// Authorization or Cookie header. Headers the handshake sets itself
-	// are left out of it.
+	// are left out of it. A Cookie header here is merged with the cookies
+	// of Jar. When Dial follows a redirect away from the URL's host, its
+	// Authorization and Cookie headers are dropped; see MaxRedirects.
 	Header http.Header
 	// Host, if set, is sent as the Host header instead of the URL's host.
+	// It is dropped when a redirect leads to another host.
 	Host string
-	// Origin, if set, is sent as the Origin header.
+	// Origin, if set, is sent as the Origin header, or as
+	// Sec-WebSocket-Origin when ProtocolVersion is 8.
 	Origin string
 	// Subprotocols are offered to the server, in order of preference.
 	Subprotocols []string
-	// TLSConfig is used for wss and https URLs; nil means the defaults,
-	// with the server name taken from the URL.
+	// TLSConfig is used with the server of wss and https URLs; nil means
+	// the defaults, with the server name taken from the URL. It is not
+	// used with an https proxy: see ProxyTLSConfig.
 	TLSConfig *tls.Config
 	// NetDial, if set, opens the transport instead of a net.Dialer. It
-	// gets "tcp" and the URL's host and port.
+	// gets "tcp" and the host and port of the server, or of the proxy
+	// when there is one, or "unix" and the path of a Unix socket. A
+	// NetDial that tunnels by itself, through a SOCKS5 proxy say, or
+	// reaches an in-memory server, is why setting it turns off the
+	// default proxy of the environment: see Proxy.
 	NetDial func(ctx context.Context, network, addr string) (net.Conn, error)
+
+	// Proxy returns the URL of the proxy for a request, or nil to
+	// connect directly. The request it gets has the URL Dial connects to
+	// with ws mapped to http and wss to https, so that with
+	// http.ProxyFromEnvironment HTTP_PROXY applies to ws URLs,
+	// HTTPS_PROXY to wss URLs, and NO_PROXY exempts hosts.
+	//
+	// Dial asks the proxy for a tunnel to the server with an HTTP CONNECT
+	// request; user and password in the proxy URL
+	// ("http://user:pass@proxy:3128") go to it as Basic
+	// Proxy-Authorization. An "https" proxy URL means TLS to the proxy
+	// itself (see ProxyTLSConfig), and for a wss URL another TLS session
+	// with the server inside the tunnel. If the proxy answers CONNECT with
+	// anything but 200, Dial fails with an error that names the status
+	// and returns the proxy's response (its Request.Method is CONNECT)
+	// with up to 16 KiB of its body. Other proxy schemes fail the dial;
+	// for a SOCKS5 proxy, use NetDial.
+	//
+	// nil means http.ProxyFromEnvironment, except when NetDial is set:
+	// then nil means no proxy, so the route NetDial chooses is not
+	// wrapped in another; set Proxy too to have NetDial dial the proxy.
+	// NoProxy turns proxies off whatever the environment says. Note that
+	// http.ProxyFromEnvironment reads the environment once per process
+	// and never proxies requests to localhost or loopback addresses. Unix
+	// sockets (UnixSocket, ws+unix URLs) are never proxied.
+	Proxy func(*http.Request) (*url.URL, error)
+	// ProxyTLSConfig is used for the TLS connection to an https proxy;
+	// nil means the defaults, with the server name taken from the proxy
+	// URL. TLSConfig is not used with the proxy, so client certificates
+	// meant for the server are not shown to it.
+	ProxyTLSConfig *tls.Config
+	// ProxyConnectHeader is added to the CONNECT request sent to a proxy.
+	// Credentials in the proxy URL replace a Proxy-Authorization in it.
+	ProxyConnectHeader http.Header
+
+	// MaxRedirects is how many redirects Dial follows; 0, the default,
+	// means none: a redirect fails the dial like any other status but
+	// 101, with a *HandshakeError and the response. Node ws's
+	// followRedirects: true with its default maxRedirects: 10 corresponds
+	// to MaxRedirects: 10.
+	//
+	// Dial follows 301, 302, 303, 307 and 308 responses that have a
+	// Location header, with a new GET request each time. A relative
+	// Location is resolved against the current URL (for a ws+unix URL, it
+	// keeps the socket); http and https locations become ws and wss. After
+	// MaxRedirects redirects, the next fails the dial with
+	// ErrTooManyRedirects and that response. ctx bounds all the hops
+	// together. The response Dial returns is the last one.
+	//
+	// Credentials follow the rule of Node's ws (and curl): when a hop
+	// goes to another host than the URL given to Dial (another host name
+	// or port; for ws+unix URLs, another socket), or to ws when that URL
+	// was wss, Dial drops the Authorization and Cookie headers of Header,
+	// from then on, and does not send the user and password of the hop's
+	// URL. A hop to another host also drops Host, from then on. Going
+	// from ws to wss on the same host keeps everything. Cookies from Jar
+	// are not affected: the jar picks them for each hop's URL.
+	MaxRedirects int
+	// KeepCredentialsOnRedirect, if true, sends Header's Authorization
+	// and Cookie, Host and URL credentials on every hop of a redirect,
+	// wherever it leads. Set it only when every host on the way is
+	// trusted with them.
+	KeepCredentialsOnRedirect bool
+
+	// UnixSocket, if set, is the path of a Unix socket that Dial connects
+	// to for any ws, wss, http or https URL, instead of the URL's host,
+	// which still goes in the Host header and, for wss, names the server
+	// to TLS. No proxy is used.
+	//
+	// Without it, Dial also takes URLs in Node ws's syntax for Unix
+	// sockets: "ws+unix:/run/app.sock:/chat?room=1" connects to
+	// /run/app.sock and asks for /chat?room=1 (the socket path and the
+	// request path are separated by the first ':', so the socket path
+	// cannot contain one; the request path defaults to "/"). The Host
+	// header is "localhost" unless the URL has a host or Host is set.
+	// "wss+unix:" is the same with TLS on the socket; give the server name
+	// in TLSConfig if it is not "localhost".
+	UnixSocket string
+
+	// ProtocolVersion is the WebSocket version sent in
+	// Sec-WebSocket-Version: 0 or 13 (the default) for RFC 6455, or 8 for
+	// servers that still speak only draft HyBi-08, which also puts Origin
+	// in a Sec-WebSocket-Origin header, as that draft says. The framing
+	// is the same. Other values fail the dial.
+	ProtocolVersion int
+
+	// Jar, if set, holds cookies: those it has for each request's URL
+	// (ws mapped to http, wss to https) are sent with it, after any
+	// Cookie of Header, and the Set-Cookie headers of the server's
+	// responses (the 101, redirects and refusals; not a proxy's) are
+	// stored in it. net/http/cookiejar provides one.
+	Jar http.CookieJar
 }
+
+// NoProxy is a DialOptions.Proxy that connects directly, whatever the
+// environment says.
+func NoProxy(*http.Request) (*url.URL, error) { return nil, nil }
+
+// ErrTooManyRedirects is what Dial's error wraps when the server
+// redirects more often than DialOptions.MaxRedirects allows.
+var ErrTooManyRedirects = errors.New("ws: too many redirects")
 
 // maxErrorBody is how much of a failed handshake's response body Dial
 // keeps for the caller.
 const maxErrorBody = 16 << 10
 
-// Dial opens a WebSocket connection to rawURL (ws, wss, http or https)
-// and completes the client side of the opening handshake (RFC 6455 section
-// 4.1). ctx bounds the whole dial and handshake; it does not apply to the
-// connection afterwards.
+// Dial opens a WebSocket connection to rawURL and completes the client
+// side of the opening handshake (RFC 6455 section 4.1). The URL's scheme
+// is ws, wss, http or https, or ws+unix or wss+unix for a Unix socket (see
+// DialOptions.UnixSocket). A user and password in the URL are sent as
+// Basic Authorization, unless Header has an Authorization header. ctx
+// bounds the whole dial, through any proxy and redirects, and the
+// handshake; it does not apply to the connection afterwards.
 //
 // Dial returns the server's response on success, with an empty body, so
 // the caller can read its headers (Set-Cookie, say). When the server
@@ -58,56 +174,206 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.R
 	if opts == nil {
 		opts = &DialOptions{}
 	}
+	switch opts.ProtocolVersion {
+	case 0, 13, 8:
+	default:
+		return nil, nil, fmt.Errorf("ws: dial: unsupported ProtocolVersion %d (13 or 8)", opts.ProtocolVersion)
+	}
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, nil, fmt.Errorf("ws: dial: %w", err)
 	}
-	secure := false
-	switch u.Scheme {
-	case "ws", "http":
-	case "wss", "https":
-		secure = true
-	default:
-		return nil, nil, fmt.Errorf("ws: dial: unsupported URL scheme %q", u.Scheme)
-	}
-	if u.Host == "" {
-		return nil, nil, fmt.Errorf("ws: dial: URL %q has no host", rawURL)
-	}
-	addr := u.Host
-	if u.Port() == "" {
-		port := "80"
-		if secure {
-			port = "443"
-		}
-		addr = net.JoinHostPort(u.Hostname(), port)
-	}
-
-	dial := opts.NetDial
-	if dial == nil {
-		var d net.Dialer
-		dial = d.DialContext
-	}
-	nc, err := dial(ctx, "tcp", addr)
+	t, err := newTarget(u, opts.UnixSocket)
 	if err != nil {
 		return nil, nil, fmt.Errorf("ws: dial: %w", err)
 	}
-	if secure {
-		cfg := opts.TLSConfig.Clone()
-		if cfg == nil {
-			cfg = &tls.Config{}
+	st := &dialState{opts: opts, orig: t, header: opts.Header.Clone(), host: opts.Host}
+	for redirects := 0; ; redirects++ {
+		c, resp, err := st.dialHop(ctx, t)
+		if err == nil {
+			return c, resp, nil
 		}
-		if cfg.ServerName == "" {
-			cfg.ServerName = u.Hostname()
+		loc, ok := redirectLocation(resp, err, opts)
+		if !ok {
+			return nil, resp, err
 		}
-		cfg.NextProtos = []string{"http/1.1"}
-		tc := tls.Client(nc, cfg)
-		if err := tc.HandshakeContext(ctx); err != nil {
-			nc.Close()
-			return nil, nil, fmt.Errorf("ws: dial: TLS handshake: %w", err)
+		if redirects >= opts.MaxRedirects {
+			return nil, resp, fmt.Errorf("ws: dial: %w: more than %d (the last to %q)", ErrTooManyRedirects, opts.MaxRedirects, loc)
 		}
-		nc = tc
+		next, err := t.redirect(loc, opts.UnixSocket)
+		if err != nil {
+			return nil, resp, fmt.Errorf("ws: dial: redirect to %q: %w", loc, err)
+		}
+		t = next
 	}
-	c, resp, err := clientHandshake(ctx, nc, u, opts)
+}
+
+// target is where one hop of a dial goes.
+type target struct {
+	// u is the URL of the request, with scheme ws or wss whatever the
+	// URL given said; for a ws+unix URL, its host is the Host header
+	// ("localhost" by default) and its path the request path.
+	u      *url.URL
+	secure bool
+	ipc    bool   // a ws+unix or wss+unix URL
+	socket string // the Unix socket to dial, or ""
+	addr   string // the host and port to dial when socket is ""
+}
+
+// newTarget checks u and works out where it leads. unixSocket is
+// DialOptions.UnixSocket.
+func newTarget(u *url.URL, unixSocket string) (*target, error) {
+	t := &target{}
+	switch strings.ToLower(u.Scheme) {
+	case "ws", "http":
+	case "wss", "https":
+		t.secure = true
+	case "ws+unix":
+		t.ipc = true
+	case "wss+unix":
+		t.ipc, t.secure = true, true
+	default:
+		return nil, fmt.Errorf("unsupported URL scheme %q", u.Scheme)
+	}
+	lu := *u
+	lu.Scheme = "ws"
+	if t.secure {
+		lu.Scheme = "wss"
+	}
+	lu.Fragment, lu.RawFragment = "", ""
+	if t.ipc {
+		p := u.Path
+		if u.Opaque != "" {
+			var err error
+			if p, err = url.PathUnescape(u.Opaque); err != nil {
+				return nil, err
+			}
+		}
+		socket, reqPath, _ := strings.Cut(p, ":")
+		if socket == "" {
+			return nil, fmt.Errorf("URL %q has no socket path", u.Redacted())
+		}
+		if !strings.HasPrefix(reqPath, "/") {
+			reqPath = "/" + reqPath
+		}
+		lu.Opaque, lu.Path, lu.RawPath = "", reqPath, ""
+		if lu.Host == "" {
+			lu.Host = "localhost"
+		}
+		t.socket = socket
+		t.u = &lu
+		return t, nil
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("URL %q has no host", u.Redacted())
+	}
+	t.u = &lu
+	t.socket = unixSocket
+	t.addr = u.Host
+	if u.Port() == "" {
+		t.addr = net.JoinHostPort(u.Hostname(), t.defaultPort())
+	}
+	return t, nil
+}
+
+func (t *target) defaultPort() string {
+	if t.secure {
+		return "443"
+	}
+	return "80"
+}
+
+// hostKey names the host for the rule that drops credentials on a
+// redirect: the socket of a ws+unix URL, or else the host name and the
+// port unless it is the default one of the scheme, so that, as in Node's
+// ws, ws://h and wss://h are the same host.
+func (t *target) hostKey() string {
+	if t.ipc {
+		return "unix:" + t.socket
+	}
+	k := strings.ToLower(t.u.Hostname())
+	if p := t.u.Port(); p != "" && p != t.defaultPort() {
+		k += ":" + p
+	}
+	return k
+}
+
+// httpURL is t.u with scheme http or https, as proxy functions and
+// cookie jars expect.
+func (t *target) httpURL() *url.URL {
+	u := *t.u
+	u.User = nil
+	u.Scheme = "http"
+	if t.secure {
+		u.Scheme = "https"
+	}
+	return &u
+}
+
+// redirect returns the target of a redirect to loc.
+func (t *target) redirect(loc, unixSocket string) (*target, error) {
+	ref, err := url.Parse(loc)
+	if err != nil {
+		return nil, err
+	}
+	if ref.Scheme == "" && ref.Host == "" && t.ipc {
+		// A relative location on the same socket.
+		n := *t
+		n.u = t.u.ResolveReference(ref)
+		n.u.Fragment, n.u.RawFragment = "", ""
+		return &n, nil
+	}
+	if ref.IsAbs() {
+		return newTarget(ref, unixSocket)
+	}
+	return newTarget(t.u.ResolveReference(ref), unixSocket)
+}
+
+// redirectLocation returns where the server redirects to, if Dial is to
+// follow.
+func redirectLocation(resp *http.Response, err error, opts *DialOptions) (string, bool) {
+	var he *HandshakeError
+	if opts.MaxRedirects <= 0 || resp == nil || !errors.As(err, &he) {
+		return "", false
+	}
+	switch resp.StatusCode {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,
+		http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+	default:
+		return "", false
+	}
+	loc := resp.Header.Get("Location")
+	return loc, loc != ""
+}
+
+// dialState is what carries over from one hop of a dial to the next.
+type dialState struct {
+	opts   *DialOptions
+	orig   *target
+	header http.Header // Header, less what the credentials rule dropped
+	host   string      // Host, unless the rule dropped it
+}
+
+// hopRequest is what a handshake request says besides the fixed headers.
+type hopRequest struct {
+	uri    string
+	host   string
+	header http.Header
+}
+
+// dialHop connects to t and runs the handshake.
+func (s *dialState) dialHop(ctx context.Context, t *target) (*Conn, *http.Response, error) {
+	req := s.request(t)
+	nc, resp, err := openTransport(ctx, t, s.opts)
+	if err != nil {
+		return nil, resp, err
+	}
+	c, resp, err := runHandshake(ctx, nc, t.u, req, s.opts)
+	if resp != nil && s.opts.Jar != nil {
+		if cs := resp.Cookies(); len(cs) > 0 {
+			s.opts.Jar.SetCookies(t.httpURL(), cs)
+		}
+	}
 	if err != nil {
 		nc.Close()
 		return nil, resp, err
@@ -115,8 +381,296 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.R
 	return c, resp, nil
 }
 
-// clientHandshake sends the handshake request on nc and checks the reply.
+// request applies the credentials rule of DialOptions.MaxRedirects and
+// the cookie jar to the request for t.
+func (s *dialState) request(t *target) *hopRequest {
+	user := t.u.User
+	if t != s.orig && !s.opts.KeepCredentialsOnRedirect {
+		cross := t.hostKey() != s.orig.hostKey()
+		if cross || (s.orig.secure && !t.secure) {
+			delHeader(s.header, "Authorization")
+			delHeader(s.header, "Cookie")
+			user = nil
+			if cross {
+				s.host = ""
+			}
+		}
+	}
+	h := s.header.Clone()
+	if h == nil {
+		h = http.Header{}
+	}
+	if user != nil && len(headerValues(h, "Authorization")) == 0 {
+		pw, _ := user.Password()
+		h.Set("Authorization", "Basic "+basicAuth(user.Username(), pw))
+	}
+	if s.opts.Jar != nil {
+		if cs := s.opts.Jar.Cookies(t.httpURL()); len(cs) > 0 {
+			parts := headerValues(h, "Cookie")
+			delHeader(h, "Cookie")
+			for _, c := range cs {
+				parts = append(parts, c.String())
+			}
+			h.Set("Cookie", strings.Join(parts, "; "))
+		}
+	}
+	host := s.host
+	if host == "" {
+		host = t.u.Host
+	}
+	return &hopRequest{uri: t.u.RequestURI(), host: host, header: h}
+}
+
+// headerValues returns the values of the header name, whatever the case
+// of its keys in h.
+func headerValues(h http.Header, name string) []string {
+	var vs []string
+	for k, v := range h {
+		if http.CanonicalHeaderKey(k) == name {
+			vs = append(vs, v...)
+		}
+	}
+	return vs
+}
+
+// delHeader deletes the header name, whatever the case of its keys in h.
+func delHeader(h http.Header, name string) {
+	for k := range h {
+		if http.CanonicalHeaderKey(k) == name {
+			delete(h, k)
+		}
+	}
+}
+
+func basicAuth(user, password string) string {
+	return base64.StdEncoding.EncodeToString([]byte(user + ":" + password))
+}
+
+// openTransport connects to t: to its Unix socket, directly, or through
+// a proxy, and then with TLS for a secure target. On a proxy's refusal it
+// returns the proxy's response.
+func openTransport(ctx context.Context, t *target, opts *DialOptions) (net.Conn, *http.Response, error) {
+	dial := opts.NetDial
+	if dial == nil {
+		var d net.Dialer
+		dial = d.DialContext
+	}
+	var nc net.Conn
+	switch pu, err := chooseProxy(ctx, t, opts); {
+	case err != nil:
+		return nil, nil, fmt.Errorf("ws: dial: choosing a proxy: %w", err)
+	case t.socket != "":
+		if nc, err = dial(ctx, "unix", t.socket); err != nil {
+			return nil, nil, dialError(ctx, "", err)
+		}
+	case pu != nil:
+		var resp *http.Response
+		if nc, resp, err = dialProxy(ctx, dial, pu, t.addr, opts); err != nil {
+			return nil, resp, err
+		}
+	default:
+		if nc, err = dial(ctx, "tcp", t.addr); err != nil {
+			return nil, nil, dialError(ctx, "", err)
+		}
+	}
+	if !t.secure {
+		return nc, nil, nil
+	}
+	tc, err := tlsClient(ctx, nc, opts.TLSConfig, t.u.Hostname())
+	if err != nil {
+		nc.Close()
+		return nil, nil, dialError(ctx, "TLS handshake: ", err)
+	}
+	return tc, nil, nil
+}
+
+// dialError wraps err, and ctx's error if ctx is done: a dial cut short
+// by the context reports, say, an i/o timeout, which does not match
+// context.DeadlineExceeded by itself.
+func dialError(ctx context.Context, what string, err error) error {
+	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+		return fmt.Errorf("ws: dial: %s%w (%w)", what, cerr, err)
+	}
+	return fmt.Errorf("ws: dial: %s%w", what, err)
+}
+
+// chooseProxy returns the proxy for t, or nil.
+func chooseProxy(ctx context.Context, t *target, opts *DialOptions) (*url.URL, error) {
+	if t.socket != "" {
+		return nil, nil
+	}
+	proxy := opts.Proxy
+	if proxy == nil {
+		if opts.NetDial != nil {
+			return nil, nil
+		}
+		proxy = http.ProxyFromEnvironment
+	}
+	u := t.httpURL()
+	req := &http.Request{
+		Method:     http.MethodGet,
+		URL:        u,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     http.Header{},
+		Host:       u.Host,
+	}
+	return proxy(req.WithContext(ctx))
+}
+
+// tlsClient runs a TLS handshake on nc with a copy of cfg, for HTTP/1.1.
+func tlsClient(ctx context.Context, nc net.Conn, cfg *tls.Config, serverName string) (*tls.Conn, error) {
+	cfg = cfg.Clone()
+	if cfg == nil {
+		cfg = &tls.Config{}
+	}
+	if cfg.ServerName == "" {
+		cfg.ServerName = serverName
+	}
+	cfg.NextProtos = []string{"http/1.1"}
+	tc := tls.Client(nc, cfg)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return nil, err
+	}
+	return tc, nil
+}
+
+// dialProxy connects to the proxy pu and asks it for a tunnel to addr.
+func dialProxy(ctx context.Context, dial func(context.Context, string, string) (net.Conn, error), pu *url.URL, addr string, opts *DialOptions) (net.Conn, *http.Response, error) {
+	port := "80"
+	switch pu.Scheme {
+	case "http":
+	case "https":
+		port = "443"
+	default:
+		return nil, nil, fmt.Errorf("ws: dial: unsupported proxy scheme %q (use NetDial for SOCKS5)", pu.Scheme)
+	}
+	if pu.Host == "" {
+		return nil, nil, fmt.Errorf("ws: dial: proxy URL %q has no host", pu.Redacted())
+	}
+	paddr := pu.Host
+	if pu.Port() == "" {
+		paddr = net.JoinHostPort(pu.Hostname(), port)
+	}
+	nc, err := dial(ctx, "tcp", paddr)
+	if err != nil {
+		return nil, nil, dialError(ctx, "proxy "+paddr+": ", err)
+	}
+	if pu.Scheme == "https" {
+		tc, err := tlsClient(ctx, nc, opts.ProxyTLSConfig, pu.Hostname())
+		if err != nil {
+			nc.Close()
+			return nil, nil, dialError(ctx, "TLS handshake with proxy "+paddr+": ", err)
+		}
+		nc = tc
+	}
+	tunnel, resp, err := connectTunnel(ctx, nc, pu, addr, opts.ProxyConnectHeader)
+	if err != nil {
+		nc.Close()
+		return nil, resp, fmt.Errorf("ws: dial: proxy %s: %w", paddr, err)
+	}
+	return tunnel, nil, nil
+}
+
+// connectTunnel sends CONNECT addr on nc, a connection to the proxy pu,
+// and reads the answer.
+func connectTunnel(ctx context.Context, nc net.Conn, pu *url.URL, addr string, header http.Header) (net.Conn, *http.Response, error) {
+	stop := interrupt(ctx, nc, bothDeadlines)
+	defer stop()
+	wrap := func(err error) error {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return err
+	}
+
+	var b strings.Builder
+	b.WriteString("CONNECT " + addr + " HTTP/1.1\r\nHost: " + addr + "\r\n")
+	for k, vs := range header {
+		switch http.CanonicalHeaderKey(k) {
+		case "Host":
+			continue
+		case "Proxy-Authorization":
+			if pu.User != nil {
+				continue
+			}
+		}
+		for _, v := range vs {
+			b.WriteString(k + ": " + sanitizeHeaderValue(v) + "\r\n")
+		}
+	}
+	if pu.User != nil {
+		pw, _ := pu.User.Password()
+		b.WriteString("Proxy-Authorization: Basic " + basicAuth(pu.User.Username(), pw) + "\r\n")
+	}
+	b.WriteString("\r\n")
+	if _, err := io.WriteString(nc, b.String()); err != nil {
+		return nil, nil, wrap(err)
+	}
+
+	br := bufio.NewReaderSize(nc, 4096)
+	req := &http.Request{Method: http.MethodConnect, URL: &url.URL{Opaque: addr}, Host: addr, Header: http.Header{}}
+	resp, err := http.ReadResponse(br, req)
+	if err != nil {
+		return nil, nil, wrap(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		// Read a body whose end is known; of one that lasts until the
+		// proxy closes, only what has arrived.
+		body := io.Reader(resp.Body)
+		if resp.ContentLength < 0 && !isChunked(resp) {
+			body = io.LimitReader(body, int64(br.Buffered()))
+		}
+		data, _ := io.ReadAll(io.LimitReader(body, maxErrorBody))
+		resp.Body.Close()
+		resp.Body = io.NopCloser(bytes.NewReader(data))
+		return nil, resp, fmt.Errorf("CONNECT %s: %s", addr, resp.Status)
+	}
+	if n := br.Buffered(); n > 0 {
+		early, _ := br.Peek(n)
+		return &prefixConn{Conn: nc, buf: bytes.Clone(early)}, nil, nil
+	}
+	return nc, nil, nil
+}
+
+func isChunked(resp *http.Response) bool {
+	for _, te := range resp.TransferEncoding {
+		if te == "chunked" {
+			return true
+		}
+	}
+	return false
+}
+
+// prefixConn is a net.Conn whose first bytes were read ahead.
+type prefixConn struct {
+	net.Conn
+	buf []byte
+}
+
+func (c *prefixConn) Read(p []byte) (int, error) {
+	if len(c.buf) > 0 {
+		n := copy(p, c.buf)
+		c.buf = c.buf[n:]
+		return n, nil
+	}
+	return c.Conn.Read(p)
+}
+
+// clientHandshake sends the handshake request for u on nc, with the
+// headers of opts, and checks the reply.
 func clientHandshake(ctx context.Context, nc net.Conn, u *url.URL, opts *DialOptions) (*Conn, *http.Response, error) {
+	host := opts.Host
+	if host == "" {
+		host = u.Host
+	}
+	return runHandshake(ctx, nc, u, &hopRequest{uri: u.RequestURI(), host: host, header: opts.Header}, opts)
+}
+
+// runHandshake sends the handshake request hr for u on nc and checks the
+// reply.
+func runHandshake(ctx context.Context, nc net.Conn, u *url.URL, hr *hopRequest, opts *DialOptions) (*Conn, *http.Response, error) {
 	stop := interrupt(ctx, nc, bothDeadlines)
 	defer stop()
 	wrap := func(err error) error {
@@ -130,20 +684,23 @@ func clientHandshake(ctx context.Context, nc net.Conn, u *url.URL, opts *DialOpt
 	rand.Read(keyBytes[:])
 	key := base64.StdEncoding.EncodeToString(keyBytes[:])
 
-	host := opts.Host
-	if host == "" {
-		host = u.Host
+	version, originHeader := "13", "Origin"
+	if opts.ProtocolVersion == 8 {
+		version, originHeader = "8", "Sec-WebSocket-Origin"
 	}
 	var b strings.Builder
-	b.WriteString("GET " + u.RequestURI() + " HTTP/1.1\r\nHost: " + sanitizeHeaderValue(host) + "\r\n")
-	b.WriteString("Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + key + "\r\nSec-WebSocket-Version: 13\r\n")
+	b.WriteString("GET " + hr.uri + " HTTP/1.1\r\nHost: " + sanitizeHeaderValue(hr.host) + "\r\n")
+	b.WriteString("Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + key + "\r\nSec-WebSocket-Version: " + version + "\r\n")
 	if opts.Origin != "" {
-		b.WriteString("Origin: " + sanitizeHeaderValue(opts.Origin) + "\r\n")
+		b.WriteString(originHeader + ": " + sanitizeHeaderValue(opts.Origin) + "\r\n")
 	}
 	if len(opts.Subprotocols) > 0 {
 		b.WriteString("Sec-WebSocket-Protocol: " + sanitizeHeaderValue(strings.Join(opts.Subprotocols, ", ")) + "\r\n")
 	}
-	for k, vs := range opts.Header {
+	if opts.Compression != CompressionDisabled {
+		b.WriteString("Sec-WebSocket-Extensions: " + deflate.ClientOffer(opts.clientConfig()) + "\r\n")
+	}
+	for k, vs := range hr.header {
 		switch http.CanonicalHeaderKey(k) {
 		case "Host", "Upgrade", "Connection", "Sec-Websocket-Key", "Sec-Websocket-Version", "Sec-Websocket-Extensions", "Sec-Websocket-Protocol":
 			continue
@@ -156,14 +713,14 @@ func clientHandshake(ctx context.Context, nc net.Conn, u *url.URL, opts *DialOpt
 	if _, err := io.WriteString(nc, b.String()); err != nil {
 		return nil, nil, wrap(err)
 	}
-
 	br := bufio.NewReaderSize(nc, 4096)
 	req := &http.Request{Method: http.MethodGet, URL: u, Header: http.Header{}}
 	resp, err := http.ReadResponse(br, req)
 	if err != nil {
 		return nil, nil, wrap(err)
 	}
-	if err := checkResponse(resp, key, opts); err != nil {
+	params, compress, err := checkResponse(resp, key, opts)
+	if err != nil {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 		resp.Body.Close()
 		resp.Body = io.NopCloser(bytes.NewReader(body))
@@ -176,13 +733,25 @@ func clientHandshake(ctx context.Context, nc net.Conn, u *url.URL, opts *DialOpt
 	}
 	c := newConn(nc, true, &opts.Options, early)
 	c.subprotocol = resp.Header.Get("Sec-WebSocket-Protocol")
+	if compress {
+		if err := c.setCompression(params, &opts.Options); err != nil {
+			c.CloseNow()
+			return nil, nil, fmt.Errorf("ws: dial: %w", err)
+		}
+	}
 	return c, resp, nil
 }
 
-// checkResponse checks the server's answer to the handshake request.
-func checkResponse(resp *http.Response, key string, opts *DialOptions) error {
-	fail := func(reason string) error {
-		return &HandshakeError{Status: resp.StatusCode, Reason: reason}
+// checkResponse checks the server's answer to the handshake request, and
+// returns the compression it agreed to.
+func checkResponse(resp *http.Response, key string, opts *DialOptions) (deflate.Params, bool, error) {
+	params, compress, err := checkResponseHeaders(resp, key, opts)
+	return params, compress, err
+}
+
+func checkResponseHeaders(resp *http.Response, key string, opts *DialOptions) (deflate.Params, bool, error) {
+	fail := func(reason string) (deflate.Params, bool, error) {
+		return deflate.Params{}, false, &HandshakeError{Status: resp.StatusCode, Reason: reason}
 	}
 	if resp.StatusCode != http.StatusSwitchingProtocols {
 		return fail("expected status 101 Switching Protocols")
@@ -210,8 +779,19 @@ func checkResponse(resp *http.Response, key string, opts *DialOptions) error {
 			return fail(fmt.Sprintf("server chose subprotocol %q, which was not offered", strings.Join(vs, ", ")))
 		}
 	}
-	if len(resp.Header.Values("Sec-WebSocket-Extensions")) > 0 {
+	if len(resp.Header.Values("Sec-WebSocket-Extensions")) == 0 {
+		return deflate.Params{}, false, nil
+	}
+	if opts.Compression == CompressionDisabled {
 		return fail("server chose an extension that was not offered")
 	}
-	return nil
+	exts, ok := handshake.ParseExtensions(resp.Header)
+	if !ok {
+		return fail("malformed Sec-WebSocket-Extensions")
+	}
+	params, compress, err := deflate.Accept(exts, opts.clientConfig())
+	if err != nil {
+		return fail(err.Error())
+	}
+	return params, compress, nil
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/seed-d6ba7b20/ws/internal/deflate"
 	"github.com/seed-d6ba7b20/ws/internal/frame"
 	"github.com/seed-d6ba7b20/ws/internal/mask"
 )
@@ -36,8 +37,11 @@ type reader struct {
 	pos    int
 
 	// The message being read.
-	inMsg   bool // a data message has started and its last frame is not done
-	pending bool // a background read stopped at the header of this new message
+	inMsg   bool  // a data message has started and its last frame is not done
+	pending bool  // a background read stopped at the header of this new message
+	comp    bool  // the message is compressed (RSV1 on its first frame)
+	wire    int64 // compressed bytes of the message so far
+	src     compressedSource
 	typ     MessageType
 	size    int64
 	frags   int
@@ -176,7 +180,11 @@ func (c *Conn) nextFrame() error {
 			return c.fail(ErrBadLength)
 		}
 		switch {
-		case h.Rsv != 0:
+		case h.Rsv&^frame.BitRsv1 != 0:
+			return c.fail(ErrReservedBits)
+		case h.Rsv != 0 && (c.cz == nil || frame.IsControl(h.Opcode) || h.Opcode == frame.OpContinuation):
+			// RFC 7692 section 6: RSV1 marks the first frame of a
+			// compressed message, and nothing else.
 			return c.fail(ErrReservedBits)
 		case h.Opcode > frame.OpBinary && h.Opcode < frame.OpClose, h.Opcode > frame.OpPong:
 			return c.fail(fmt.Errorf("%w %#x", ErrUnknownOpcode, h.Opcode))
@@ -223,14 +231,28 @@ func (c *Conn) nextFrame() error {
 			rd.frags = 0
 			rd.checkUT = rd.typ == MessageText && !c.skipUTF8
 			rd.utf8.Reset()
+			rd.comp = h.Rsv != 0
+			rd.wire = 0
+			if rd.comp {
+				rd.src.c = c
+				c.cz.decomp.Reset(&rd.src)
+			}
 		}
 		rd.frags++
 		if c.maxFragments > 0 && rd.frags > c.maxFragments {
 			return c.fail(ErrTooManyFragments)
 		}
-		rd.size += h.Length
-		if limit := c.readLimit.Load(); limit > 0 && rd.size > limit {
-			return c.fail(fmt.Errorf("%w: over %d bytes", ErrMessageTooBig, limit))
+		if limit := c.readLimit.Load(); limit > 0 {
+			if !rd.comp {
+				rd.size += h.Length
+				if rd.size > limit {
+					return c.fail(fmt.Errorf("%w: over %d bytes", ErrMessageTooBig, limit))
+				}
+			} else if rd.wire += h.Length; rd.wire > limit+limit/16+64<<10 {
+				// The inflated size is checked as it is produced; this bounds
+				// compressed input that inflates to next to nothing.
+				return c.fail(fmt.Errorf("%w: compressed message over %d bytes", ErrMessageTooBig, limit))
+			}
 		}
 		rd.r += n
 		rd.remain, rd.fin, rd.masked, rd.key, rd.pos = h.Length, h.Fin, h.Masked, h.Key, 0
@@ -302,6 +324,9 @@ func (c *Conn) readPayload(p []byte) (int, error) {
 // message ends.
 func (c *Conn) readData(p []byte) (int, error) {
 	rd := &c.rd
+	if rd.comp {
+		return c.readInflated(p)
+	}
 	for rd.remain == 0 {
 		if rd.fin {
 			return 0, c.endMessage()
@@ -326,6 +351,54 @@ func (c *Conn) readData(p []byte) (int, error) {
 	return n, nil
 }
 
+// readInflated reads bytes of a compressed message, inflating them, and
+// applies the read limit to the inflated size.
+func (c *Conn) readInflated(p []byte) (int, error) {
+	rd := &c.rd
+	n, err := c.cz.decomp.Read(p)
+	if n > 0 {
+		rd.size += int64(n)
+		if limit := c.readLimit.Load(); limit > 0 && rd.size > limit {
+			c.cz.decomp.Abort()
+			return 0, c.fail(fmt.Errorf("%w: inflates to over %d bytes", ErrMessageTooBig, limit))
+		}
+		if rd.checkUT && !rd.utf8.Write(p[:n]) {
+			c.cz.decomp.Abort()
+			return n, c.fail(ErrInvalidUTF8)
+		}
+	}
+	switch {
+	case err == nil:
+		return n, nil
+	case err == io.EOF:
+		return n, c.endMessage()
+	case errors.Is(err, deflate.ErrCorrupt), errors.Is(err, deflate.ErrHistoryLost):
+		return n, c.fail(fmt.Errorf("%w: %v", ErrCorruptDeflate, err))
+	}
+	return n, err
+}
+
+// compressedSource is the io.Reader of a compressed message's payload, in
+// all its frames, that the inflater reads.
+type compressedSource struct{ c *Conn }
+
+func (s *compressedSource) Read(p []byte) (int, error) {
+	c := s.c
+	rd := &c.rd
+	for rd.remain == 0 {
+		if rd.fin {
+			return 0, io.EOF
+		}
+		if err := c.nextFrame(); err != nil {
+			return 0, err
+		}
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	return c.readPayload(p)
+}
+
 // endMessage closes the message whose last byte was read: io.EOF, or a
 // failure if its text ended inside a code point.
 func (c *Conn) endMessage() error {
@@ -335,6 +408,7 @@ func (c *Conn) endMessage() error {
 	}
 	rd.inMsg = false
 	rd.fin = false
+	rd.comp = false
 	return io.EOF
 }
 
@@ -354,6 +428,19 @@ func (c *Conn) startMessage() error {
 // skipMessage reads and drops the rest of the message being read.
 func (c *Conn) skipMessage() error {
 	rd := &c.rd
+	if rd.inMsg && rd.comp {
+		// Inflate to the end, so the history stays in step with the peer's.
+		var scratch [512]byte
+		for {
+			_, err := c.readInflated(scratch[:])
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
 	for rd.inMsg {
 		if rd.remain == 0 {
 			if rd.fin {
@@ -508,7 +595,7 @@ func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
 	err := c.startMessage()
 	cancelled := stop()
 	if err != nil {
-		return 0, nil, c.readFailed(ctx, err, cancelled, false)
+		return 0, nil, c.readFailed(ctx, err, cancelled, c.rd.comp && c.rd.inMsg)
 	}
 	c.msgR.ctx = ctx
 	c.msgR.done = false
@@ -543,7 +630,7 @@ func (r *messageReader) Read(p []byte) (int, error) {
 		return n, io.EOF
 	}
 	if err != nil {
-		err = c.readFailed(r.ctx, err, cancelled, false)
+		err = c.readFailed(r.ctx, err, cancelled, c.rd.comp)
 	}
 	return n, err
 }
@@ -570,7 +657,7 @@ func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
 	}
 	cancelled := stop()
 	if err != nil {
-		return 0, nil, c.readFailed(ctx, err, cancelled, false)
+		return 0, nil, c.readFailed(ctx, err, cancelled, c.rd.comp && c.rd.inMsg)
 	}
 	return c.rd.typ, b, nil
 }

@@ -97,7 +97,7 @@ func TestServerBroadcastSlowReceiver(t *testing.T) {
 		t.Run(fmt.Sprint(policy), func(t *testing.T) {
 			s := &ws.Server{
 				Overflow: policy,
-				Options:  ws.AcceptOptions{Options: ws.Options{SendQueue: 2}},
+				Options:  ws.AcceptOptions{Options: ws.Options{SendQueue: 16}},
 				Handler: func(c *ws.Conn, r *http.Request) {
 					for range c.Messages() {
 					}

@@ -147,13 +147,32 @@ func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
 	return c.writeMessage(ctx, typ, p)
 }
 
-// writeMessage writes one whole message.
+// writeMessage writes one whole message, compressed when compression is
+// on and p is not too small.
 func (c *Conn) writeMessage(ctx context.Context, typ MessageType, p []byte) error {
 	if err := c.lock(ctx, c.msgMu); err != nil {
 		return err
 	}
 	defer unlock(c.msgMu)
-	return c.writeFrame(ctx, true, byte(typ), p, 0)
+	if !c.compressing(len(p)) {
+		return c.writeFrame(ctx, true, byte(typ), p, 0)
+	}
+	sem, err := acquireCompress(ctx)
+	if err != nil {
+		return err
+	}
+	bp := getWriteBuf()
+	b, err := c.cz.comp.Compress((*bp)[:headroom], p)
+	sem.Release(1)
+	if err == nil {
+		err = c.writeFrameAt(ctx, true, byte(typ), frame.BitRsv1, b, headroom)
+	}
+	if cap(b) == cap(*bp) {
+		putWriteBuf(bp)
+	} else {
+		putWriteBuf(bp) // b outgrew it; b itself is left to the collector
+	}
+	return err
 }
 
 // Writer starts a message of type typ and returns a writer of its bytes.
@@ -180,6 +199,8 @@ func (c *Conn) Writer(ctx context.Context, typ MessageType) (io.WriteCloser, err
 	w.started = false
 	w.open = true
 	w.err = nil
+	w.deflating = false
+	w.mayDeflate = c.compressing(-1)
 	return w, nil
 }
 
@@ -193,13 +214,92 @@ type messageWriter struct {
 	bufp    *[]byte
 	n       int // payload bytes in the buffer, after the headroom
 	err     error
+
+	// Compression: the first threshold bytes are held uncompressed; a
+	// message that grows past them is compressed from there on, its output
+	// collected in the buffer as frame payload.
+	mayDeflate bool
+	deflating  bool
+	held       *[]byte // the uncompressed bytes held before deciding
+	nheld      int
+	sink       deflateSink
 }
+
+// deflateSink takes the compressor's output as message payload.
+type deflateSink struct{ w *messageWriter }
+
+func (s *deflateSink) Write(p []byte) (int, error) { return s.w.writeRaw(p) }
 
 // Write adds p to the message.
 func (w *messageWriter) Write(p []byte) (int, error) {
 	if !w.open {
 		return 0, ErrWriterClosed
 	}
+	if w.err != nil {
+		return 0, w.err
+	}
+	if w.mayDeflate {
+		return w.writeDeflate(p)
+	}
+	return w.writeRaw(p)
+}
+
+// writeDeflate adds p to a message that compression may apply to.
+func (w *messageWriter) writeDeflate(p []byte) (int, error) {
+	cz := w.c.cz
+	if !w.deflating {
+		if w.nheld+len(p) < cz.threshold {
+			if w.held == nil {
+				w.held = getWriteBuf()
+			}
+			if w.nheld+len(p) <= len(*w.held) {
+				w.nheld += copy((*w.held)[w.nheld:], p)
+				return len(p), nil
+			}
+		}
+		// Past the threshold: compress what was held, then the rest.
+		w.deflating = true
+		w.sink.w = w
+		cz.comp.Reset(&w.sink)
+		if w.nheld > 0 {
+			if err := w.deflate((*w.held)[:w.nheld]); err != nil {
+				return 0, err
+			}
+		}
+		w.releaseHeld()
+	}
+	if err := w.deflate(p); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// deflate compresses p into the message, in a turn of the process-wide
+// compression limit.
+func (w *messageWriter) deflate(p []byte) error {
+	sem, err := acquireCompress(w.ctx)
+	if err != nil {
+		w.err = err
+		return err
+	}
+	_, err = w.c.cz.comp.Write(p)
+	sem.Release(1)
+	if err != nil && w.err == nil {
+		w.err = err
+	}
+	return w.err
+}
+
+func (w *messageWriter) releaseHeld() {
+	if w.held != nil {
+		putWriteBuf(w.held)
+		w.held, w.nheld = nil, 0
+	}
+}
+
+// writeRaw adds uncompressed bytes to the message: p itself, or the
+// compressor's output.
+func (w *messageWriter) writeRaw(p []byte) (int, error) {
 	if w.err != nil {
 		return 0, w.err
 	}
@@ -242,7 +342,11 @@ func (w *messageWriter) flushBuf(fin bool) error {
 }
 
 func (w *messageWriter) flushFrame(fin bool, b []byte, off int) error {
-	err := w.c.writeFrameAt(w.ctx, fin, w.op, 0, b, off)
+	var rsv byte
+	if w.deflating && !w.started {
+		rsv = frame.BitRsv1
+	}
+	err := w.c.writeFrameAt(w.ctx, fin, w.op, rsv, b, off)
 	if err != nil {
 		if w.started && !w.c.isClosed() {
 			// Half a message went out: the stream cannot recover.
@@ -264,6 +368,26 @@ func (w *messageWriter) Close() error {
 	}
 	w.open = false
 	err := w.err
+	if err == nil && w.mayDeflate {
+		switch {
+		case w.deflating:
+			sem, serr := acquireCompress(w.ctx)
+			if serr != nil {
+				err = serr
+				w.c.cz.comp.Abort()
+				break
+			}
+			err = w.c.cz.comp.Finish()
+			sem.Release(1)
+			if err == nil {
+				err = w.err
+			}
+		case w.nheld > 0:
+			// Under the threshold: send what was held as it is.
+			_, err = w.writeRaw((*w.held)[:w.nheld])
+		}
+		w.releaseHeld()
+	}
 	if err == nil {
 		err = w.flushBuf(true)
 	}

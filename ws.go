@@ -100,6 +100,31 @@ type Options struct {
 	// SendQueue is how many messages Send may hold before it blocks (and
 	// TrySend fails); 0 means DefaultSendQueue.
 	SendQueue int
+
+	// Compression turns on permessage-deflate (RFC 7692); see
+	// CompressionMode. The fields below tune it.
+	Compression CompressionMode
+	// CompressionLevel is the flate level, 1 (fastest, the default for 0)
+	// to 9 (smallest).
+	CompressionLevel int
+	// CompressionThreshold is the size below which messages go out
+	// uncompressed; 0 means DefaultCompressionThreshold and a negative
+	// value compresses every message.
+	CompressionThreshold int
+	// CompressionDictSize, when positive, keeps context takeover lean: the
+	// connection keeps only the last CompressionDictSize bytes it sent
+	// instead of a whole compressor (about 0.8 MB), and primes a pooled
+	// compressor with them for each message, which costs about as much CPU
+	// as compressing that many bytes.
+	CompressionDictSize int
+	// CompressionWindowBits, 8 to 15, bounds the LZ77 window this side
+	// compresses with (server_max_window_bits for a server,
+	// client_max_window_bits for a client); 0 means 15, 32 KiB.
+	CompressionWindowBits int
+	// CompressionPeerWindowBits, 8 to 15, asks the peer to compress with a
+	// window no larger, which shrinks the inflate history this side keeps;
+	// 0 leaves the peer its 32 KiB.
+	CompressionPeerWindowBits int
 }
 
 // DefaultSendQueue is how many messages the send queue holds by default.
@@ -118,6 +143,7 @@ type Conn struct {
 	client      bool
 	subprotocol string
 	extensions  string
+	cz          *compression // nil without permessage-deflate
 
 	readLimit    atomic.Int64
 	maxFragments int

@@ -1,0 +1,258 @@
+package ws_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/klauspost/compress/flate"
+	"github.com/seed-d6ba7b20/ws"
+	"github.com/seed-d6ba7b20/ws/internal/frame"
+)
+
+func jsonish(n int) []byte {
+	var b bytes.Buffer
+	for i := 0; b.Len() < n; i++ {
+		fmt.Fprintf(&b, `{"id":%d,"name":"user%d","active":true,"tags":["a","b"]},`, i, i%7)
+	}
+	return b.Bytes()[:n]
+}
+
+func randomBytes(n int) []byte {
+	r := rand.New(rand.NewPCG(uint64(n), 9))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
+func TestCompressionRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	modes := []struct {
+		name         string
+		server, cli  ws.Options
+		wantExtParts []string
+	}{
+		{"takeover", ws.Options{Compression: ws.CompressionContextTakeover}, ws.Options{Compression: ws.CompressionContextTakeover}, []string{"permessage-deflate"}},
+		{"no takeover", ws.Options{Compression: ws.CompressionNoContextTakeover}, ws.Options{Compression: ws.CompressionNoContextTakeover}, []string{"server_no_context_takeover", "client_no_context_takeover"}},
+		{"server 9 bits, client 12", ws.Options{Compression: ws.CompressionContextTakeover, CompressionWindowBits: 9, CompressionPeerWindowBits: 12}, ws.Options{Compression: ws.CompressionContextTakeover}, []string{"server_max_window_bits=9", "client_max_window_bits=12"}},
+		{"8 bits both", ws.Options{Compression: ws.CompressionContextTakeover, CompressionWindowBits: 8}, ws.Options{Compression: ws.CompressionContextTakeover, CompressionWindowBits: 8}, []string{"server_max_window_bits=8", "client_max_window_bits=8"}},
+		{"dict size", ws.Options{Compression: ws.CompressionContextTakeover, CompressionDictSize: 4096}, ws.Options{Compression: ws.CompressionContextTakeover, CompressionLevel: 9}, []string{"permessage-deflate"}},
+		{"threshold all", ws.Options{Compression: ws.CompressionContextTakeover, CompressionThreshold: -1}, ws.Options{Compression: ws.CompressionContextTakeover, CompressionThreshold: -1}, []string{"permessage-deflate"}},
+	}
+	for _, m := range modes {
+		for _, tcp := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s/tcp=%v", m.name, tcp), func(t *testing.T) {
+				c, s := pair(t, tcp, &ws.AcceptOptions{Options: m.server}, &ws.DialOptions{Options: m.cli})
+				for _, part := range m.wantExtParts {
+					if !strings.Contains(c.Extensions(), part) || c.Extensions() != s.Extensions() {
+						t.Fatalf("client %q server %q, want %q", c.Extensions(), s.Extensions(), part)
+					}
+				}
+				go func() {
+					// Echo with Reader/Writer, so the server streams
+					// compressed output in frames.
+					for {
+						typ, r, err := s.Reader(ctx)
+						if err != nil {
+							return
+						}
+						w, err := s.Writer(ctx, typ)
+						if err != nil {
+							return
+						}
+						io.Copy(w, r)
+						if w.Close() != nil {
+							return
+						}
+					}
+				}()
+				sizes := []int{0, 1, 100, 1023, 1024, 5000, 70000}
+				if tcp && m.name == "takeover" {
+					sizes = append(sizes, 1<<20)
+				}
+				for _, n := range sizes {
+					for _, data := range [][]byte{jsonish(n), randomBytes(n)} {
+						for _, typ := range []ws.MessageType{ws.MessageText, ws.MessageBinary} {
+							if typ == ws.MessageText && !bytes.Equal(data, jsonish(n)) {
+								continue
+							}
+							werr := make(chan error, 1)
+							go func() { werr <- c.Write(ctx, typ, data) }()
+							gt, got, err := c.Read(ctx)
+							if err != nil || gt != typ || !bytes.Equal(got, data) {
+								t.Fatalf("%d bytes: %v %v, %d bytes back", n, gt, err, len(got))
+							}
+							if err := <-werr; err != nil {
+								t.Fatal(err)
+							}
+						}
+					}
+				}
+				// A streamed, fragmented compressed message from the client.
+				want := jsonish(100000)
+				go func() {
+					w, _ := c.Writer(ctx, ws.MessageText)
+					for i := 0; i < len(want); i += 7000 {
+						w.Write(want[i:min(i+7000, len(want))])
+					}
+					w.Close()
+				}()
+				if _, got, err := c.Read(ctx); err != nil || !bytes.Equal(got, want) {
+					t.Fatalf("streamed: %v %d", err, len(got))
+				}
+			})
+		}
+	}
+}
+
+// rawFrame sends a frame with the given RSV bits from a raw client.
+func TestCompressionRules(t *testing.T) {
+	deflated := func(p []byte) []byte {
+		var b bytes.Buffer
+		fw, _ := flate.NewWriter(&b, 1)
+		fw.Write(p)
+		fw.Flush()
+		return bytes.TrimSuffix(b.Bytes(), []byte{0, 0, 0xff, 0xff})
+	}
+	hdr := "Sec-WebSocket-Extensions: permessage-deflate\r\n"
+	opts := &ws.AcceptOptions{Options: ws.Options{Compression: ws.CompressionContextTakeover, ReadLimit: 1 << 20}}
+	t.Run("compressed message accepted (RFC 7692 7.2.2)", func(t *testing.T) {
+		url, _ := recordServer(t, opts)
+		p := dialRaw(t, url, hdr)
+		p.sendFrame(true, frame.BitRsv1, frame.OpText, deflated([]byte("Hello")))
+		// The RFC's own example bytes.
+		p.sendFrame(true, frame.BitRsv1, frame.OpText, []byte{0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00})
+		for i := 0; i < 2; i++ {
+			h, payload, err := p.readFrame()
+			if err != nil || h.Opcode != frame.OpText {
+				t.Fatalf("%+v %v", h, err)
+			}
+			if h.Rsv != 0 {
+				t.Fatalf("a 5-byte echo under the threshold came back compressed")
+			}
+			if string(payload) != "Hello" {
+				t.Fatalf("%q", payload)
+			}
+		}
+	})
+	t.Run("fragmented compressed message, RSV1 on first frame only (6.1)", func(t *testing.T) {
+		url, _ := recordServer(t, opts)
+		p := dialRaw(t, url, hdr)
+		d := deflated([]byte(strings.Repeat("fragmented ", 10)))
+		p.sendFrame(false, frame.BitRsv1, frame.OpText, d[:3])
+		p.sendFrame(true, 0, frame.OpPing, []byte("between"))
+		p.sendFrame(true, 0, frame.OpContinuation, d[3:])
+		p.readFrame() // pong
+		h, payload, err := p.readFrame()
+		if err != nil || string(payload) != strings.Repeat("fragmented ", 10) {
+			t.Fatalf("%+v %q %v", h, payload, err)
+		}
+	})
+	for _, c := range []struct {
+		name string
+		send func(p *rawPeer)
+		code int
+		err  error
+	}{
+		{"RSV1 on continuation (6.1)", func(p *rawPeer) {
+			p.sendFrame(false, 0, frame.OpText, []byte("a"))
+			p.sendFrame(true, frame.BitRsv1, frame.OpContinuation, []byte("b"))
+		}, 1002, ws.ErrReservedBits},
+		{"RSV1 on ping (6.1)", func(p *rawPeer) { p.sendFrame(true, frame.BitRsv1, frame.OpPing, nil) }, 1002, ws.ErrReservedBits},
+		{"RSV2 with deflate (6)", func(p *rawPeer) { p.sendFrame(true, frame.BitRsv2, frame.OpText, nil) }, 1002, ws.ErrReservedBits},
+		{"corrupt deflate stream (8.2.3.3)", func(p *rawPeer) {
+			p.sendFrame(true, frame.BitRsv1, frame.OpBinary, []byte{0xff, 0xff, 0xff, 0xff, 0x00})
+		}, 1007, ws.ErrCorruptDeflate},
+		{"inflates past the read limit", func(p *rawPeer) {
+			p.sendFrame(true, frame.BitRsv1, frame.OpBinary, deflated(make([]byte, 8<<20)))
+		}, 1009, ws.ErrMessageTooBig},
+		{"inflated text not UTF-8", func(p *rawPeer) {
+			p.sendFrame(true, frame.BitRsv1, frame.OpText, deflated([]byte("ok \xff")))
+		}, 1007, ws.ErrInvalidUTF8},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			url, errs := recordServer(t, opts)
+			p := dialRaw(t, url, hdr)
+			c.send(p)
+			p.expectClose(c.code)
+			if err := waitErr(t, errs); !errors.Is(err, c.err) {
+				t.Fatalf("got %v, want %v", err, c.err)
+			}
+		})
+	}
+	t.Run("RSV1 without negotiation (6)", func(t *testing.T) {
+		url, errs := recordServer(t, nil)
+		p := dialRaw(t, url, hdr)
+		p.sendFrame(true, frame.BitRsv1, frame.OpText, deflated([]byte("x")))
+		p.expectClose(1002)
+		if err := waitErr(t, errs); !errors.Is(err, ws.ErrReservedBits) {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestCompressionBombBounded(t *testing.T) {
+	// 1 GiB of zeros deflates to about 1 MiB; with a 1 MiB read limit the
+	// server must stop after the limit, not inflate the gigabyte.
+	// Flush-terminated DEFLATE chunks can be concatenated, so one chunk of
+	// 1 MiB of zeros, repeated 1,024 times, is a 1 GiB bomb.
+	var b bytes.Buffer
+	fw, _ := flate.NewWriter(&b, 9)
+	fw.Write(make([]byte, 1<<20))
+	fw.Flush()
+	bomb := bytes.Repeat(b.Bytes(), 1024)
+	bomb = bytes.TrimSuffix(bomb, []byte{0, 0, 0xff, 0xff})
+	opts := &ws.AcceptOptions{Options: ws.Options{Compression: ws.CompressionContextTakeover, ReadLimit: 1 << 20}}
+	url, errs := recordServer(t, opts)
+	p := dialRaw(t, url, "Sec-WebSocket-Extensions: permessage-deflate\r\n")
+	go p.nc.Write(p.frameBytes(true, frame.BitRsv1, frame.OpBinary, bomb))
+	p.expectClose(1009)
+	if err := waitErr(t, errs); !errors.Is(err, ws.ErrMessageTooBig) {
+		t.Fatal(err)
+	}
+}
+
+func TestCompressionOptOut(t *testing.T) {
+	ctx := context.Background()
+	// A server without compression declines; a client offering it still
+	// connects, uncompressed.
+	c, s := pair(t, true, nil, &ws.DialOptions{Options: ws.Options{Compression: ws.CompressionContextTakeover}})
+	if c.Extensions() != "" || s.Extensions() != "" {
+		t.Fatalf("extensions %q %q", c.Extensions(), s.Extensions())
+	}
+	// Per-message opt-out: the peer sees RSV1 clear.
+	var seen []byte
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sc, err := ws.Accept(w, r, &ws.AcceptOptions{Options: ws.Options{Compression: ws.CompressionContextTakeover}})
+		if err != nil {
+			return
+		}
+		big := jsonish(5000)
+		sc.Write(ctx, ws.MessageText, big)
+		sc.EnableWriteCompression(false)
+		sc.Write(ctx, ws.MessageText, big)
+		sc.Close(ws.StatusNormalClosure, "")
+	}))
+	defer srv.Close()
+	url := strings.TrimPrefix(srv.URL, "http://")
+	p := dialRaw(t, "http://"+url, "Sec-WebSocket-Extensions: permessage-deflate\r\n")
+	for i := 0; i < 2; i++ {
+		h, _, err := p.readFrame()
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen = append(seen, h.Rsv)
+	}
+	if seen[0] != frame.BitRsv1 || seen[1] != 0 {
+		t.Fatalf("RSV bits %v, want compressed then not", seen)
+	}
+}

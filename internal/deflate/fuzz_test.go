@@ -1,0 +1,144 @@
+package deflate
+
+import (
+	"bytes"
+	stdflate "compress/flate"
+	"errors"
+	"io"
+	"testing"
+)
+
+// fuzzLimit bounds the output of a fuzzed message.
+const fuzzLimit = 1 << 20
+
+// stdInflate inflates a payload the RFC 7692 way with the standard
+// library, as the reference.
+func stdInflate(payload, dict []byte) ([]byte, error) {
+	if len(payload) == 0 {
+		return nil, nil
+	}
+	in := io.MultiReader(bytes.NewReader(payload), bytes.NewReader(suffix[:]))
+	return io.ReadAll(io.LimitReader(stdflate.NewReaderDict(in, dict), 2*fuzzLimit))
+}
+
+// FuzzInflate inflates arbitrary payloads, split into two messages and
+// delivered in odd frames, with and without context takeover. It must
+// never panic or hang; whatever it accepts, compress/flate must read the
+// same; a failure under takeover must fail the next message too.
+func FuzzInflate(f *testing.F) {
+	for _, s := range []string{
+		"f2 48 cd c9 c9 07 00 f2 00 11 00 00",
+		"00 05 00 fa ff 48 65 6c 6c 6f 00",
+		"f3 48 cd c9 c9 07 00 00",
+		"f2 48 05 00 00 00 ff ff ca c9 c9 07 00",
+		"00",
+		"",
+	} {
+		b := hexBytes(s)
+		f.Add(b, uint16(len(b)/2))
+	}
+	var bb bytes.Buffer
+	io.Copy(&bb, bomb(300))
+	f.Add(bb.Bytes(), uint16(7))
+	c, _ := NewCompressor(Side{}, CompressorOptions{})
+	p1, _ := c.Compress(nil, jsonMessage(1))
+	p2, _ := c.Compress(nil, jsonMessage(1))
+	f.Add(append(p1, p2...), uint16(len(p1)))
+
+	f.Fuzz(runInflateFuzz)
+}
+
+// runInflateFuzz is the body of FuzzInflate.
+func runInflateFuzz(t *testing.T, data []byte, split uint16) {
+	cut := int(split) % (len(data) + 1)
+	msgs := [][]byte{data[:cut], data[cut:]}
+	frames := []int{1 + int(split)%7, 1 + int(split>>3)%2000}
+	for _, noCtx := range []bool{false, true} {
+		d, _ := NewDecompressor(Side{NoContextTakeover: noCtx})
+		var prev []byte
+		failed := false
+		for i, m := range msgs {
+			d.Reset(&chunkReader{data: m, sizes: frames})
+			out, err := io.ReadAll(io.LimitReader(d, fuzzLimit+1))
+			if len(out) > fuzzLimit {
+				d.Abort()
+				failed = true
+				continue
+			}
+			if failed && !noCtx {
+				if !errors.Is(err, ErrHistoryLost) {
+					t.Fatalf("message %d after a failure under takeover: %v", i, err)
+				}
+				continue
+			}
+			if err != nil {
+				if !errors.Is(err, ErrCorrupt) {
+					t.Fatalf("message %d: error %v does not wrap ErrCorrupt", i, err)
+				}
+				failed = true
+				continue
+			}
+			var dict []byte
+			if !noCtx {
+				dict = prev
+			}
+			want, werr := stdInflate(m, dict)
+			if werr != nil || !bytes.Equal(out, want) {
+				t.Fatalf("message %d (nocontext=%v): inflated %d bytes, compress/flate %d bytes, %v",
+					i, noCtx, len(out), len(want), werr)
+			}
+			prev = append(prev, out...)
+		}
+		d.Close()
+	}
+}
+
+// FuzzRoundTrip compresses arbitrary messages with an arbitrary level,
+// window and mode, and checks they come back, within the window.
+func FuzzRoundTrip(f *testing.F) {
+	f.Add([]byte("Hello, Hello, Hello"), int8(1), uint8(15), uint8(0), uint16(5))
+	f.Add(textData(5000, 1), int8(9), uint8(8), uint8(1), uint16(1000))
+	f.Add(jsonMessage(1), int8(-2), uint8(12), uint8(2), uint16(0))
+	f.Fuzz(func(t *testing.T, data []byte, level int8, bits uint8, mode uint8, split uint16) {
+		if len(data) > 256<<10 {
+			return
+		}
+		side := Side{WindowBits: MinWindowBits + int(bits)%8, NoContextTakeover: mode%3 == 2}
+		opts := CompressorOptions{Level: int(uint8(level))%12 - 2}
+		if opts.Level == -1 && mode&4 != 0 {
+			opts.StoredOnly = true
+		}
+		if mode%3 == 1 {
+			opts.DictSize = 1 + int(split)
+		}
+		c, err := NewCompressor(side, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		d, _ := NewDecompressor(side)
+		defer d.Close()
+		cut := int(split) % (len(data) + 1)
+		var stream []byte
+		for i, m := range [][]byte{data[:cut], data[cut:], data} {
+			p, err := c.Compress(nil, m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := inflate(d, p, []int{1 + i + int(split)%100}, 1+int(split)%5000)
+			if err != nil || !bytes.Equal(got, m) {
+				t.Fatalf("message %d: %v", i, err)
+			}
+			stream = append(append(stream, p...), syncTail[:]...)
+			if side.NoContextTakeover {
+				stream = stream[:0]
+			}
+		}
+		if !side.NoContextTakeover {
+			_, dist, err := refInflate(stream)
+			if err != nil || dist > 1<<side.WindowBits {
+				t.Fatalf("distance %d over window %d, %v", dist, 1<<side.WindowBits, err)
+			}
+		}
+	})
+}

@@ -1,0 +1,454 @@
+package deflate
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// words is the vocabulary of textData.
+var words = strings.Fields(`the of and to in is that for it as was with be by on not he this are
+or his from at which but have an they you were her she there been one all we their has would
+when if so no will more other what up out who can into some could them time than only new
+compression window message frame socket server client deflate history dictionary stream
+buffer memory connection protocol extension parameter negotiation payload literal distance`)
+
+// textData returns n bytes of pseudo-English: compressible, with
+// repetitions at every distance.
+func textData(n int, seed uint64) []byte {
+	r := rand.New(rand.NewPCG(seed, 1))
+	b := make([]byte, 0, n+16)
+	for len(b) < n {
+		b = append(b, words[r.IntN(len(words))]...)
+		switch r.IntN(12) {
+		case 0:
+			b = append(b, ".\n"...)
+		case 1:
+			b = append(b, ", "...)
+		default:
+			b = append(b, ' ')
+		}
+	}
+	return b[:n]
+}
+
+// randomData returns n incompressible bytes.
+func randomData(n int, seed uint64) []byte {
+	r := rand.New(rand.NewPCG(seed, 2))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
+// jsonMessage returns a JSON-like message of about 1 KiB: the keys repeat
+// from message to message, the values vary.
+func jsonMessage(i int) []byte {
+	r := rand.New(rand.NewPCG(uint64(i), 3))
+	var b strings.Builder
+	fmt.Fprintf(&b, `{"type":"update","seq":%d,"ts":%d,"user":{"id":%d,"name":"user%d","roles":["reader","writer"]},"items":[`,
+		i, 1700000000000+int64(i)*37, r.IntN(1e6), r.IntN(1e4))
+	for j := 0; b.Len() < 980; j++ {
+		if j > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"id":%d,"price":%d.%02d,"qty":%d,"sku":"SKU-%05d","ok":%t}`,
+			r.IntN(1e5), r.IntN(1000), r.IntN(100), r.IntN(50), r.IntN(1e5), r.IntN(2) == 0)
+	}
+	b.WriteString(`]}`)
+	return []byte(b.String())
+}
+
+// chunkReader yields data in pieces of at most the given sizes, in turn,
+// as the frames of a message would.
+type chunkReader struct {
+	data  []byte
+	sizes []int
+	i     int
+	n     int64 // bytes read so far
+}
+
+func (c *chunkReader) Read(p []byte) (int, error) {
+	if len(c.data) == 0 {
+		return 0, io.EOF
+	}
+	k := len(c.data)
+	if len(c.sizes) > 0 {
+		k = min(k, c.sizes[c.i%len(c.sizes)])
+		c.i++
+	}
+	n := copy(p[:min(len(p), k)], c.data)
+	c.data = c.data[n:]
+	c.n += int64(n)
+	return n, nil
+}
+
+// errReader yields data and then fails with err.
+type errReader struct {
+	data []byte
+	err  error
+}
+
+func (e *errReader) Read(p []byte) (int, error) {
+	if len(e.data) == 0 {
+		return 0, e.err
+	}
+	n := copy(p, e.data)
+	e.data = e.data[n:]
+	return n, nil
+}
+
+// refInflate is a slow, plain RFC 1951 decoder for tests, after puff.c.
+// It decodes the stream of a connection's messages with their tails put
+// back, which ends at a block boundary, and reports the longest distance
+// any match used: the test of the window limits.
+func refInflate(in []byte) (out []byte, maxDist int, err error) {
+	r := &bitReader{b: in}
+	for r.pos < 8*len(in) {
+		final, err := r.bits(1)
+		if err != nil {
+			return out, maxDist, err
+		}
+		typ, err := r.bits(2)
+		if err != nil {
+			return out, maxDist, err
+		}
+		switch typ {
+		case 0:
+			r.pos = (r.pos + 7) &^ 7
+			n, err1 := r.bits(16)
+			nn, err2 := r.bits(16)
+			if err := errors.Join(err1, err2); err != nil {
+				return out, maxDist, err
+			}
+			if n != ^nn&0xffff {
+				return out, maxDist, errors.New("ref: stored length mismatch")
+			}
+			if r.pos/8+n > len(in) {
+				return out, maxDist, io.ErrUnexpectedEOF
+			}
+			out = append(out, in[r.pos/8:r.pos/8+n]...)
+			r.pos += 8 * n
+		case 1:
+			out, err = r.codes(out, &fixedLit, &fixedDist, &maxDist)
+		case 2:
+			var lit, dist huffman
+			if err = r.dynamic(&lit, &dist); err == nil {
+				out, err = r.codes(out, &lit, &dist, &maxDist)
+			}
+		default:
+			err = errors.New("ref: block type 3")
+		}
+		if err != nil {
+			return out, maxDist, err
+		}
+		if final == 1 {
+			break
+		}
+	}
+	return out, maxDist, nil
+}
+
+type bitReader struct {
+	b   []byte
+	pos int // in bits
+}
+
+func (r *bitReader) bits(n int) (int, error) {
+	v := 0
+	for i := range n {
+		if r.pos >= 8*len(r.b) {
+			return 0, io.ErrUnexpectedEOF
+		}
+		v |= int(r.b[r.pos>>3]>>(r.pos&7)&1) << i
+		r.pos++
+	}
+	return v, nil
+}
+
+type huffman struct {
+	count [16]int
+	sym   []int
+}
+
+func newHuffman(h *huffman, lengths []int) {
+	*h = huffman{}
+	for _, l := range lengths {
+		h.count[l]++
+	}
+	h.count[0] = 0
+	var offs [16]int
+	for l := 1; l < 16; l++ {
+		offs[l] = offs[l-1] + h.count[l-1]
+	}
+	h.sym = make([]int, len(lengths))
+	for s, l := range lengths {
+		if l != 0 {
+			h.sym[offs[l]] = s
+			offs[l]++
+		}
+	}
+}
+
+func (r *bitReader) decode(h *huffman) (int, error) {
+	code, first, index := 0, 0, 0
+	for l := 1; l < 16; l++ {
+		b, err := r.bits(1)
+		if err != nil {
+			return 0, err
+		}
+		code |= b
+		if n := h.count[l]; code-n < first {
+			return h.sym[index+code-first], nil
+		}
+		index += h.count[l]
+		first = (first + h.count[l]) << 1
+		code <<= 1
+	}
+	return 0, errors.New("ref: bad code")
+}
+
+var (
+	lenBase   = [29]int{3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258}
+	lenExtra  = [29]int{0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0}
+	distBase  = [30]int{1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577}
+	distExtra = [30]int{0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13}
+
+	fixedLit, fixedDist huffman
+)
+
+func init() {
+	var l [288]int
+	for i := range l {
+		switch {
+		case i < 144:
+			l[i] = 8
+		case i < 256:
+			l[i] = 9
+		case i < 280:
+			l[i] = 7
+		default:
+			l[i] = 8
+		}
+	}
+	newHuffman(&fixedLit, l[:])
+	var d [30]int
+	for i := range d {
+		d[i] = 5
+	}
+	newHuffman(&fixedDist, d[:])
+}
+
+func (r *bitReader) codes(out []byte, lit, dist *huffman, maxDist *int) ([]byte, error) {
+	for {
+		s, err := r.decode(lit)
+		if err != nil {
+			return out, err
+		}
+		switch {
+		case s < 256:
+			out = append(out, byte(s))
+		case s == 256:
+			return out, nil
+		case s-257 < len(lenBase):
+			s -= 257
+			e, err := r.bits(lenExtra[s])
+			if err != nil {
+				return out, err
+			}
+			n := lenBase[s] + e
+			ds, err := r.decode(dist)
+			if err != nil {
+				return out, err
+			}
+			if ds >= len(distBase) {
+				return out, errors.New("ref: bad distance code")
+			}
+			e, err = r.bits(distExtra[ds])
+			if err != nil {
+				return out, err
+			}
+			d := distBase[ds] + e
+			if d > len(out) {
+				return out, errors.New("ref: distance too far back")
+			}
+			*maxDist = max(*maxDist, d)
+			for range n {
+				out = append(out, out[len(out)-d])
+			}
+		default:
+			return out, errors.New("ref: bad literal/length code")
+		}
+	}
+}
+
+func (r *bitReader) dynamic(lit, dist *huffman) error {
+	hlit, err1 := r.bits(5)
+	hdist, err2 := r.bits(5)
+	hclen, err3 := r.bits(4)
+	if err := errors.Join(err1, err2, err3); err != nil {
+		return err
+	}
+	hlit, hdist, hclen = hlit+257, hdist+1, hclen+4
+	order := [19]int{16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15}
+	var cl [19]int
+	for i := range hclen {
+		v, err := r.bits(3)
+		if err != nil {
+			return err
+		}
+		cl[order[i]] = v
+	}
+	var clh huffman
+	newHuffman(&clh, cl[:])
+	lengths := make([]int, 0, hlit+hdist)
+	for len(lengths) < hlit+hdist {
+		s, err := r.decode(&clh)
+		if err != nil {
+			return err
+		}
+		rep, val := 1, s
+		switch s {
+		case 16:
+			if len(lengths) == 0 {
+				return errors.New("ref: repeat with no length")
+			}
+			val = lengths[len(lengths)-1]
+			e, err := r.bits(2)
+			if err != nil {
+				return err
+			}
+			rep = 3 + e
+		case 17:
+			e, err := r.bits(3)
+			if err != nil {
+				return err
+			}
+			rep, val = 3+e, 0
+		case 18:
+			e, err := r.bits(7)
+			if err != nil {
+				return err
+			}
+			rep, val = 11+e, 0
+		}
+		for range rep {
+			lengths = append(lengths, val)
+		}
+	}
+	if len(lengths) > hlit+hdist {
+		return errors.New("ref: too many lengths")
+	}
+	newHuffman(lit, lengths[:hlit])
+	newHuffman(dist, lengths[hlit:])
+	return nil
+}
+
+// bitWriter writes a DEFLATE bit stream, for hand-made test streams.
+type bitWriter struct {
+	b  []byte
+	nb int // bits used in the last byte; 0 means it is full or absent
+}
+
+// bits writes the n low bits of v, least significant first.
+func (w *bitWriter) bits(v, n int) {
+	for i := range n {
+		if w.nb == 0 {
+			w.b = append(w.b, 0)
+		}
+		w.b[len(w.b)-1] |= byte(v>>i&1) << w.nb
+		w.nb = (w.nb + 1) & 7
+	}
+}
+
+// code writes a Huffman code of n bits, most significant first.
+func (w *bitWriter) code(c, n int) {
+	for i := n - 1; i >= 0; i-- {
+		w.bits(c>>i&1, 1)
+	}
+}
+
+// bomb returns a reader of a message payload made of one dynamic block
+// that inflates to 1+258*pairs bytes of zeros: one literal, then pairs
+// matches of length 258 at distance 1, each coded in two zero bits, so the
+// payload is a short header and then pairs/4 zero bytes. That is DEFLATE's
+// best ratio, about 1032:1. The reader makes the zeros as it goes, so a
+// bomb of a gigabyte costs nothing until read.
+func bomb(pairs int64) io.Reader {
+	var w bitWriter
+	w.bits(0, 1)  // BFINAL
+	w.bits(2, 2)  // dynamic
+	w.bits(29, 5) // HLIT: 286 codes
+	w.bits(0, 5)  // HDIST: 1 code
+	w.bits(14, 4) // HCLEN: 18 code length codes
+	// Code length code lengths in RFC 1951 order 16 17 18 0 8 7 9 6 10 5
+	// 11 4 12 3 13 2 14 1: 18 gets 1 bit, 1 and 2 get 2 bits.
+	for _, l := range []int{0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 2} {
+		w.bits(l, 3)
+	}
+	// Canonical code length codes: 18 -> 0, 1 -> 10, 2 -> 11.
+	cl1 := func() { w.code(2, 2) }
+	cl2 := func() { w.code(3, 2) }
+	zeros := func(n int) { w.code(0, 1); w.bits(n-11, 7) }
+	cl2()        // literal 0: 2 bits
+	zeros(138)   // 1..138
+	zeros(117)   // 139..255
+	cl2()        // 256 (end of block): 2 bits
+	zeros(28)    // 257..284
+	cl1()        // 285 (length 258): 1 bit
+	cl1()        // distance code 0 (distance 1): 1 bit
+	w.code(2, 2) // literal 0; canonical codes: 285 -> 0, 0 -> 10, 256 -> 11
+	head := append([]byte(nil), w.b...)
+	headBits := 8*len(w.b) - (8-w.nb)&7
+	return &bombReader{head: head, headBits: headBits, zeroBits: 2 * pairs}
+}
+
+// bombReader yields headBits bits of head, zeroBits zero bits, then the
+// end of block (11), the header of the sync flush block (000) and padding.
+// The regions share no bits, so a byte is the OR of what each puts in it.
+type bombReader struct {
+	head     []byte
+	headBits int
+	zeroBits int64
+	tail     []byte // the end, laid out from byte endAt on
+	endAt    int64
+	pos      int64 // bytes read
+}
+
+func (b *bombReader) Read(p []byte) (int, error) {
+	if b.tail == nil {
+		end := int64(b.headBits) + b.zeroBits
+		var w bitWriter
+		if w.nb = int(end % 8); w.nb != 0 {
+			w.b = []byte{0}
+		}
+		w.code(3, 2) // end of block
+		w.bits(0, 3) // BFINAL 0, stored: the sync flush, whose LEN and NLEN are cut
+		b.tail, b.endAt = w.b, end/8
+	}
+	total := b.endAt + int64(len(b.tail))
+	n := 0
+	for ; n < len(p) && b.pos < total; n++ {
+		var c byte
+		if b.pos < int64(len(b.head)) {
+			c = b.head[b.pos]
+		}
+		if b.pos >= b.endAt {
+			c |= b.tail[b.pos-b.endAt]
+		}
+		p[n] = c
+		b.pos++
+	}
+	if n == 0 {
+		return 0, io.EOF
+	}
+	return n, nil
+}
