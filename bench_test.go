@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime"
 	"testing"
 	"time"
 
+	"github.com/seed-d6ba7b20/ws/internal/deflate"
 	"github.com/seed-d6ba7b20/ws/internal/frame"
 	"github.com/seed-d6ba7b20/ws/internal/mask"
 )
@@ -185,4 +187,58 @@ func sizeName(n int) string {
 		return fmt.Sprintf("%dKiB", n>>10)
 	}
 	return fmt.Sprintf("%dB", n)
+}
+
+// BenchmarkCompressedConnMemory opens 1,000 connection pairs with
+// permessage-deflate over in-memory pipes, sends one 1 KiB JSON-like
+// message each way on each, and reports the heap they hold afterwards per
+// connection (one end), after a GC.
+func BenchmarkCompressedConnMemory(b *testing.B) {
+	modes := []struct {
+		name string
+		opts Options
+		p    deflate.Params
+	}{
+		{"uncompressed", Options{}, deflate.Params{}},
+		{"no-context-takeover", Options{Compression: CompressionNoContextTakeover}, deflate.Params{ServerNoContextTakeover: true, ClientNoContextTakeover: true}},
+		{"takeover-dict4KiB", Options{Compression: CompressionContextTakeover}, deflate.Params{}},
+		{"takeover-dict4KiB-peer10bits", Options{Compression: CompressionContextTakeover}, deflate.Params{ServerMaxWindowBits: 10, ClientMaxWindowBits: 10}},
+		{"takeover-full-compressor", Options{Compression: CompressionContextTakeover, CompressionDictSize: -1}, deflate.Params{}},
+	}
+	msg := []byte(`{"id":12345,"user":"someone","text":"hello there, how are you doing today?","tags":["a","b","c"],"ts":1700000000}`)
+	for len(msg) < 1024 {
+		msg = append(msg, msg[:min(len(msg), 1024-len(msg))]...)
+	}
+	for _, m := range modes {
+		b.Run(m.name, func(b *testing.B) {
+			const n = 1000
+			for b.Loop() {
+				ctx := context.Background()
+				var before, after runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&before)
+				conns := make([]*Conn, 0, 2*n)
+				for i := 0; i < n; i++ {
+					cn, sn := net.Pipe()
+					client := newConn(cn, true, &m.opts, nil)
+					server := newConn(sn, false, &m.opts, nil)
+					if m.opts.Compression != CompressionDisabled {
+						client.setCompression(m.p, &m.opts)
+						server.setCompression(m.p, &m.opts)
+					}
+					go client.Write(ctx, MessageText, msg)
+					server.Read(ctx)
+					go server.Write(ctx, MessageText, msg)
+					client.Read(ctx)
+					conns = append(conns, client, server)
+				}
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(2*n), "B/conn")
+				for _, c := range conns {
+					c.CloseNow()
+				}
+			}
+		})
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/seed-d6ba7b20/ws/internal/deflate"
+	"github.com/seed-d6ba7b20/ws/internal/frame"
 	"github.com/seed-d6ba7b20/ws/internal/handshake"
 	"golang.org/x/sync/semaphore"
 )
@@ -27,9 +28,11 @@ const (
 	CompressionNoContextTakeover
 	// CompressionContextTakeover lets each message refer back to earlier
 	// ones, which compresses streams of similar messages (JSON, say) far
-	// better, at the cost of a compressor (about 0.8 MB at level 1, see
-	// CompressionDictSize) and up to 40 KiB of inflate history held per
-	// connection. A peer may still ask for no context takeover.
+	// better. A connection then holds what it needs to stay in step with
+	// its peer between messages: the last 4 KiB it sent (see
+	// Options.CompressionDictSize) and up to 40 KiB of inflate history (less
+	// with Options.CompressionPeerWindowBits). A peer may still ask for no
+	// context takeover.
 	CompressionContextTakeover
 )
 
@@ -59,11 +62,25 @@ type compression struct {
 	threshold int
 	on        atomic.Bool // EnableWriteCompression
 	params    deflate.Params
+	send      deflate.Side // how this side compresses
+	opts      deflate.CompressorOptions
 }
+
+// DefaultCompressionDictSize is how much of its recent output a
+// connection with context takeover keeps to compress the next message
+// against, unless Options.CompressionDictSize says otherwise.
+const DefaultCompressionDictSize = 4096
 
 // compressorOptions are the deflate settings of o.
 func (o *Options) compressorOptions() deflate.CompressorOptions {
-	return deflate.CompressorOptions{Level: o.CompressionLevel, DictSize: o.CompressionDictSize}
+	dict := o.CompressionDictSize
+	switch {
+	case dict == 0:
+		dict = DefaultCompressionDictSize
+	case dict < 0:
+		dict = 0 // keep the whole compressor
+	}
+	return deflate.CompressorOptions{Level: o.CompressionLevel, DictSize: dict}
 }
 
 // serverConfig is what a server asks of permessage-deflate.
@@ -115,7 +132,7 @@ func (c *Conn) setCompression(p deflate.Params, o *Options) error {
 	if err != nil {
 		return err
 	}
-	cz := &compression{comp: comp, decomp: decomp, threshold: o.CompressionThreshold, params: p}
+	cz := &compression{comp: comp, decomp: decomp, threshold: o.CompressionThreshold, params: p, send: send, opts: o.compressorOptions()}
 	if cz.threshold == 0 {
 		cz.threshold = DefaultCompressionThreshold
 	}
@@ -158,4 +175,36 @@ func acquireCompress(ctx context.Context) (*semaphore.Weighted, error) {
 type compressedFrames struct {
 	mu     sync.Mutex
 	frames map[[2]int][]byte
+}
+
+// compressedFrame returns pm's message compressed as cz compresses
+// without context takeover, framed for a server to send; it compresses
+// once per window size and level, whatever the number of receivers.
+func (pm *PreparedMessage) compressedFrame(ctx context.Context, cz *compression) ([]byte, error) {
+	key := [2]int{cz.send.WindowBits, cz.opts.Level}
+	pm.cf.mu.Lock()
+	defer pm.cf.mu.Unlock()
+	if f, ok := pm.cf.frames[key]; ok {
+		return f, nil
+	}
+	comp, err := deflate.NewCompressor(deflate.Side{WindowBits: cz.send.WindowBits, NoContextTakeover: true}, deflate.CompressorOptions{Level: cz.opts.Level})
+	if err != nil {
+		return nil, err
+	}
+	sem, err := acquireCompress(ctx)
+	if err != nil {
+		return nil, err
+	}
+	payload, err := comp.Compress(nil, pm.payload)
+	sem.Release(1)
+	if err != nil {
+		return nil, err
+	}
+	f := frame.Append(make([]byte, 0, frame.MaxHeaderSize+len(payload)), frame.Header{Fin: true, Rsv: frame.BitRsv1, Opcode: byte(pm.typ), Length: int64(len(payload))})
+	f = append(f, payload...)
+	if pm.cf.frames == nil {
+		pm.cf.frames = make(map[[2]int][]byte)
+	}
+	pm.cf.frames[key] = f
+	return f, nil
 }

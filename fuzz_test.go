@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seed-d6ba7b20/ws/internal/deflate"
 	"github.com/seed-d6ba7b20/ws/internal/frame"
 )
 
@@ -57,12 +58,27 @@ func FuzzFrameReader(f *testing.F) {
 	f.Add(frameSeed(false, []byte{0x82, 0xFF, 0x40, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4}))
 	f.Add(frameSeed(true, []byte{0x81, 0x7E, 0x00, 0x80}, bytes.Repeat([]byte("a"), 128)))
 	f.Add(frameSeed(false, seedFrame(true, 1, true, "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5")))
+	// Compressed (first byte 4: deflate negotiated), the RFC 7692 example.
+	f.Add(append([]byte{4}, append(frame.Append(nil, frame.Header{Fin: true, Rsv: frame.BitRsv1, Opcode: 1, Masked: true, Length: 7}), 0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00)...))
+	f.Add(append([]byte{5 | 8 | 16}, append(frame.Append(nil, frame.Header{Fin: false, Rsv: frame.BitRsv1, Opcode: 2, Length: 3}), 0xf2, 0x48, 0xcd, 0x80, 0x04, 0xc9, 0xc9, 0x07, 0x00)...))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) == 0 {
 			return
 		}
 		nc := &scriptConn{r: bytes.NewReader(data[1:])}
-		c := newConn(nc, data[0]&1 == 1, &Options{ReadLimit: 1 << 20, MaxFragments: 64, CloseTimeout: time.Millisecond}, nil)
+		opts := &Options{ReadLimit: 1 << 20, MaxFragments: 64, CloseTimeout: time.Millisecond}
+		c := newConn(nc, data[0]&1 == 1, opts, nil)
+		if data[0]&4 != 0 {
+			// permessage-deflate, with or without context takeover and
+			// with a small window.
+			p := deflate.Params{ServerNoContextTakeover: data[0]&8 != 0, ClientNoContextTakeover: data[0]&8 != 0}
+			if data[0]&16 != 0 {
+				p.ServerMaxWindowBits, p.ClientMaxWindowBits = 9, 9
+			}
+			if err := c.setCompression(p, opts); err != nil {
+				t.Fatal(err)
+			}
+		}
 		ctx := context.Background()
 		for i := 0; ; i++ {
 			if i > len(data) {

@@ -409,6 +409,7 @@ func (c *Conn) endMessage() error {
 	rd.inMsg = false
 	rd.fin = false
 	rd.comp = false
+	rd.release() // an idle connection holds no buffer
 	return io.EOF
 }
 

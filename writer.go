@@ -607,13 +607,17 @@ func (c *Conn) sent(it sendItem, err error) {
 
 // PreparedMessage is a message framed once, to be sent to many
 // connections: Broadcast uses one, and WritePrepared and SendPrepared take
-// one. A server connection writes its frame bytes as they are; a client
+// one. A server connection writes its frame bytes as they are. With
+// permessage-deflate and no context takeover, it is also compressed once,
+// for all receivers with the same window and level; with context takeover
+// each receiver must compress it with its own history. A client
 // connection, which must mask each frame with a key of its own, frames the
 // payload again. It is safe for concurrent use and must not be changed.
 type PreparedMessage struct {
 	typ     MessageType
 	payload []byte
 	frame   []byte // the unmasked frame a server sends
+	cf      compressedFrames
 }
 
 // NewPreparedMessage frames p as one message of type typ. It keeps p.
@@ -647,12 +651,22 @@ func (c *Conn) TrySendPrepared(pm *PreparedMessage, done chan<- error) error {
 }
 
 func (c *Conn) writePrepared(ctx context.Context, pm *PreparedMessage) error {
-	if c.client {
+	f := pm.frame
+	switch {
+	case c.client:
 		return c.writeMessage(ctx, pm.typ, pm.payload)
+	case c.compressing(len(pm.payload)):
+		if !c.cz.send.NoContextTakeover {
+			return c.writeMessage(ctx, pm.typ, pm.payload)
+		}
+		var err error
+		if f, err = pm.compressedFrame(ctx, c.cz); err != nil {
+			return err
+		}
 	}
 	if err := c.lock(ctx, c.msgMu); err != nil {
 		return err
 	}
 	defer unlock(c.msgMu)
-	return c.writeFrameAt(ctx, true, 0, 0, pm.frame, preframed)
+	return c.writeFrameAt(ctx, true, 0, 0, f, preframed)
 }
