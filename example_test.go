@@ -332,3 +332,82 @@ func ExampleNetConn_relay() {
 	// HELLO TCP
 	// NormalClosure
 }
+
+// A Server tracks its connections, so it can broadcast to all of them and
+// shut down gracefully.
+func ExampleServer() {
+	s := &ws.Server{}
+	s.Handler = func(c *ws.Conn, r *http.Request) {
+		for msg := range c.Messages() {
+			// Everyone, the sender included, hears every message.
+			s.Broadcast(msg.Type, msg.Data, nil)
+		}
+	}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+
+	ctx := context.Background()
+	alice, _, err := ws.Dial(ctx, srv.URL, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	bob, _, err := ws.Dial(ctx, srv.URL, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for s.Len() < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	alice.Write(ctx, ws.MessageText, []byte("hi, all"))
+	_, msg, _ := bob.Read(ctx)
+	fmt.Println("bob got:", string(msg))
+	_, msg, _ = alice.Read(ctx)
+	fmt.Println("alice got:", string(msg))
+
+	go alice.Read(ctx) // keep reading, to see the server's close frames
+	go bob.Read(ctx)
+	if err := s.Shutdown(ctx); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("open after shutdown:", s.Len())
+	// Output:
+	// bob got: hi, all
+	// alice got: hi, all
+	// open after shutdown: 0
+}
+
+// Compression is negotiated when both sides turn it on; each message over
+// the threshold then goes out compressed.
+func ExampleOptions_compression() {
+	opts := ws.Options{Compression: ws.CompressionContextTakeover}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := ws.Accept(w, r, &ws.AcceptOptions{Options: opts})
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		for {
+			typ, msg, err := c.Read(r.Context())
+			if err != nil {
+				return
+			}
+			c.Write(r.Context(), typ, msg)
+		}
+	}))
+	defer srv.Close()
+
+	ctx := context.Background()
+	c, _, err := ws.Dial(ctx, srv.URL, &ws.DialOptions{Options: opts})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close(ws.StatusNormalClosure, "")
+	fmt.Println(c.Extensions())
+	big := strings.Repeat(`{"hello":"world"},`, 1000)
+	c.Write(ctx, ws.MessageText, []byte(big))
+	_, msg, _ := c.Read(ctx)
+	fmt.Println(len(msg) == len(big))
+	// Output:
+	// permessage-deflate
+	// true
+}
