@@ -12,7 +12,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"sync"
+	"syscall"
 	"time"
 
 	"github.com/seed-d6ba7b20/ws"
@@ -21,77 +21,48 @@ import (
 //go:embed index.html
 var page []byte
 
-// room is the set of connected clients.
-type room struct {
-	mu      sync.Mutex
-	members map[*ws.Conn]struct{}
-}
-
-func (rm *room) add(c *ws.Conn) {
-	rm.mu.Lock()
-	rm.members[c] = struct{}{}
-	rm.mu.Unlock()
-}
-
-func (rm *room) remove(c *ws.Conn) {
-	rm.mu.Lock()
-	delete(rm.members, c)
-	rm.mu.Unlock()
-}
-
-// broadcast queues msg to every member. A member whose queue is full is
-// too slow to keep up and is dropped.
-func (rm *room) broadcast(msg []byte) {
-	rm.mu.Lock()
-	defer rm.mu.Unlock()
-	for c := range rm.members {
-		if err := c.TrySend(ws.MessageText, msg, nil); err != nil {
-			go c.Close(ws.StatusTryAgainLater, "too slow")
+// newServer returns the chat: a page at / and a WebSocket endpoint at /ws
+// whose every text message goes to every connected client.
+func newServer() (*ws.Server, http.Handler) {
+	s := &ws.Server{
+		Options: ws.AcceptOptions{Options: ws.Options{
+			ReadLimit:    64 << 10,
+			PingInterval: 30 * time.Second,
+			Compression:  ws.CompressionNoContextTakeover,
+		}},
+		// A client too slow to keep up is closed with 1013 and may
+		// reconnect; the others are never held up.
+		Overflow: ws.OverflowClose,
+	}
+	s.Handler = func(c *ws.Conn, r *http.Request) {
+		for msg := range c.Messages() {
+			if msg.Type == ws.MessageText {
+				s.Broadcast(ws.MessageText, msg.Data, nil)
+			}
 		}
 	}
-}
-
-// handler serves the page and the WebSocket endpoint.
-func handler(rm *room) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Write(page)
 	})
-	mux.HandleFunc("GET /ws", func(w http.ResponseWriter, r *http.Request) {
-		c, err := ws.Accept(w, r, &ws.AcceptOptions{Options: ws.Options{ReadLimit: 64 << 10, PingInterval: 30 * time.Second}})
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
-		rm.add(c)
-		defer rm.remove(c)
-		for msg := range c.Messages() {
-			if msg.Type == ws.MessageText {
-				rm.broadcast(msg.Data)
-			}
-		}
-	})
-	return mux
+	mux.Handle("GET /ws", s)
+	return s, mux
 }
 
 func main() {
 	addr := flag.String("addr", "localhost:8080", "address to listen on")
 	flag.Parse()
-	rm := &room{members: map[*ws.Conn]struct{}{}}
-	srv := &http.Server{Addr: *addr, Handler: handler(rm), ReadHeaderTimeout: 10 * time.Second}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	s, h := newServer()
+	srv := &http.Server{Addr: *addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		srv.Shutdown(sctx)
-		rm.mu.Lock()
-		for c := range rm.members {
-			go c.Close(ws.StatusGoingAway, "server shutting down")
-		}
-		rm.mu.Unlock()
+		srv.Shutdown(sctx) // stops the listener; WebSocket connections are the Server's
+		s.Shutdown(sctx)   // 1001 Going Away to every client
 	}()
 	log.Printf("chat: open http://%s in your browser", *addr)
 	if err := srv.ListenAndServe(); err != http.ErrServerClosed {

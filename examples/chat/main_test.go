@@ -13,8 +13,8 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestChat(t *testing.T) {
-	rm := &room{members: map[*ws.Conn]struct{}{}}
-	srv := httptest.NewServer(handler(rm))
+	s, h := newServer()
+	srv := httptest.NewServer(h)
 	defer srv.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -26,13 +26,7 @@ func TestChat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		rm.mu.Lock()
-		n := len(rm.members)
-		rm.mu.Unlock()
-		if n == 2 {
-			break
-		}
+	for s.Len() < 2 {
 		time.Sleep(5 * time.Millisecond)
 	}
 	if err := a.Write(ctx, ws.MessageText, []byte("hi from a")); err != nil {
@@ -45,7 +39,10 @@ func TestChat(t *testing.T) {
 		}
 	}
 	a.Close(ws.StatusNormalClosure, "")
-	b.Close(ws.StatusNormalClosure, "")
+	go b.Read(ctx)
+	if err := s.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
 	resp, err := srv.Client().Get(srv.URL + "/")
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatal(resp, err)
