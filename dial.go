@@ -95,8 +95,10 @@ type DialOptions struct {
 	// Dial follows 301, 302, 303, 307 and 308 responses that have a
 	// Location header, with a new GET request each time. A relative
 	// Location is resolved against the current URL (for a ws+unix URL, it
-	// keeps the socket); http and https locations become ws and wss. After
-	// MaxRedirects redirects, the next fails the dial with
+	// keeps the socket); http and https locations become ws and wss. A
+	// ws+unix location is refused unless the URL given to Dial was one
+	// too, so that a remote server cannot send the client into a local
+	// socket. After MaxRedirects redirects, the next fails the dial with
 	// ErrTooManyRedirects and that response. ctx bounds all the hops
 	// together. The response Dial returns is the last one.
 	//
@@ -201,6 +203,9 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.R
 			return nil, resp, fmt.Errorf("ws: dial: %w: more than %d (the last to %q)", ErrTooManyRedirects, opts.MaxRedirects, loc)
 		}
 		next, err := t.redirect(loc, opts.UnixSocket)
+		if err == nil && next.ipc && !st.orig.ipc {
+			err = errors.New("only a ws+unix URL may redirect to a Unix socket")
+		}
 		if err != nil {
 			return nil, resp, fmt.Errorf("ws: dial: redirect to %q: %w", loc, err)
 		}

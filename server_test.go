@@ -97,7 +97,7 @@ func TestServerBroadcastSlowReceiver(t *testing.T) {
 		t.Run(fmt.Sprint(policy), func(t *testing.T) {
 			s := &ws.Server{
 				Overflow: policy,
-				Options:  ws.AcceptOptions{Options: ws.Options{SendQueue: 16}},
+				Options:  ws.AcceptOptions{Options: ws.Options{SendQueue: 64}},
 				Handler: func(c *ws.Conn, r *http.Request) {
 					for range c.Messages() {
 					}
@@ -132,7 +132,7 @@ func TestServerBroadcastSlowReceiver(t *testing.T) {
 				fastGot <- n
 			}()
 			msg := make([]byte, 256<<10)
-			const rounds = 100
+			const rounds = 200
 			for i := 0; i < rounds; i++ {
 				s.Broadcast(ws.MessageBinary, msg, nil)
 				time.Sleep(time.Millisecond)
