@@ -750,11 +750,6 @@ func runHandshake(ctx context.Context, nc net.Conn, u *url.URL, hr *hopRequest, 
 // checkResponse checks the server's answer to the handshake request, and
 // returns the compression it agreed to.
 func checkResponse(resp *http.Response, key string, opts *DialOptions) (deflate.Params, bool, error) {
-	params, compress, err := checkResponseHeaders(resp, key, opts)
-	return params, compress, err
-}
-
-func checkResponseHeaders(resp *http.Response, key string, opts *DialOptions) (deflate.Params, bool, error) {
 	fail := func(reason string) (deflate.Params, bool, error) {
 		return deflate.Params{}, false, &HandshakeError{Status: resp.StatusCode, Reason: reason}
 	}
