@@ -346,7 +346,7 @@ func TestDialContext(t *testing.T) {
 
 // pair returns the two ends of a WebSocket connection over an in-memory
 // pipe (or loopback TCP), with both closed at the end of the test.
-func pair(t *testing.T, tcp bool, sopts *ws.AcceptOptions, copts *ws.DialOptions) (client, server *ws.Conn) {
+func pair(t testing.TB, tcp bool, sopts *ws.AcceptOptions, copts *ws.DialOptions) (client, server *ws.Conn) {
 	t.Helper()
 	ch := make(chan *ws.Conn, 1)
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,137 @@
+package ws_test
+
+import (
+	"context"
+	"io"
+	"net"
+	"testing"
+
+	"github.com/seed-d6ba7b20/ws"
+)
+
+// BenchmarkReceive compares receiving 1 KiB messages over loopback TCP with
+// Read per message and with the Messages channel.
+func BenchmarkReceive(b *testing.B) {
+	msg := make([]byte, 1024)
+	for _, mode := range []string{"Read", "Messages"} {
+		b.Run(mode, func(b *testing.B) {
+			c, s := pair(b, true, nil, nil)
+			ctx := context.Background()
+			n := b.N
+			go func() {
+				for i := 0; i < n; i++ {
+					if c.Write(ctx, ws.MessageBinary, msg) != nil {
+						return
+					}
+				}
+			}()
+			b.SetBytes(int64(len(msg)))
+			b.ReportAllocs()
+			b.ResetTimer()
+			if mode == "Read" {
+				for i := 0; i < n; i++ {
+					if _, _, err := s.Read(ctx); err != nil {
+						b.Fatal(err)
+					}
+				}
+			} else {
+				msgs := s.Messages()
+				for i := 0; i < n; i++ {
+					<-msgs
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkSend measures asynchronous sends of 1 KiB messages over loopback
+// TCP beside synchronous Write.
+func BenchmarkSend(b *testing.B) {
+	msg := make([]byte, 1024)
+	for _, mode := range []string{"Write", "Send"} {
+		b.Run(mode, func(b *testing.B) {
+			c, s := pair(b, true, nil, &ws.DialOptions{Options: ws.Options{SendQueue: 256}})
+			ctx := context.Background()
+			n := b.N
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				_, r, err := s.Reader(ctx)
+				buf := make([]byte, 4096)
+				for i := 0; i < n && err == nil; i++ {
+					if i > 0 {
+						_, r, err = s.Reader(ctx)
+					}
+					for err == nil {
+						_, err = r.Read(buf)
+					}
+					if err == io.EOF {
+						err = nil
+					}
+				}
+			}()
+			b.SetBytes(int64(len(msg)))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < n; i++ {
+				var err error
+				if mode == "Send" {
+					err = c.Send(ctx, ws.MessageBinary, msg, nil)
+				} else {
+					err = c.Write(ctx, ws.MessageBinary, msg)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			<-done
+		})
+	}
+}
+
+// BenchmarkNetConn copies 64 KiB writes through NetConn over loopback TCP,
+// beside the same copy over a raw loopback TCP connection.
+func BenchmarkNetConn(b *testing.B) {
+	chunk := make([]byte, 64<<10)
+	run := func(b *testing.B, w io.Writer, r io.Reader) {
+		n := b.N
+		go func() {
+			for i := 0; i < n; i++ {
+				if _, err := w.Write(chunk); err != nil {
+					return
+				}
+			}
+		}()
+		b.SetBytes(int64(len(chunk)))
+		b.ReportAllocs()
+		b.ResetTimer()
+		if _, err := io.CopyN(io.Discard, r, int64(n*len(chunk))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("NetConn", func(b *testing.B) {
+		c, s := pair(b, true, nil, nil)
+		ctx := context.Background()
+		run(b, ws.NetConn(ctx, c, ws.MessageBinary), ws.NetConn(ctx, s, ws.MessageBinary))
+	})
+	b.Run("TCP", func(b *testing.B) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer ln.Close()
+		accepted := make(chan net.Conn, 1)
+		go func() {
+			nc, _ := ln.Accept()
+			accepted <- nc
+		}()
+		w, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer w.Close()
+		r := <-accepted
+		defer r.Close()
+		run(b, w, r)
+	})
+}
