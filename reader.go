@@ -667,18 +667,22 @@ func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
 // bytes arrive.
 func (c *Conn) readAll() ([]byte, error) {
 	rd := &c.rd
-	first := rd.remain
-	if !rd.fin || first > 64<<10 {
-		first = max(min(first, 64<<10), 512)
+	// A whole uncompressed message in one frame of known length gets an
+	// exact buffer, up to 64 KiB; beyond that, and for fragmented or
+	// compressed messages, the buffer doubles as bytes arrive, so a length
+	// that is only claimed costs nothing.
+	first := int64(512)
+	if rd.fin && !rd.comp {
+		first = min(rd.remain, 64<<10)
 	}
 	b := make([]byte, 0, first)
 	for {
 		if len(b) == cap(b) {
-			want := len(b) + max(int(min(rd.remain, 1<<30)), 512)
-			if grow := 2 * cap(b); want > grow {
-				want = grow
+			grow := max(2*cap(b), 512)
+			if rd.fin && !rd.comp && rd.remain > 0 {
+				grow = min(grow, len(b)+int(min(rd.remain, 1<<30)))
 			}
-			nb := make([]byte, len(b), want)
+			nb := make([]byte, len(b), grow)
 			copy(nb, b)
 			b = nb
 		}
