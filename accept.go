@@ -1,6 +1,7 @@
 package ws
 
 import (
+	"bufio"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -94,6 +95,34 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 	// net/http may have set deadlines; the connection sets its own.
 	hj.SetDeadline(time.Time{})
 
+	// Bytes the client sent right behind its request are its first frames.
+	var early []byte
+	if n := brw.Reader.Buffered(); n > 0 {
+		early, _ = brw.Reader.Peek(n)
+	}
+	if _, err := hj.Write(switchingProtocols(r, opts, sub, extHeader)); err != nil {
+		hj.Close()
+		return nil, fmt.Errorf("ws: accept: writing the response: %w", err)
+	}
+	c := newConn(hj, false, &opts.Options, early)
+	releaseBuffers(brw)
+	c.subprotocol = sub
+	if compress {
+		if err := c.setCompression(params, &opts.Options); err != nil {
+			c.CloseNow()
+			return nil, fmt.Errorf("ws: accept: %w", err)
+		}
+	}
+	return c, nil
+}
+
+// switchingProtocols builds the 101 response. It is a function of its own,
+// like releaseBuffers, so that its locals never sit on the stack beside
+// the connection's first read: the stack of the goroutine that runs
+// Accept stays small, and an idle connection small with it.
+//
+//go:noinline
+func switchingProtocols(r *http.Request, opts *AcceptOptions, sub, extHeader string) []byte {
 	var b strings.Builder
 	b.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ")
 	b.WriteString(handshake.AcceptKey(r.Header.Get("Sec-WebSocket-Key")))
@@ -101,7 +130,7 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 	if sub != "" {
 		b.WriteString("Sec-WebSocket-Protocol: " + sub + "\r\n")
 	}
-	if compress {
+	if extHeader != "" {
 		b.WriteString("Sec-WebSocket-Extensions: " + extHeader + "\r\n")
 	}
 	for k, vs := range opts.ResponseHeader {
@@ -114,25 +143,19 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 		}
 	}
 	b.WriteString("\r\n")
+	return []byte(b.String())
+}
 
-	// Bytes the client sent right behind its request are its first frames.
-	var early []byte
-	if n := brw.Reader.Buffered(); n > 0 {
-		early, _ = brw.Reader.Peek(n)
-	}
-	if _, err := hj.Write([]byte(b.String())); err != nil {
-		hj.Close()
-		return nil, fmt.Errorf("ws: accept: writing the response: %w", err)
-	}
-	c := newConn(hj, false, &opts.Options, early)
-	c.subprotocol = sub
-	if compress {
-		if err := c.setCompression(params, &opts.Options); err != nil {
-			c.CloseNow()
-			return nil, fmt.Errorf("ws: accept: %w", err)
-		}
-	}
-	return c, nil
+// releaseBuffers gives up net/http's 4 KiB read and write buffers of a
+// hijacked connection. net/http keeps them alive for as long as the
+// handler runs, and nothing uses them after the hijack, so they are
+// swapped for tiny ones: an idle connection does not hold 8 KiB it never
+// uses.
+//
+//go:noinline
+func releaseBuffers(brw *bufio.ReadWriter) {
+	*brw.Reader = *bufio.NewReaderSize(nil, 16)
+	*brw.Writer = *bufio.NewWriterSize(nil, 16)
 }
 
 // checkRequest validates the handshake request and answers a bad one.

@@ -102,9 +102,9 @@ func (c *Conn) writeClose(ctx context.Context, code StatusCode, reason string) e
 // waitPeerClose waits up to d for the peer's close frame. With no read in
 // progress it reads and drops messages itself.
 func (c *Conn) waitPeerClose(d time.Duration) error {
+	// The peer's close frame closes the transport (handlePeerClose), so
+	// the end of the transport is what to wait for.
 	select {
-	case <-c.closeRcvd:
-		return nil
 	case <-c.closed:
 		return nil
 	default:
@@ -114,8 +114,6 @@ func (c *Conn) waitPeerClose(d time.Duration) error {
 	for {
 		if c.drainUntilClose(ctx) {
 			select {
-			case <-c.closeRcvd:
-				return nil
 			case <-c.closed:
 				return nil
 			default:
@@ -125,9 +123,6 @@ func (c *Conn) waitPeerClose(d time.Duration) error {
 		// frame. Look again now and then, in case it stops reading.
 		t := time.NewTimer(20 * time.Millisecond)
 		select {
-		case <-c.closeRcvd:
-			t.Stop()
-			return nil
 		case <-c.closed:
 			t.Stop()
 			return nil
@@ -188,10 +183,6 @@ func (c *Conn) handlePeerClose(p []byte) error {
 		}
 		ce.Reason = string(p[2:])
 	}
-	c.rcvdOnce.Do(func() {
-		c.peerClose = ce
-		close(c.closeRcvd)
-	})
 	if !c.closeSent.Load() {
 		ctx, cancel := context.WithTimeout(context.Background(), c.closeTimeout)
 		c.writeClose(ctx, ce.Code, "")

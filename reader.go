@@ -48,7 +48,6 @@ type reader struct {
 	checkUT bool // validate the message as UTF-8
 	utf8    utf8Validator
 
-	ctrl       [125]byte
 	oneControl bool  // nextFrame returns errControlHandled after a control frame
 	err        error // the error that ended reading, if any
 }
@@ -203,8 +202,9 @@ func (c *Conn) nextFrame() error {
 			if err := c.fill(n + int(h.Length)); err != nil {
 				return err
 			}
-			p := rd.ctrl[:h.Length]
-			copy(p, rd.buf[rd.r+n:])
+			// The payload is used in place, before the buffer is read into
+			// again.
+			p := rd.buf[rd.r+n : rd.r+n+int(h.Length)]
 			rd.r += n + int(h.Length)
 			if h.Masked {
 				mask.Apply(h.Key, 0, p)

@@ -197,9 +197,6 @@ type Conn struct {
 
 	// Closing.
 	closeSent atomic.Bool   // a close frame went out (under frameMu)
-	closeRcvd chan struct{} // closed when the peer's close frame arrives
-	rcvdOnce  sync.Once
-	peerClose CloseError
 	closed    chan struct{} // closed when the transport is closed
 	closeOnce sync.Once
 	closeErr  error // why the connection ended; set before closed is closed
@@ -207,15 +204,14 @@ type Conn struct {
 
 func newConn(nc net.Conn, client bool, opts *Options, buffered []byte) *Conn {
 	c := &Conn{
-		nc:        nc,
-		client:    client,
-		autoPong:  true,
-		msgMu:     make(chan struct{}, 1),
-		readMu:    make(chan struct{}, 1),
-		frameMu:   make(chan struct{}, 1),
-		closeRcvd: make(chan struct{}),
-		closed:    make(chan struct{}),
-		shutdown:  make(chan struct{}),
+		nc:       nc,
+		client:   client,
+		autoPong: true,
+		msgMu:    make(chan struct{}, 1),
+		readMu:   make(chan struct{}, 1),
+		frameMu:  make(chan struct{}, 1),
+		closed:   make(chan struct{}),
+		shutdown: make(chan struct{}),
 	}
 	c.send.size = DefaultSendQueue
 	c.readLimit.Store(DefaultReadLimit)

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"net"
+	"net/http"
+	"sync/atomic"
+
+	ws "github.com/seed-d6ba7b20/ws"
+)
+
+// The variants of the ws server below are diagnostics: each removes one
+// cost of the plain "ws" server, to show what that cost is.
+
+// wsBackgroundHandler is wsHandler reading with context.Background(), so
+// that Read registers nothing with the request's context.
+func wsBackgroundHandler(accepted *atomic.Int64) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c, err := ws.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		accepted.Add(1)
+		for {
+			if _, _, err := c.Read(context.Background()); err != nil {
+				return
+			}
+		}
+	}
+}
+
+// wsGoroutineHandler reads in a goroutine of its own, with
+// context.Background(), and returns from the handler, so that net/http
+// drops its state of the connection (its bufio.Reader and Writer, the
+// request, the handler goroutine's stack).
+func wsGoroutineHandler(accepted *atomic.Int64) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c, err := ws.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		accepted.Add(1)
+		go func() {
+			defer c.CloseNow()
+			for {
+				if _, _, err := c.Read(context.Background()); err != nil {
+					return
+				}
+			}
+		}()
+	}
+}
+
+// wsDropHandler is wsHandler with a ResponseWriter whose Hijack lets go
+// of net/http's 4 KiB bufio.Reader and 4 KiB bufio.Writer, which the
+// handler goroutine keeps alive otherwise. It shows what ws.Accept would
+// save by doing the same after its hijack.
+func wsDropHandler(accepted *atomic.Int64) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c, err := ws.Accept(dropBufs{w}, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		accepted.Add(1)
+		ctx := r.Context()
+		for {
+			if _, _, err := c.Read(ctx); err != nil {
+				return
+			}
+		}
+	}
+}
+
+// dropBufs is a ResponseWriter whose Hijack clears net/http's bufio
+// buffers of the connection, which net/http no longer uses once it is
+// hijacked, and returns small ones in their place.
+type dropBufs struct{ http.ResponseWriter }
+
+// Hijack hijacks the connection and drops net/http's buffers, unless
+// bytes wait in the reader.
+func (d dropBufs) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, brw, err := http.NewResponseController(d.ResponseWriter).Hijack()
+	if err != nil || brw.Reader.Buffered() > 0 {
+		return c, brw, err
+	}
+	*brw.Reader = bufio.Reader{}
+	*brw.Writer = bufio.Writer{}
+	return c, bufio.NewReadWriter(bufio.NewReaderSize(c, 16), bufio.NewWriterSize(c, 16)), nil
+}
+
+// hijackHandler is the floor of a net/http server that keeps each
+// connection in its handler goroutine: no WebSocket library, just a
+// hijack (bufio buffers kept, as net/http leaves them) and a Read into a
+// small buffer.
+func hijackHandler(accepted *atomic.Int64) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c, _, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		if _, err := c.Write([]byte("HTTP/1.1 101 Switching Protocols\r\n\r\n")); err != nil {
+			return
+		}
+		accepted.Add(1)
+		var buf [16]byte
+		for {
+			if _, err := c.Read(buf[:]); err != nil {
+				return
+			}
+		}
+	}
+}
+
+// wsServerHandler serves with ws.Server, whose ServeHTTP starts the
+// handler on a goroutine of its own and returns, and reads with
+// context.Background().
+func wsServerHandler(accepted *atomic.Int64) http.HandlerFunc {
+	s := &ws.Server{Handler: func(c *ws.Conn, r *http.Request) {
+		accepted.Add(1)
+		for {
+			if _, _, err := c.Read(context.Background()); err != nil {
+				return
+			}
+		}
+	}}
+	return s.ServeHTTP
+}
