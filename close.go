@@ -49,7 +49,7 @@ func (c *Conn) Close(code StatusCode, reason string) error {
 	if !validCloseReason(reason) || (code == StatusNoStatusReceived && reason != "") {
 		return ErrInvalidCloseReason
 	}
-	c.shutOnce.Do(func() { close(c.shutdown) })
+	c.stopGoroutines()
 	defer c.waitGoroutines()
 	if c.isClosed() {
 		return c.closedErr()
@@ -78,7 +78,7 @@ func (c *Conn) Close(code StatusCode, reason string) error {
 // connection that is closed already it returns an error that wraps
 // net.ErrClosed.
 func (c *Conn) CloseNow() error {
-	c.shutOnce.Do(func() { close(c.shutdown) })
+	c.stopGoroutines()
 	defer c.waitGoroutines()
 	if c.isClosed() {
 		return c.closedErr()

@@ -193,7 +193,10 @@ func (c *Conn) Writer(ctx context.Context, typ MessageType) (io.WriteCloser, err
 	if err := c.lock(ctx, c.msgMu); err != nil {
 		return nil, err
 	}
-	w := &c.msgW
+	if c.msgW == nil {
+		c.msgW = &messageWriter{c: c} // under msgMu
+	}
+	w := c.msgW
 	w.ctx = ctx
 	w.op = byte(typ)
 	w.started = false
@@ -405,10 +408,10 @@ var ErrSendQueueFull = errors.New("ws: send queue full")
 
 // sendQueue is the bounded queue of Send, drained by one goroutine.
 type sendQueue struct {
-	size    int
 	mu      sync.Mutex
-	q       chan sendItem // created with the goroutine
-	closed  bool          // the goroutine has ended; nothing more is queued
+	q       chan sendItem
+	started bool // the goroutine was started
+	closed  bool // the goroutine has ended; nothing more is queued
 	queued  atomic.Int64  // bytes waiting
 	added   uint64        // messages ever queued
 	written uint64        // messages ever written or failed
@@ -447,7 +450,12 @@ func (c *Conn) TrySend(typ MessageType, p []byte, done chan<- error) error {
 
 // Buffered returns how many bytes of message payload wait in the send
 // queue, not yet written (Node's bufferedAmount).
-func (c *Conn) Buffered() int64 { return c.send.queued.Load() }
+func (c *Conn) Buffered() int64 {
+	if sq := c.send.Load(); sq != nil {
+		return sq.queued.Load()
+	}
+	return 0
+}
 
 func (c *Conn) enqueue(ctx context.Context, typ MessageType, p []byte, done chan<- error, wait bool) error {
 	return c.enqueueItem(ctx, sendItem{typ: typ, p: p, done: done}, wait)
@@ -458,20 +466,17 @@ func (c *Conn) enqueueItem(ctx context.Context, it sendItem, wait bool) error {
 		return ErrInvalidMessageType
 	}
 	p := it.p
-	sq := &c.send
+	sq := c.send.Load()
+	if sq == nil {
+		var err error
+		if sq, err = c.startSendQueue(); err != nil {
+			return err
+		}
+	}
 	sq.mu.Lock()
 	if sq.closed || c.isClosed() {
 		sq.mu.Unlock()
 		return c.closedErr()
-	}
-	if sq.q == nil {
-		sq.q = make(chan sendItem, sq.size)
-		sq.moved = make(chan struct{})
-		if !c.goroutine(c.sendLoop) {
-			sq.closed = true
-			sq.mu.Unlock()
-			return c.closedErr()
-		}
 	}
 	// Queue under the lock, so the order of added is the queue's order.
 	select {
@@ -508,9 +513,30 @@ func (c *Conn) enqueueItem(ctx context.Context, it sendItem, wait bool) error {
 	}
 }
 
+// startSendQueue makes the send queue and starts its goroutine, once.
+func (c *Conn) startSendQueue() (*sendQueue, error) {
+	c.goMu.Lock()
+	sq := c.send.Load()
+	if sq == nil {
+		sq = &sendQueue{q: make(chan sendItem, c.sendSize), moved: make(chan struct{})}
+		c.send.Store(sq)
+	}
+	c.goMu.Unlock()
+	sq.mu.Lock()
+	defer sq.mu.Unlock()
+	if !sq.started {
+		sq.started = true
+		if !c.goroutine(func(ctx context.Context) error { return c.sendLoop(ctx, sq) }) {
+			sq.closed = true
+			return nil, c.closedErr()
+		}
+	}
+	return sq, nil
+}
+
 // waitMoved waits until the queue's writer makes progress.
 func (c *Conn) waitMoved(ctx context.Context) error {
-	sq := &c.send
+	sq := c.send.Load()
 	sq.mu.Lock()
 	sq.waiters++
 	ch := sq.moved
@@ -533,12 +559,11 @@ func (c *Conn) waitMoved(ctx context.Context) error {
 // waitSent waits until every message queued so far has been written, so
 // that what the caller writes next follows them.
 func (c *Conn) waitSent(ctx context.Context) error {
-	sq := &c.send
-	sq.mu.Lock()
-	if sq.q == nil {
-		sq.mu.Unlock()
+	sq := c.send.Load()
+	if sq == nil {
 		return nil
 	}
+	sq.mu.Lock()
 	target := sq.added
 	for sq.written < target && !sq.closed {
 		sq.mu.Unlock()
@@ -554,8 +579,7 @@ func (c *Conn) waitSent(ctx context.Context) error {
 // sendLoop writes the send queue out until the connection closes, then
 // fails what is left. Its writes need no context: ctx ends only when the
 // transport closes, which ends a write in progress anyway.
-func (c *Conn) sendLoop(ctx context.Context) error {
-	sq := &c.send
+func (c *Conn) sendLoop(ctx context.Context, sq *sendQueue) error {
 	bg := context.Background()
 	for {
 		select {
@@ -588,7 +612,7 @@ func (c *Conn) sendLoop(ctx context.Context) error {
 
 // sent records a queued message as done and reports its result.
 func (c *Conn) sent(it sendItem, err error) {
-	sq := &c.send
+	sq := c.send.Load()
 	sq.queued.Add(-int64(len(it.p)))
 	sq.mu.Lock()
 	sq.written++

@@ -170,7 +170,7 @@ type Conn struct {
 	// frame of any kind, so control frames can go out between fragments.
 	msgMu   chan struct{}
 	frameMu chan struct{}
-	msgW    messageWriter
+	msgW    *messageWriter // made by the first Writer
 	whdr    [14]byte
 	bufs    net.Buffers
 	bufsArr [2][]byte
@@ -184,9 +184,11 @@ type Conn struct {
 	gctx     context.Context
 	gcancel  context.CancelFunc
 	msgs     chan Message
-	shutdown chan struct{} // closed by Close or CloseNow
+	shutdown chan struct{} // closed by Close or CloseNow; made with the first goroutine
 	shutOnce sync.Once
-	send     sendQueue
+	shut     bool // Close or CloseNow was called (under goMu)
+	send     atomic.Pointer[sendQueue] // made by the first Send
+	sendSize int
 	keepInt  time.Duration
 	keepTime time.Duration
 
@@ -211,9 +213,8 @@ func newConn(nc net.Conn, client bool, opts *Options, buffered []byte) *Conn {
 		readMu:   make(chan struct{}, 1),
 		frameMu:  make(chan struct{}, 1),
 		closed:   make(chan struct{}),
-		shutdown: make(chan struct{}),
 	}
-	c.send.size = DefaultSendQueue
+	c.sendSize = DefaultSendQueue
 	c.readLimit.Store(DefaultReadLimit)
 	c.maxFragments = DefaultMaxFragments
 	c.closeTimeout = DefaultCloseTimeout
@@ -238,7 +239,7 @@ func newConn(nc net.Conn, client bool, opts *Options, buffered []byte) *Conn {
 		c.onPing = opts.OnPing
 		c.onPong = opts.OnPong
 		if opts.SendQueue > 0 {
-			c.send.size = opts.SendQueue
+			c.sendSize = opts.SendQueue
 		}
 		c.keepInt = opts.PingInterval
 		c.keepTime = opts.PingTimeout
@@ -258,7 +259,6 @@ func newConn(nc net.Conn, client bool, opts *Options, buffered []byte) *Conn {
 		c.rng = mrand.NewChaCha8(seed)
 	}
 	c.msgR.c = c
-	c.msgW.c = c
 	if c.keepInt > 0 {
 		c.goroutine(c.keepalive)
 	}
@@ -338,6 +338,10 @@ func (c *Conn) goroutine(f func(ctx context.Context) error) bool {
 	if c.group == nil {
 		c.gctx, c.gcancel = context.WithCancel(context.Background())
 		c.group, c.gctx = errgroup.WithContext(c.gctx)
+		c.shutdown = make(chan struct{})
+		if c.shut {
+			close(c.shutdown)
+		}
 	}
 	ctx := c.gctx
 	c.group.Go(func() error {
@@ -348,6 +352,19 @@ func (c *Conn) goroutine(f func(ctx context.Context) error) bool {
 		return err
 	})
 	return true
+}
+
+// stopGoroutines tells the connection's goroutines that Close or CloseNow
+// was called.
+func (c *Conn) stopGoroutines() {
+	c.shutOnce.Do(func() {
+		c.goMu.Lock()
+		c.shut = true
+		if c.shutdown != nil {
+			close(c.shutdown)
+		}
+		c.goMu.Unlock()
+	})
 }
 
 // waitGoroutines waits for the connection's goroutines, once the
