@@ -410,11 +410,11 @@ var ErrSendQueueFull = errors.New("ws: send queue full")
 type sendQueue struct {
 	mu      sync.Mutex
 	q       chan sendItem
-	started bool // the goroutine was started
-	closed  bool // the goroutine has ended; nothing more is queued
-	queued  atomic.Int64  // bytes waiting
-	added   uint64        // messages ever queued
-	written uint64        // messages ever written or failed
+	started bool         // the goroutine was started
+	closed  bool         // the goroutine has ended; nothing more is queued
+	queued  atomic.Int64 // bytes waiting
+	added   uint64       // messages ever queued
+	written uint64       // messages ever written or failed
 	waiters int
 	moved   chan struct{} // closed and replaced when written moves, if waited on
 }

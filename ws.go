@@ -186,7 +186,7 @@ type Conn struct {
 	msgs     chan Message
 	shutdown chan struct{} // closed by Close or CloseNow; made with the first goroutine
 	shutOnce sync.Once
-	shut     bool // Close or CloseNow was called (under goMu)
+	shut     bool                      // Close or CloseNow was called (under goMu)
 	send     atomic.Pointer[sendQueue] // made by the first Send
 	sendSize int
 	keepInt  time.Duration

@@ -3,7 +3,6 @@ package interop
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -58,6 +58,12 @@ func requireNode(t *testing.T) string {
 // deflateEnv returns the environment setting of permessage-deflate for the
 // Node.js scripts: "" for off, "true" for ws's defaults, or JSON options.
 func deflateEnv(v string) string { return "WS_PERMESSAGE_DEFLATE=" + v }
+
+// clientTimeoutEnv returns the environment setting of how long client.js
+// may run before it gives up, which is 50 seconds by default.
+func clientTimeoutEnv(d time.Duration) string {
+	return fmt.Sprintf("WS_CLIENT_TIMEOUT_MS=%d", d.Milliseconds())
+}
 
 // lineLog is an io.Writer that collects a process's output as lines and
 // lets callers wait for a line.
@@ -136,20 +142,29 @@ func (l *lineLog) wait(ctx context.Context, exited <-chan struct{}, match func(s
 	}
 }
 
-// nodeEvent is one line "KIND {json}" that echo-server.js prints.
-type nodeEvent struct {
-	Kind       string `json:"-"`
-	Name       string `json:"name"`
+// peerEvent is one line "KIND {json}" that an echo server of another
+// implementation prints: echo-server.js or echo_server.py.
+type peerEvent struct {
+	Kind string `json:"-"`
+	Name string `json:"name"`
+	// Extensions names the extensions in force, as ws.extensions of
+	// Node.js does: "permessage-deflate" or "".
 	Extensions string `json:"extensions"`
-	Payload    string `json:"payload"`
-	Code       int    `json:"code"`
-	Reason     string `json:"reason"`
-	Message    string `json:"message"`
-	ErrorCode  string `json:"errorCode"`
+	// Header is the Sec-WebSocket-Extensions header of the server's
+	// handshake response, "" if there was none.
+	Header string `json:"header"`
+	// Params (Node.js only) are the permessage-deflate parameters the
+	// server works with, null without the extension.
+	Params    map[string]any `json:"params"`
+	Payload   string         `json:"payload"`
+	Code      int            `json:"code"`
+	Reason    string         `json:"reason"`
+	Message   string         `json:"message"`
+	ErrorCode string         `json:"errorCode"`
 }
 
 // parseEvent parses an event line; ok is false for other lines.
-func parseEvent(line string) (ev nodeEvent, ok bool) {
+func parseEvent(line string) (ev peerEvent, ok bool) {
 	kind, rest, found := strings.Cut(line, " ")
 	if !found || !strings.HasPrefix(rest, "{") {
 		return ev, false
@@ -161,28 +176,40 @@ func parseEvent(line string) (ev nodeEvent, ok bool) {
 	return ev, true
 }
 
-// nodeServer is a running echo-server.js.
-type nodeServer struct {
+// serverLifetime bounds how long an echo server process may run; the
+// test that started it kills it when it ends.
+const serverLifetime = 10 * time.Minute
+
+// peerServer is a running echo server of another implementation. Every
+// connection echoes each message with the same type, except the text
+// commands "close:CODE:REASON", "close:" and "ping:PAYLOAD" (see
+// echo-server.js), and its events name it by its query parameter "name".
+type peerServer struct {
+	script string // for messages
 	url    string // ws://127.0.0.1:PORT
 	stdout *lineLog
 	stderr *lineLog
 	exited chan struct{} // closed once the process has exited
+	// compression is what dial asks for when its options do not turn
+	// compression on themselves.
+	compression ws.Options
 }
 
-// startEchoServer starts echo-server.js on a free port of 127.0.0.1 with
-// the extra environment env. The process is killed when the test ends.
-func startEchoServer(t *testing.T, env ...string) *nodeServer {
+// startPeerServer runs argv, an echo server that listens on a free port of
+// 127.0.0.1 and prints "PORT <n>" first, with the extra environment env.
+// The process is killed when the test ends.
+func startPeerServer(t *testing.T, argv, env []string) *peerServer {
 	t.Helper()
-	node := requireNode(t)
-	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-	cmd := exec.CommandContext(ctx, node, filepath.Join(nodeDir, "echo-server.js"), "0")
-	cmd.Env = append(append(os.Environ(), deflateEnv("")), env...)
-	s := &nodeServer{stdout: newLineLog(), stderr: newLineLog(), exited: make(chan struct{})}
+	script := filepath.Base(argv[1])
+	ctx, cancel := context.WithTimeout(context.Background(), serverLifetime)
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Env = append(os.Environ(), env...)
+	s := &peerServer{script: script, stdout: newLineLog(), stderr: newLineLog(), exited: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = s.stdout, s.stderr
 	cmd.WaitDelay = waitDelay
 	if err := cmd.Start(); err != nil {
 		cancel()
-		t.Fatalf("starting echo-server.js: %v", err)
+		t.Fatalf("starting %s: %v", script, err)
 	}
 	var waitErr error
 	go func() {
@@ -193,25 +220,35 @@ func startEchoServer(t *testing.T, env ...string) *nodeServer {
 		cancel() // kills the process if it still runs
 		<-s.exited
 		if t.Failed() {
-			t.Logf("echo-server.js (%v) stdout:\n%s\nstderr:\n%s", waitErr, s.stdout, s.stderr)
+			t.Logf("%s (%v) stdout:\n%s\nstderr:\n%s", script, waitErr, s.stdout, s.stderr)
 		}
 	})
-	line, err := s.stdout.wait(ctx, s.exited, func(l string) bool { return strings.HasPrefix(l, "PORT ") })
+	wctx, wcancel := context.WithTimeout(ctx, testTimeout)
+	defer wcancel()
+	line, err := s.stdout.wait(wctx, s.exited, func(l string) bool { return strings.HasPrefix(l, "PORT ") })
 	if err != nil {
-		t.Fatalf("echo-server.js did not report its port: %v\nstderr:\n%s", err, s.stderr)
+		t.Fatalf("%s did not report its port: %v\nstderr:\n%s", script, err, s.stderr)
 	}
 	port, err := strconv.Atoi(strings.TrimPrefix(line, "PORT "))
 	if err != nil || port <= 0 {
-		t.Fatalf("echo-server.js reported a bad port: %q", line)
+		t.Fatalf("%s reported a bad port: %q", script, line)
 	}
 	s.url = "ws://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	return s
 }
 
-// waitEvent waits for the server's event of kind on the connection name.
-func (s *nodeServer) waitEvent(ctx context.Context, t *testing.T, kind, name string) nodeEvent {
+// startEchoServer starts echo-server.js of Node.js with the extra
+// environment env; permessage-deflate is off unless env says otherwise.
+func startEchoServer(t *testing.T, env ...string) *peerServer {
 	t.Helper()
-	var ev nodeEvent
+	node := requireNode(t)
+	return startPeerServer(t, []string{node, filepath.Join(nodeDir, "echo-server.js"), "0"}, append([]string{deflateEnv("")}, env...))
+}
+
+// waitEvent waits for the server's event of kind on the connection name.
+func (s *peerServer) waitEvent(ctx context.Context, t *testing.T, kind, name string) peerEvent {
+	t.Helper()
+	var ev peerEvent
 	_, err := s.stdout.wait(ctx, s.exited, func(l string) bool {
 		e, ok := parseEvent(l)
 		if ok && e.Kind == kind && e.Name == name {
@@ -221,14 +258,14 @@ func (s *nodeServer) waitEvent(ctx context.Context, t *testing.T, kind, name str
 		return false
 	})
 	if err != nil {
-		t.Fatalf("waiting for the echo server's %s event of %q: %v", kind, name, err)
+		t.Fatalf("waiting for the %s event of %q from %s: %v", kind, name, s.script, err)
 	}
 	return ev
 }
 
 // events returns the server's events of kind so far, on any connection.
-func (s *nodeServer) events(kind string) []nodeEvent {
-	var evs []nodeEvent
+func (s *peerServer) events(kind string) []peerEvent {
+	var evs []peerEvent
 	for _, l := range s.stdout.Lines() {
 		if e, ok := parseEvent(l); ok && e.Kind == kind {
 			evs = append(evs, e)
@@ -237,12 +274,33 @@ func (s *nodeServer) events(kind string) []nodeEvent {
 	return evs
 }
 
-// dial opens a connection named name to the server, checks that both
-// sides agree on the extensions, and closes the connection at the end of
-// the test if the test has not.
-func (s *nodeServer) dial(ctx context.Context, t *testing.T, name string, opts *ws.DialOptions) *ws.Conn {
+// dial opens a connection named name to the server, with s.compression
+// unless opts turns compression on itself. It checks that both sides
+// agree on the extensions: the names, and the parameters of the server's
+// response against what the Go client reports. It returns the connection
+// and the server's OPEN event, and closes the connection at the end of the
+// test if the test has not.
+func (s *peerServer) dial(ctx context.Context, t *testing.T, name string, opts *ws.DialOptions) (*ws.Conn, peerEvent) {
 	t.Helper()
-	c, resp, err := ws.Dial(ctx, s.url+"/?name="+url.QueryEscape(name), opts)
+	return s.dialQuery(ctx, t, url.Values{"name": {name}}, opts)
+}
+
+// dialQuery is dial with more query parameters than the name.
+func (s *peerServer) dialQuery(ctx context.Context, t *testing.T, query url.Values, opts *ws.DialOptions) (*ws.Conn, peerEvent) {
+	t.Helper()
+	name := query.Get("name")
+	var o ws.DialOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.Compression == ws.CompressionDisabled {
+		o.Compression = s.compression.Compression
+		o.CompressionLevel = s.compression.CompressionLevel
+		o.CompressionThreshold = s.compression.CompressionThreshold
+		o.CompressionWindowBits = s.compression.CompressionWindowBits
+		o.CompressionPeerWindowBits = s.compression.CompressionPeerWindowBits
+	}
+	c, resp, err := ws.Dial(ctx, s.url+"/?"+query.Encode(), &o)
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}
@@ -250,10 +308,49 @@ func (s *nodeServer) dial(ctx context.Context, t *testing.T, name string, opts *
 	if resp.StatusCode != http.StatusSwitchingProtocols {
 		t.Fatalf("handshake status %d", resp.StatusCode)
 	}
-	if ev := s.waitEvent(ctx, t, "OPEN", name); ev.Extensions != c.Extensions() {
-		t.Fatalf("extensions: node has %q, Go has %q", ev.Extensions, c.Extensions())
+	ev := s.waitEvent(ctx, t, "OPEN", name)
+	if got := resp.Header.Get("Sec-WebSocket-Extensions"); got != ev.Header {
+		t.Errorf("Sec-WebSocket-Extensions: the Go client got %q, %s says it sent %q", got, s.script, ev.Header)
 	}
-	return c
+	if ev.Extensions != extensionNames(c.Extensions()) {
+		t.Errorf("extensions: %s has %q, the Go client %q", s.script, ev.Extensions, c.Extensions())
+	}
+	if canonExtension(ev.Header) != canonExtension(c.Extensions()) {
+		t.Errorf("extension parameters: %s answered %q, the Go client has %q", s.script, ev.Header, c.Extensions())
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+	return c, ev
+}
+
+// extensionNames returns the names of the extensions of a
+// Sec-WebSocket-Extensions value, comma-separated as ws.extensions of
+// Node.js gives them.
+func extensionNames(exts string) string {
+	var names []string
+	for _, e := range strings.Split(exts, ",") {
+		if name, _, _ := strings.Cut(e, ";"); strings.TrimSpace(name) != "" {
+			names = append(names, strings.TrimSpace(name))
+		}
+	}
+	return strings.Join(names, ",")
+}
+
+// runPeerClient runs argv, a client of another implementation, with the
+// extra environment env, and returns its stdout lines and the error of its
+// exit. The lines follow client.js: EXTENSIONS, OK, FAIL, MESSAGE, CLOSE
+// and DONE.
+func runPeerClient(ctx context.Context, t *testing.T, argv, env []string) ([]string, error) {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Env = append(os.Environ(), env...)
+	stdout, stderr := newLineLog(), newLineLog()
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	cmd.WaitDelay = waitDelay
+	err := cmd.Run()
+	t.Logf("%s: %v\nstdout:\n%s\nstderr:\n%s", strings.Join(argv[1:], " "), err, stdout, stderr)
+	return stdout.Lines(), err
 }
 
 // runNodeClient runs client.js against target in mode with the extra
@@ -261,14 +358,57 @@ func (s *nodeServer) dial(ctx context.Context, t *testing.T, name string, opts *
 func runNodeClient(ctx context.Context, t *testing.T, target, mode string, env ...string) ([]string, error) {
 	t.Helper()
 	node := requireNode(t)
-	cmd := exec.CommandContext(ctx, node, filepath.Join(nodeDir, "client.js"), target, mode)
-	cmd.Env = append(append(os.Environ(), deflateEnv("")), env...)
-	stdout, stderr := newLineLog(), newLineLog()
-	cmd.Stdout, cmd.Stderr = stdout, stderr
-	cmd.WaitDelay = waitDelay
-	err := cmd.Run()
-	t.Logf("client.js %s %s: %v\nstdout:\n%s\nstderr:\n%s", target, mode, err, stdout, stderr)
-	return stdout.Lines(), err
+	return runPeerClient(ctx, t, []string{node, filepath.Join(nodeDir, "client.js"), target, mode}, append([]string{deflateEnv("")}, env...))
+}
+
+// checkClientReport checks the report of a client run that should have
+// passed the checks want: each reported OK, no FAIL, the DONE summary, and
+// an exit status of 0.
+func checkClientReport(t *testing.T, lines []string, runErr error, want []string) {
+	t.Helper()
+	var exit *exec.ExitError
+	if errors.As(runErr, &exit) {
+		t.Errorf("the client failed with %v", runErr)
+	} else if runErr != nil {
+		t.Fatalf("running the client: %v", runErr)
+	}
+	for _, check := range want {
+		if !slices.Contains(lines, "OK "+check) {
+			t.Errorf("the client did not pass %q", check)
+		}
+	}
+	for _, l := range lines {
+		if strings.HasPrefix(l, "FAIL ") {
+			t.Errorf("the client: %s", l)
+		}
+	}
+	if done := fmt.Sprintf("DONE pass=%d fail=0", len(want)); !slices.Contains(lines, done) {
+		t.Errorf("the client did not report %q", done)
+	}
+}
+
+// lineValue returns the value of the first line "KEY value" of a client's
+// output, and whether there was one.
+func lineValue(lines []string, key string) (string, bool) {
+	for _, l := range lines {
+		if v, ok := strings.CutPrefix(l, key+" "); ok {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// quotedLine returns the JSON string of the first line "KEY "value"".
+func quotedLine(lines []string, key string) (string, error) {
+	v, ok := lineValue(lines, key)
+	if !ok {
+		return "", fmt.Errorf("no %s line", key)
+	}
+	var s string
+	if err := json.Unmarshal([]byte(v), &s); err != nil {
+		return "", fmt.Errorf("bad %s line %q: %v", key, v, err)
+	}
+	return s, nil
 }
 
 // parseCloseLine finds the line `CLOSE <code> "<reason>"` of client.js.
@@ -294,78 +434,114 @@ func parseCloseLine(lines []string) (code int, reason string, err error) {
 type serverResult struct {
 	name       string
 	extensions string
-	err        error // the error that ended the echo, or Close's
+	err        error    // the error that ended the echo, or Close's
+	tap        *wireTap // the connection's traffic
 }
 
-// goServer is a server of the package under test, on 127.0.0.1. Its
-// handlers take the connection name from the query parameter "name":
+// goServer is a server of the package under test, on 127.0.0.1, whose
+// connections a wireTap sees. Its handlers take the connection name from
+// the query parameter "name":
 //
 //	/echo   echoes every message with Reader and Writer until the
 //	        connection ends, then reports the error that ended it
 //	/close  sends the text "closing: CODE", closes with the query
 //	        parameters code and reason, and reports Close's error
+//	/ping   pings the client three times while reading, sends the text
+//	        "pinged 3", closes with 1000 "pinged", and reports the first
+//	        error
 type goServer struct {
 	url     string // ws://127.0.0.1:PORT
 	ctx     context.Context
+	opts    *ws.AcceptOptions
 	results chan serverResult
 	pending map[string]serverResult // results taken while waiting for another
-	wg      sync.WaitGroup
 }
 
-// startGoServer starts a goServer whose connections live at most as long
-// as ctx. It shuts down, handlers included, when the test ends.
-func startGoServer(ctx context.Context, t *testing.T) *goServer {
+// tapKey is the context key of a request's wireTap.
+type tapKey struct{}
+
+// startGoServer starts a goServer that accepts with opts, and whose
+// connections live at most as long as ctx. It shuts down, handlers
+// included, when the test ends.
+func startGoServer(ctx context.Context, t *testing.T, opts *ws.AcceptOptions) *goServer {
 	t.Helper()
-	s := &goServer{ctx: ctx, results: make(chan serverResult, 16), pending: map[string]serverResult{}}
+	s := &goServer{ctx: ctx, opts: opts, results: make(chan serverResult, 16), pending: map[string]serverResult{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/echo", s.handle(s.echo))
 	mux.HandleFunc("/close", s.handle(s.close))
+	mux.HandleFunc("/ping", s.handle(s.ping))
+	s.url = "ws://" + serveTapped(t, mux)
+	return s
+}
+
+// serveTapped serves h on a free port of 127.0.0.1, with a wireTap on
+// every connection that handlers find with tapOf, and returns the address.
+// The server shuts down, handlers included, when the test ends.
+func serveTapped(t *testing.T, h http.Handler) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	var handlers sync.WaitGroup // hijacked connections outlive hs.Close
+	hs := &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			handlers.Add(1)
+			defer handlers.Done()
+			h.ServeHTTP(w, r)
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			return context.WithValue(ctx, tapKey{}, c.(*tapConn).tap)
+		},
+	}
 	served := make(chan struct{})
 	go func() {
 		defer close(served)
-		hs.Serve(ln)
+		hs.Serve(tapListener{ln})
 	}()
 	t.Cleanup(func() {
 		hs.Close()
 		<-served
-		s.wg.Wait() // hijacked connections outlive hs.Close
+		handlers.Wait()
 	})
-	s.url = "ws://" + ln.Addr().String()
-	return s
+	return ln.Addr().String()
+}
+
+// tapOf returns the wireTap of r's connection.
+func tapOf(r *http.Request) *wireTap {
+	tap, _ := r.Context().Value(tapKey{}).(*wireTap)
+	return tap
 }
 
 // handle adapts a handler of an accepted connection: it accepts, runs f,
 // closes the connection and reports the result.
 func (s *goServer) handle(f func(r *http.Request, c *ws.Conn) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		s.wg.Add(1)
-		defer s.wg.Done()
 		name := r.URL.Query().Get("name")
-		c, err := ws.Accept(w, r, nil)
+		c, err := ws.Accept(w, r, s.opts)
 		if err != nil {
-			s.results <- serverResult{name: name, err: err}
+			s.results <- serverResult{name: name, err: err, tap: tapOf(r)}
 			return
 		}
 		err = f(r, c)
 		c.CloseNow()
-		s.results <- serverResult{name: name, extensions: c.Extensions(), err: err}
+		s.results <- serverResult{name: name, extensions: c.Extensions(), err: err, tap: tapOf(r)}
 	}
 }
 
-// echo echoes messages, streaming each with Reader and Writer, and returns
-// the error that ended the connection.
-func (s *goServer) echo(_ *http.Request, c *ws.Conn) error {
+// echo echoes messages with echoMessages.
+func (s *goServer) echo(_ *http.Request, c *ws.Conn) error { return echoMessages(s.ctx, c) }
+
+// echoMessages echoes messages, streaming each with Reader and Writer,
+// and returns the error that ended the connection.
+func echoMessages(ctx context.Context, c *ws.Conn) error {
 	for {
-		typ, r, err := c.Reader(s.ctx)
+		typ, r, err := c.Reader(ctx)
 		if err != nil {
 			return err
 		}
-		w, err := c.Writer(s.ctx, typ)
+		w, err := c.Writer(ctx, typ)
 		if err != nil {
 			return err
 		}
@@ -392,6 +568,35 @@ func (s *goServer) close(r *http.Request, c *ws.Conn) error {
 	return c.Close(ws.StatusCode(code), q.Get("reason"))
 }
 
+// ping pings the client three times, which needs a read running to take
+// the pongs, then stops the read, sends "pinged 3" and closes normally.
+func (s *goServer) ping(_ *http.Request, c *ws.Conn) error {
+	const pings = 3
+	rctx, stopRead := context.WithCancel(s.ctx)
+	read := make(chan error, 1)
+	go func() {
+		_, _, err := c.Read(rctx)
+		read <- err
+	}()
+	var err error
+	for range pings {
+		if err = c.Ping(s.ctx); err != nil {
+			break
+		}
+	}
+	stopRead()
+	if rerr := <-read; !errors.Is(rerr, context.Canceled) {
+		return fmt.Errorf("the read during the pings returned %v", rerr)
+	}
+	if err != nil {
+		return fmt.Errorf("ping: %w", err)
+	}
+	if err := c.Write(s.ctx, ws.MessageText, []byte(fmt.Sprintf("pinged %d", pings))); err != nil {
+		return err
+	}
+	return c.Close(ws.StatusNormalClosure, "pinged")
+}
+
 // result waits for the result of the connection name.
 func (s *goServer) result(ctx context.Context, t *testing.T, name string) serverResult {
 	t.Helper()
@@ -407,120 +612,6 @@ func (s *goServer) result(ctx context.Context, t *testing.T, name string) server
 			t.Fatalf("no result from the Go server for %q: %v", name, ctx.Err())
 		}
 	}
-}
-
-// frameHeader is the header of a frame seen on the wire.
-type frameHeader struct {
-	fin    bool
-	opcode byte
-	length int64
-}
-
-// String returns the header as, say, "binary(16370)" or "cont(20480,fin)".
-func (h frameHeader) String() string {
-	name := map[byte]string{0: "cont", 1: "text", 2: "binary", 8: "close", 9: "ping", 10: "pong"}[h.opcode]
-	if h.fin {
-		return fmt.Sprintf("%s(%d,fin)", name, h.length)
-	}
-	return fmt.Sprintf("%s(%d)", name, h.length)
-}
-
-// frameSniffer records the headers of the frames a client writes. Its dial
-// is a DialOptions.NetDial; it parses what the connection writes once
-// start is called, after the opening handshake.
-type frameSniffer struct {
-	mu     sync.Mutex
-	on     bool
-	hdr    []byte // the header being read
-	skip   int64  // payload bytes left of the current frame
-	frames []frameHeader
-}
-
-// dial opens a TCP connection whose writes the sniffer sees.
-func (f *frameSniffer) dial(ctx context.Context, network, addr string) (net.Conn, error) {
-	var d net.Dialer
-	nc, err := d.DialContext(ctx, network, addr)
-	if err != nil {
-		return nil, err
-	}
-	return &sniffConn{Conn: nc, f: f}, nil
-}
-
-// start begins parsing frames; call it once the handshake is done.
-func (f *frameSniffer) start() {
-	f.mu.Lock()
-	f.on = true
-	f.mu.Unlock()
-}
-
-// take returns the frames seen so far and forgets them.
-func (f *frameSniffer) take() []frameHeader {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	fr := f.frames
-	f.frames = nil
-	return fr
-}
-
-// observe parses bytes written to the connection.
-func (f *frameSniffer) observe(p []byte) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if !f.on {
-		return
-	}
-	for len(p) > 0 {
-		if f.skip > 0 {
-			n := min(int64(len(p)), f.skip)
-			p = p[n:]
-			f.skip -= n
-			continue
-		}
-		f.hdr = append(f.hdr, p[0])
-		p = p[1:]
-		if len(f.hdr) < 2 || len(f.hdr) < headerSize(f.hdr) {
-			continue
-		}
-		h := frameHeader{fin: f.hdr[0]&0x80 != 0, opcode: f.hdr[0] & 0x0f, length: int64(f.hdr[1] & 0x7f)}
-		switch h.length {
-		case 126:
-			h.length = int64(binary.BigEndian.Uint16(f.hdr[2:]))
-		case 127:
-			h.length = int64(binary.BigEndian.Uint64(f.hdr[2:]))
-		}
-		f.frames = append(f.frames, h)
-		f.skip = h.length
-		f.hdr = f.hdr[:0]
-	}
-}
-
-// headerSize returns the size of the frame header that starts with h,
-// which holds at least two bytes.
-func headerSize(h []byte) int {
-	n := 2
-	switch h[1] & 0x7f {
-	case 126:
-		n += 2
-	case 127:
-		n += 8
-	}
-	if h[1]&0x80 != 0 {
-		n += 4 // masking key
-	}
-	return n
-}
-
-// sniffConn is a net.Conn whose writes a frameSniffer sees.
-type sniffConn struct {
-	net.Conn
-	f *frameSniffer
-}
-
-// Write writes p and shows what went out to the sniffer.
-func (c *sniffConn) Write(p []byte) (int, error) {
-	n, err := c.Conn.Write(p)
-	c.f.observe(p[:n])
-	return n, err
 }
 
 // pattern returns n bytes that show a misplaced byte: ASCII letters and

@@ -2,16 +2,24 @@
 
 // A client for the interoperability tests of the Go package.
 //
-// Usage: node client.js URL [exchange|await-close]
+// Usage: node client.js URL [exchange|await-close|plan]
 //
 // exchange (the default) runs a scripted exchange against an echo server:
 // messages of several types and sizes, fragmented messages, pings, and a
 // close with code 4000 and reason "done". await-close waits for the server
-// to close the connection, reporting the messages that come first.
+// to close the connection, reporting the messages that come first. plan
+// sends the messages that the environment variable WS_PLAN lists, a JSON
+// array of {"name", "kind", "size", "fragments"}, to an echo server, one at
+// a time, and checks each echo byte for byte: kind "json" is JSON-like text,
+// "random" random binary; fragments > 1 sends the message in that many
+// fragments with send(chunk, {fin: false, compress: true}). It then closes
+// like exchange.
 //
 // It prints one line per result on stdout:
 //
-//   EXTENSIONS "<negotiated extensions>"
+//   EXTENSIONS "<negotiated extensions>"  (ws.extensions)
+//   HEADER "<Sec-WebSocket-Extensions of the server's response>"
+//   PARAMS <permessage-deflate parameters in force, JSON, null if none>
 //   OK <check>                   a check passed
 //   FAIL <check>: <detail>       a check failed
 //   MESSAGE text "<data>"        (await-close) a text message arrived
@@ -20,14 +28,16 @@
 //   DONE pass=<n> fail=<n>
 //
 // and exits 0 only if every check passed. permessage-deflate is offered
-// only if WS_PERMESSAGE_DEFLATE says so (see common.js).
+// only if WS_PERMESSAGE_DEFLATE says so (see common.js). The client gives up
+// after WS_CLIENT_TIMEOUT_MS milliseconds, 50000 by default.
 
+const crypto = require('crypto');
 const WebSocket = require('ws');
-const { MAX_PAYLOAD, deflateOption, line } = require('./common');
+const { MAX_PAYLOAD, deflateOption, deflateParams, jsonText, line, pattern } = require('./common');
 
 const [url, mode = 'exchange'] = process.argv.slice(2);
-if (!url || !['exchange', 'await-close'].includes(mode)) {
-  console.error('usage: node client.js URL [exchange|await-close]');
+if (!url || !['exchange', 'await-close', 'plan'].includes(mode)) {
+  console.error('usage: node client.js URL [exchange|await-close|plan]');
   process.exit(2);
 }
 
@@ -61,11 +71,12 @@ function done() {
 
 // A stuck exchange fails instead of hanging; the timer does not keep the
 // process alive once everything else is done.
+const timeoutMs = Number(process.env.WS_CLIENT_TIMEOUT_MS || 50000);
 setTimeout(() => {
-  fail('timeout', 'no result within 50s');
+  fail('timeout', `no result within ${timeoutMs} ms`);
   done();
   process.exit(1);
-}, 50000).unref();
+}, timeoutMs).unref();
 
 const ws = new WebSocket(url, {
   perMessageDeflate: deflateOption(),
@@ -86,6 +97,11 @@ function notify() {
     w();
   }
 }
+
+let extensionsHeader = '';
+ws.on('upgrade', (res) => {
+  extensionsHeader = res.headers['sec-websocket-extensions'] || '';
+});
 
 ws.on('message', (data, isBinary) => {
   messages.push({ data, isBinary });
@@ -124,16 +140,6 @@ async function waitClose() {
     });
   }
   return closed;
-}
-
-/** Returns n bytes of a repeating pattern that shows misplaced bytes. */
-function pattern(n, text) {
-  const alphabet = text
-    ? Buffer.from('abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ')
-    : Buffer.from(Array.from({ length: 251 }, (_, i) => i)); // 251 is prime
-  const b = Buffer.allocUnsafe(n);
-  for (let i = 0; i < n; i++) b[i] = alphabet[(i * 7 + (i >> 8)) % alphabet.length];
-  return b;
 }
 
 /** Compares a message that arrived with the one expected. */
@@ -195,15 +201,46 @@ async function exchange() {
     else fail(p.check, `pong payload ${got.toString('hex')}, want ${p.payload.toString('hex')}`);
   }
 
+  await closeDone();
+}
+
+/** Closes with 4000 "done" and checks that the echo server answered so. */
+async function closeDone() {
   ws.close(4000, 'done');
   const c = await waitClose();
   if (c.code === 4000) ok('close');
   else fail('close', `server answered with code ${c.code}, want 4000`);
 }
 
+/** Sends the messages of WS_PLAN to an echo server and checks the echoes. */
+async function plan() {
+  const entries = JSON.parse(process.env.WS_PLAN || '[]');
+  for (const e of entries) {
+    const binary = e.kind === 'random';
+    const data = binary ? crypto.randomBytes(e.size) : jsonText(e.size);
+    const n = e.fragments || 1;
+    if (n > 1) {
+      const size = Math.ceil(data.length / n);
+      for (let i = 0; i < n; i++) {
+        const chunk = data.subarray(Math.min(i * size, data.length), Math.min((i + 1) * size, data.length));
+        ws.send(chunk, { binary, compress: true, fin: i === n - 1 });
+      }
+    } else {
+      ws.send(data, { binary });
+    }
+    checkMessage(e.name, await take(messages, e.name), data, binary);
+  }
+  await closeDone();
+}
+
 /** Waits for the server to close, reporting the messages before. */
 async function awaitClose() {
-  ws.on('message', (data, isBinary) => {
+  let extensionsHeader = '';
+ws.on('upgrade', (res) => {
+  extensionsHeader = res.headers['sec-websocket-extensions'] || '';
+});
+
+ws.on('message', (data, isBinary) => {
     if (isBinary) line(`MESSAGE binary ${data.length}`);
     else line(`MESSAGE text ${JSON.stringify(data.toString())}`);
   });
@@ -215,7 +252,9 @@ async function awaitClose() {
 ws.on('open', () => {
   opened = true;
   line(`EXTENSIONS ${JSON.stringify(ws.extensions)}`);
-  (mode === 'exchange' ? exchange() : awaitClose())
+  line(`HEADER ${JSON.stringify(extensionsHeader)}`);
+  line(`PARAMS ${JSON.stringify(deflateParams(ws))}`);
+  ({ exchange, 'await-close': awaitClose, plan })[mode]()
     .catch((err) => fail(mode, err.message))
     .finally(() => {
       if (ws.readyState !== WebSocket.CLOSED) ws.terminate();

@@ -13,10 +13,17 @@
 //   ping:PAYLOAD       sends a ping with PAYLOAD; when the pong arrives it
 //                      sends the text "pong:<pong payload>"
 //
+// A connection whose URL has the query parameter fragments=N (N > 1) echoes
+// every message in N fragments, sent with send(chunk, {fin: false,
+// compress: true}) and the last with fin: true.
+//
 // It reports what happens as lines "KIND {json}" on stdout, each naming the
 // connection by the "name" query parameter of its URL:
 //
-//   OPEN    {"name","extensions"}
+//   OPEN    {"name","extensions","header","params"}
+//           extensions is ws.extensions, header the Sec-WebSocket-Extensions
+//           header of the response ("" if none), params the
+//           permessage-deflate parameters in force (null if none)
 //   PONG    {"name","payload"}
 //   CLOSE   {"name","code","reason"}      the close the peer sent or answered
 //   ERROR   {"name","message","errorCode"}
@@ -25,7 +32,9 @@
 // common.js).
 
 const { WebSocketServer } = require('ws');
-const { MAX_PAYLOAD, deflateOption, line, event } = require('./common');
+const { MAX_PAYLOAD, deflateOption, deflateParams, line, event } = require('./common');
+
+const kExtensionsHeader = Symbol('extensions-header');
 
 const port = Number(process.argv[2] || 0);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -46,9 +55,31 @@ wss.on('error', (err) => {
   process.exit(1);
 });
 
+// The response header, as sent, for the OPEN event.
+wss.on('headers', (headers, req) => {
+  const h = headers.find((h) => /^sec-websocket-extensions:/i.test(h));
+  req[kExtensionsHeader] = h ? h.slice(h.indexOf(':') + 1).trim() : '';
+});
+
+/** Sends data in n fragments, compressed if the extension is in force. */
+function sendFragmented(ws, data, isBinary, n) {
+  const size = Math.ceil(data.length / n);
+  for (let i = 0; i < n; i++) {
+    const chunk = data.subarray(Math.min(i * size, data.length), Math.min((i + 1) * size, data.length));
+    ws.send(chunk, { binary: isBinary, compress: true, fin: i === n - 1 });
+  }
+}
+
 wss.on('connection', (ws, req) => {
-  const name = new URL(req.url, 'http://localhost').searchParams.get('name') || '';
-  event('OPEN', { name, extensions: ws.extensions });
+  const query = new URL(req.url, 'http://localhost').searchParams;
+  const name = query.get('name') || '';
+  const fragments = Number(query.get('fragments') || 1);
+  event('OPEN', {
+    name,
+    extensions: ws.extensions,
+    header: req[kExtensionsHeader] || '',
+    params: deflateParams(ws)
+  });
 
   ws.on('message', (data, isBinary) => {
     if (!isBinary) {
@@ -74,7 +105,8 @@ wss.on('connection', (ws, req) => {
         return;
       }
     }
-    ws.send(data, { binary: isBinary });
+    if (fragments > 1) sendFragmented(ws, data, isBinary, fragments);
+    else ws.send(data, { binary: isBinary });
   });
 
   ws.on('pong', (payload) => {
