@@ -134,8 +134,14 @@ func (c *Conn) waitPeerClose(d time.Duration) error {
 	}
 }
 
-// drainUntilClose reads and drops messages until the peer's close frame,
-// when no read of the user's is in progress. It reports whether it read.
+// drainUntilClose reads until the peer's close frame, when no read of the
+// user's is in progress. It reports whether it read.
+//
+// It does not take messages from a user who is still reading: a message
+// it comes upon is left for the next read, and dropped only when no read
+// has taken it within closeGrace. So a read loop in another goroutine,
+// which is out of Read for a moment between messages, loses nothing, while
+// a connection no one reads still reaches the close frame.
 func (c *Conn) drainUntilClose(ctx context.Context) bool {
 	select {
 	case c.readMu <- struct{}{}:
@@ -146,23 +152,41 @@ func (c *Conn) drainUntilClose(ctx context.Context) bool {
 	if c.rd.err != nil {
 		return true
 	}
+	if c.rd.inMsg && !c.rd.pending {
+		// The user is in the middle of reading a message.
+		return false
+	}
 	stop := interrupt(ctx, c.nc, readDeadline)
 	defer stop()
-	c.rd.pending = false
 	for {
+		if c.rd.pending {
+			if time.Since(c.rd.pendingAt) < c.closeGrace() {
+				return false
+			}
+			c.rd.pending = false // no one took it: drop it
+		}
 		err := c.skipMessage()
 		if err == nil {
 			err = c.nextFrame()
-		}
-		if err != nil {
-			if !isTimeout(err) {
-				// The peer is gone, or broke the protocol: the connection
-				// is over either way.
-				c.readFailed(ctx, err, false, false)
+			if err == nil {
+				c.rd.pending = true
+				c.rd.pendingAt = time.Now()
+				continue
 			}
-			return true
 		}
+		if !isTimeout(err) {
+			// The peer is gone, or broke the protocol: the connection is
+			// over either way.
+			c.readFailed(ctx, err, false, false)
+		}
+		return true
 	}
+}
+
+// closeGrace is how long a message that arrives during the close
+// handshake waits for a read before Close drops it.
+func (c *Conn) closeGrace() time.Duration {
+	return min(c.closeTimeout/10, 500*time.Millisecond)
 }
 
 // handlePeerClose acts on the peer's close frame: it checks the frame,

@@ -706,3 +706,54 @@ func TestPingWithoutReader(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestCloseKeepsMessagesForReadLoop(t *testing.T) {
+	// The server sends 50 messages and only then reads, so it answers the
+	// client's close after them; the client's read loop, in another
+	// goroutine and busy for a moment after each message, must get all 50
+	// although Close runs meanwhile.
+	for i := 0; i < 3; i++ {
+		c, s := pair(t, true, nil, nil)
+		ctx := context.Background()
+		const n = 50
+		go func() {
+			for j := 0; j < n; j++ {
+				s.Write(ctx, ws.MessageText, []byte("m"))
+			}
+			s.Read(ctx)
+		}()
+		got := make(chan int, 1)
+		go func() {
+			k := 0
+			for {
+				if _, _, err := c.Read(ctx); err != nil {
+					got <- k
+					return
+				}
+				k++
+				time.Sleep(2 * time.Millisecond)
+			}
+		}()
+		if err := c.Close(ws.StatusNormalClosure, ""); err != nil {
+			t.Fatal(err)
+		}
+		if k := <-got; k != n {
+			t.Fatalf("read loop got %d of %d messages", k, n)
+		}
+	}
+}
+
+func TestKeepaliveDuringClose(t *testing.T) {
+	c, s := pair(t, true, nil, &ws.DialOptions{Options: ws.Options{PingInterval: 10 * time.Millisecond, PingTimeout: time.Second}})
+	ctx := context.Background()
+	go func() {
+		time.Sleep(200 * time.Millisecond) // answer the close late
+		s.Read(ctx)
+	}()
+	if err := c.Close(ws.StatusNormalClosure, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Err(); ws.CloseStatus(err) != ws.StatusNormalClosure {
+		t.Fatalf("Err after a clean close: %v", err)
+	}
+}

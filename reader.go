@@ -37,16 +37,17 @@ type reader struct {
 	pos    int
 
 	// The message being read.
-	inMsg   bool  // a data message has started and its last frame is not done
-	pending bool  // a background read stopped at the header of this new message
-	comp    bool  // the message is compressed (RSV1 on its first frame)
-	wire    int64 // compressed bytes of the message so far
-	src     compressedSource
-	typ     MessageType
-	size    int64
-	frags   int
-	checkUT bool // validate the message as UTF-8
-	utf8    utf8Validator
+	inMsg     bool      // a data message has started and its last frame is not done
+	pending   bool      // a background read stopped at the header of this new message
+	pendingAt time.Time // when it did, during a close handshake
+	comp      bool      // the message is compressed (RSV1 on its first frame)
+	wire      int64     // compressed bytes of the message so far
+	src       compressedSource
+	typ       MessageType
+	size      int64
+	frags     int
+	checkUT   bool // validate the message as UTF-8
+	utf8      utf8Validator
 
 	oneControl bool  // nextFrame returns errControlHandled after a control frame
 	err        error // the error that ended reading, if any
@@ -522,6 +523,7 @@ func (c *Conn) backgroundRead(ctx context.Context, oneControl bool) bool {
 	switch {
 	case err == nil:
 		c.rd.pending = true
+		c.rd.pendingAt = time.Now()
 	case err == errControlHandled:
 	case cancelled, isTimeout(err) && !c.isClosed():
 		// Interrupted by ctx or by a user's read: nothing was consumed.

@@ -305,11 +305,12 @@ func (c *Conn) SetReadLimit(n int64) {
 // has closed, for whatever reason.
 func (c *Conn) Done() <-chan struct{} { return c.closed }
 
-// Err returns why the connection ended. It is nil while the connection is
-// open, and after Close or CloseNow. After a close handshake it is the
-// peer's CloseError (also when the peer's close frame answered Close);
-// otherwise it is the error that ended the connection, such as a
-// ProtocolError, ErrKeepaliveTimeout or a wrapped io.ErrUnexpectedEOF.
+// Err returns why the connection ended, or nil while it is open. When a
+// close frame came from the peer, whichever side began the close
+// handshake, it is the peer's CloseError; when Close or CloseNow ended the
+// connection without one, it is nil; otherwise it is the error that ended
+// the connection, such as a ProtocolError, ErrKeepaliveTimeout or an
+// error wrapping io.ErrUnexpectedEOF.
 func (c *Conn) Err() error {
 	select {
 	case <-c.closed:
@@ -395,7 +396,9 @@ func (c *Conn) keepalive(ctx context.Context) error {
 		if err == nil {
 			continue
 		}
-		if ctx.Err() != nil || c.isClosed() {
+		if ctx.Err() != nil || c.isClosed() || c.closeSent.Load() {
+			// The connection is closing: the close handshake has its own
+			// time limit.
 			return nil
 		}
 		if errors.Is(err, context.DeadlineExceeded) {
