@@ -16,8 +16,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -118,11 +116,8 @@ type client struct {
 	stdout io.Writer // written by the reading goroutine only
 	stderr *syncWriter
 
-	failure atomic.Value // error: why ws ended the connection, if it did
 }
 
-// barrierTimeout bounds the ping that ws sends before closing, see run.
-const barrierTimeout = 2 * time.Second
 
 func (cl *client) run() int {
 	cfg := cl.cfg
@@ -131,6 +126,7 @@ func (cl *client) run() int {
 		Subprotocols: cfg.subprotocols,
 	}
 	opts.Compression = cfg.compress.mode
+	opts.PingInterval = cfg.ping
 	if cfg.showPing {
 		opts.OnPing = func(p []byte) { cl.stderr.printf("ping received %q\n", p) }
 		opts.OnPong = func(p []byte) { cl.stderr.printf("pong received %q\n", p) }
@@ -167,19 +163,6 @@ func (cl *client) run() int {
 
 	readDone := make(chan error, 1)
 	go func() { readDone <- cl.readLoop(c) }()
-	stopKeepalive := func() {}
-	if cfg.ping > 0 {
-		kctx, kcancel := context.WithCancel(context.Background())
-		var wg sync.WaitGroup
-		wg.Go(func() {
-			keepalive(kctx, c, cfg.ping, func() {
-				cl.failure.Store(fmt.Errorf("ws: keepalive: no pong within %v", cfg.ping))
-				c.CloseNow()
-			})
-		})
-		stopKeepalive = func() { kcancel(); wg.Wait() }
-	}
-	defer stopKeepalive()
 	sendDone := make(chan error, 1)
 	go func() { sendDone <- cl.sendLoop(c) }()
 
@@ -205,18 +188,6 @@ func (cl *client) run() int {
 	// Standard input ended, or Ctrl-C: close normally. A second Ctrl-C
 	// kills the process.
 	stop()
-	stopKeepalive()
-
-	// Close drops what the server sends after the close frame went out
-	// whenever no read happens to be in progress, and the reading
-	// goroutine is out of its read for a moment after each message. So
-	// first ping, and wait for the pong: a server that answers in order
-	// (an echo server, say) has sent all its answers to our messages
-	// before the pong, and the reading goroutine has them once the pong
-	// is in. Then it is blocked in a read, which sees the close frame.
-	pctx, pcancel := context.WithTimeout(context.Background(), barrierTimeout)
-	c.Ping(pctx)
-	pcancel()
 
 	cerr := c.Close(ws.StatusNormalClosure, "")
 	rerr := <-readDone
@@ -316,9 +287,6 @@ func (cl *client) sendLoop(c *ws.Conn) error {
 func (cl *client) finish(err error, closing bool) int {
 	var ce ws.CloseError
 	if !errors.As(err, &ce) {
-		if f, ok := cl.failure.Load().(error); ok {
-			err = f
-		}
 		cl.stderr.printErr(err)
 		return exitError
 	}

@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/signal"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -143,6 +142,7 @@ func newServer(cfg *listenConfig, log *syncWriter) *ws.Server {
 	o.Subprotocols = cfg.subprotocols
 	o.ResponseHeader = cfg.header.h
 	o.Compression = cfg.compress.mode
+	o.PingInterval = cfg.ping
 	if len(cfg.origins) > 0 {
 		o.OriginPatterns = cfg.origins
 	} else {
@@ -166,17 +166,6 @@ func newServer(cfg *listenConfig, log *syncWriter) *ws.Server {
 			log.printf("%s connected (%s)\n", who, strings.Join(extra, ", "))
 		} else {
 			log.printf("%s connected\n", who)
-		}
-		if cfg.ping > 0 {
-			kctx, cancel := context.WithCancel(context.Background())
-			var wg sync.WaitGroup
-			wg.Go(func() {
-				keepalive(kctx, c, cfg.ping, func() {
-					log.printf("%s: keepalive: no pong within %v\n", who, cfg.ping)
-					c.CloseNow()
-				})
-			})
-			defer func() { cancel(); wg.Wait() }()
 		}
 		ctx := context.Background()
 		for {

@@ -10,7 +10,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -19,7 +18,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/seed-d6ba7b20/ws"
 )
@@ -232,34 +230,3 @@ func normalClose(code ws.StatusCode) bool {
 	return code == ws.StatusNormalClosure || code == ws.StatusGoingAway
 }
 
-// keepalive pings c every interval, until ctx is done or the connection
-// is closing, and calls late and returns when a pong takes longer than
-// interval. The pongs are read by the goroutine that reads c.
-//
-// It stands in for Options.PingInterval, whose keepalive ends the
-// connection when it pings after Close has sent the close frame, so that
-// the close handshake is cut off whenever a tick falls within it.
-func keepalive(ctx context.Context, c *ws.Conn, interval time.Duration, late func()) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		pctx, cancel := context.WithTimeout(ctx, interval)
-		err := c.Ping(pctx)
-		cancel()
-		switch {
-		case err == nil:
-		case ctx.Err() != nil:
-			return
-		case errors.Is(err, context.DeadlineExceeded):
-			late()
-			return
-		default:
-			return // the connection is closing or closed
-		}
-	}
-}
