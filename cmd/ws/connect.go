@@ -115,9 +115,7 @@ type client struct {
 	stdin  io.Reader
 	stdout io.Writer // written by the reading goroutine only
 	stderr *syncWriter
-
 }
-
 
 func (cl *client) run() int {
 	cfg := cl.cfg

@@ -229,4 +229,3 @@ func describeClose(ce ws.CloseError) string {
 func normalClose(code ws.StatusCode) bool {
 	return code == ws.StatusNormalClosure || code == ws.StatusGoingAway
 }
-
