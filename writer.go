@@ -465,7 +465,6 @@ func (c *Conn) enqueueItem(ctx context.Context, it sendItem, wait bool) error {
 	if it.typ != MessageText && it.typ != MessageBinary {
 		return ErrInvalidMessageType
 	}
-	p := it.p
 	sq := c.send.Load()
 	if sq == nil {
 		var err error
@@ -473,43 +472,35 @@ func (c *Conn) enqueueItem(ctx context.Context, it sendItem, wait bool) error {
 			return err
 		}
 	}
-	sq.mu.Lock()
-	if sq.closed || c.isClosed() {
-		sq.mu.Unlock()
-		return c.closedErr()
-	}
-	// Queue under the lock, so the order of added is the queue's order.
-	select {
-	case sq.q <- it:
-		sq.added++
-		sq.queued.Add(int64(len(p)))
-		sq.mu.Unlock()
-		return nil
-	default:
-	}
-	sq.mu.Unlock()
-	if !wait {
-		return ErrSendQueueFull
-	}
 	for {
-		// Wait for room, then queue under the lock again.
+		queued, err := c.tryQueue(sq, it)
+		if queued || err != nil {
+			return err
+		}
+		if !wait {
+			return ErrSendQueueFull
+		}
 		if err := c.waitMoved(ctx); err != nil {
 			return err
 		}
-		sq.mu.Lock()
-		if sq.closed {
-			sq.mu.Unlock()
-			return c.closedErr()
-		}
-		select {
-		case sq.q <- it:
-			sq.added++
-			sq.queued.Add(int64(len(p)))
-			sq.mu.Unlock()
-			return nil
-		default:
-		}
-		sq.mu.Unlock()
+	}
+}
+
+// tryQueue queues it if the queue has room. It does so under the lock, so
+// that the count of messages added follows the queue's order.
+func (c *Conn) tryQueue(sq *sendQueue, it sendItem) (bool, error) {
+	sq.mu.Lock()
+	defer sq.mu.Unlock()
+	if sq.closed || c.isClosed() {
+		return false, c.closedErr()
+	}
+	select {
+	case sq.q <- it:
+		sq.added++
+		sq.queued.Add(int64(len(it.p)))
+		return true, nil
+	default:
+		return false, nil
 	}
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	_ "embed"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,10 +15,8 @@ import (
 	"time"
 
 	"github.com/seed-d6ba7b20/ws"
+	"github.com/seed-d6ba7b20/ws/internal/chatpage"
 )
-
-//go:embed chat.html
-var chatPage []byte
 
 const listenUsage = `Usage: ws listen [flags]
 
@@ -206,7 +203,7 @@ func serverHandler(mode string, srv *ws.Server) http.Handler {
 				srv.ServeHTTP(w, r)
 			case r.URL.Path == "/":
 				w.Header().Set("Content-Type", "text/html; charset=utf-8")
-				w.Write(chatPage)
+				w.Write(chatpage.HTML)
 			default:
 				http.NotFound(w, r)
 			}

@@ -6,7 +6,6 @@ package main
 
 import (
 	"context"
-	_ "embed"
 	"flag"
 	"log"
 	"net/http"
@@ -16,10 +15,8 @@ import (
 	"time"
 
 	"github.com/seed-d6ba7b20/ws"
+	"github.com/seed-d6ba7b20/ws/internal/chatpage"
 )
-
-//go:embed index.html
-var page []byte
 
 // newServer returns the chat: a page at / and a WebSocket endpoint at /ws
 // whose every text message goes to every connected client.
@@ -44,7 +41,7 @@ func newServer() (*ws.Server, http.Handler) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Write(page)
+		w.Write(chatpage.HTML)
 	})
 	mux.Handle("GET /ws", s)
 	return s, mux
