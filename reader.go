@@ -479,6 +479,8 @@ func (c *Conn) beginRead(ctx context.Context) error {
 	default:
 		c.nc.SetReadDeadline(aLongTimeAgo)
 		if err := c.lock(ctx, c.readMu); err != nil {
+			// Let the background read go on undisturbed after all.
+			c.nc.SetReadDeadline(time.Time{})
 			c.userReading.Store(false)
 			return err
 		}
