@@ -256,3 +256,33 @@ func TestCompressionOptOut(t *testing.T) {
 		t.Fatalf("RSV bits %v, want compressed then not", seen)
 	}
 }
+
+func TestCompressionThresholdAll(t *testing.T) {
+	// With a negative threshold every message is compressed, an empty one
+	// from Writer included.
+	ctx := context.Background()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sc, err := ws.Accept(w, r, &ws.AcceptOptions{Options: ws.Options{Compression: ws.CompressionNoContextTakeover, CompressionThreshold: -1}})
+		if err != nil {
+			return
+		}
+		wr, _ := sc.Writer(ctx, ws.MessageText)
+		wr.Close()
+		wr, _ = sc.Writer(ctx, ws.MessageText)
+		wr.Write([]byte("hi"))
+		wr.Close()
+		sc.Write(ctx, ws.MessageBinary, nil)
+		sc.Close(ws.StatusNormalClosure, "")
+	}))
+	defer srv.Close()
+	p := dialRaw(t, srv.URL, "Sec-WebSocket-Extensions: permessage-deflate\r\n")
+	for i := 0; i < 3; i++ {
+		h, _, err := p.readFrame()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Rsv != frame.BitRsv1 {
+			t.Fatalf("message %d went out uncompressed", i)
+		}
+	}
+}

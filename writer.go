@@ -372,7 +372,19 @@ func (w *messageWriter) Close() error {
 	w.open = false
 	err := w.err
 	if err == nil && w.mayDeflate {
+		if !w.deflating && w.c.compressing(w.nheld) {
+			// A short message, but the threshold says compress it anyway
+			// (a threshold of zero or less compresses every message).
+			w.deflating = true
+			w.sink.w = w
+			w.c.cz.comp.Reset(&w.sink)
+			if w.nheld > 0 {
+				err = w.deflate((*w.held)[:w.nheld])
+			}
+		}
 		switch {
+		case err != nil:
+			w.c.cz.comp.Abort()
 		case w.deflating:
 			sem, serr := acquireCompress(w.ctx)
 			if serr != nil {
