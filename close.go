@@ -139,9 +139,10 @@ func (c *Conn) waitPeerClose(d time.Duration) error {
 //
 // It does not take messages from a user who is still reading: a message
 // it comes upon is left for the next read, and dropped only when no read
-// has taken it within closeGrace. So a read loop in another goroutine,
-// which is out of Read for a moment between messages, loses nothing, while
-// a connection no one reads still reaches the close frame.
+// has taken it within closeGrace; after that, messages are dropped at once.
+// So a read loop in another goroutine, which is out of Read for a moment
+// between messages, loses nothing, while a connection no one reads still
+// reaches the close frame soon.
 func (c *Conn) drainUntilClose(ctx context.Context) bool {
 	select {
 	case c.readMu <- struct{}{}:
@@ -160,10 +161,13 @@ func (c *Conn) drainUntilClose(ctx context.Context) bool {
 	defer stop()
 	for {
 		if c.rd.pending {
-			if time.Since(c.rd.pendingAt) < c.closeGrace() {
+			if !c.rd.graceSpent && time.Since(c.rd.pendingAt) < c.closeGrace() {
 				return false
 			}
-			c.rd.pending = false // no one took it: drop it
+			// No one took it: drop it, and the ones after it at once, until
+			// a read shows someone is reading after all.
+			c.rd.pending = false
+			c.rd.graceSpent = true
 		}
 		err := c.skipMessage()
 		if err == nil {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -755,5 +756,50 @@ func TestKeepaliveDuringClose(t *testing.T) {
 	}
 	if err := c.Err(); ws.CloseStatus(err) != ws.StatusNormalClosure {
 		t.Fatalf("Err after a clean close: %v", err)
+	}
+}
+
+func TestWriteCutOffMidFrameDeliversWhole(t *testing.T) {
+	for _, client := range []bool{true, false} {
+		t.Run(fmt.Sprint("client=", client), func(t *testing.T) {
+			c, s := pair(t, false, nil, nil) // over a pipe a write waits for reads
+			if !client {
+				c, s = s, c
+			}
+			bg := context.Background()
+			msg := bytes.Repeat([]byte("0123456789"), 10000)
+			got := make(chan []byte, 1)
+			partial := make(chan struct{})
+			go func() {
+				_, r, err := s.Reader(bg)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				head := make([]byte, 1000)
+				io.ReadFull(r, head)
+				close(partial)
+				<-time.After(100 * time.Millisecond) // the writer times out meanwhile
+				rest, err := io.ReadAll(r)
+				if err != nil {
+					t.Error(err)
+				}
+				got <- append(head, rest...)
+			}()
+			ctx, cancel := context.WithTimeout(bg, 50*time.Millisecond)
+			err := c.Write(ctx, ws.MessageBinary, msg)
+			cancel()
+			<-partial
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("got %v", err)
+			}
+			go c.Write(bg, ws.MessageText, []byte("next")) // sends the rest first
+			if m := <-got; !bytes.Equal(m, msg) {
+				t.Fatalf("message arrived with %d of %d bytes", len(m), len(msg))
+			}
+			if _, m, err := s.Read(bg); err != nil || string(m) != "next" {
+				t.Fatalf("%q %v", m, err)
+			}
+		})
 	}
 }

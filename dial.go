@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/seed-d6ba7b20/ws/internal/deflate"
 	"github.com/seed-d6ba7b20/ws/internal/handshake"
@@ -493,7 +494,13 @@ func openTransport(ctx context.Context, t *target, opts *DialOptions) (net.Conn,
 // by the context reports, say, an i/o timeout, which does not match
 // context.DeadlineExceeded by itself.
 func dialError(ctx context.Context, what string, err error) error {
-	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+	cerr := ctx.Err()
+	if d, ok := ctx.Deadline(); ok && cerr == nil && !time.Now().Before(d) {
+		// The dialer's own timer, set from ctx's deadline, can fire an
+		// instant before ctx reports it.
+		cerr = context.DeadlineExceeded
+	}
+	if cerr != nil && !errors.Is(err, cerr) {
 		return fmt.Errorf("ws: dial: %s%w (%w)", what, cerr, err)
 	}
 	return fmt.Errorf("ws: dial: %s%w", what, err)

@@ -23,9 +23,10 @@ import (
 //   - Close runs the close handshake with StatusNormalClosure.
 //   - SetDeadline, SetReadDeadline and SetWriteDeadline interrupt calls in
 //     progress, and can be moved or cleared at any time. A timeout is an
-//     error that wraps os.ErrDeadlineExceeded, with Timeout() true. A read
-//     that times out loses nothing and the stream goes on; a write that
-//     times out in the middle of its message ends the connection.
+//     error that wraps os.ErrDeadlineExceeded, with Timeout() true. The
+//     stream goes on after a timeout: a read that times out loses nothing,
+//     and a write that times out in the middle of its message reports all
+//     its bytes written, the rest going out before the next write.
 //   - LocalAddr and RemoteAddr are the transport's.
 //   - ctx bounds the adapter: when it is done, calls fail as after a
 //     timeout and the connection is closed.
@@ -161,6 +162,12 @@ func (nc *netConn) Write(p []byte) (int, error) {
 	}
 	if err := nc.c.Write(ctx, nc.typ, p); err != nil {
 		if ctx.Err() != nil {
+			var de *deferredError
+			if errors.As(err, &de) {
+				// Cut off mid-message: the rest goes out with the next
+				// write, so all of p counts as written.
+				return len(p), nc.timeoutErr("write")
+			}
 			return 0, nc.timeoutErr("write")
 		}
 		return 0, err

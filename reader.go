@@ -37,17 +37,18 @@ type reader struct {
 	pos    int
 
 	// The message being read.
-	inMsg     bool      // a data message has started and its last frame is not done
-	pending   bool      // a background read stopped at the header of this new message
-	pendingAt time.Time // when it did, during a close handshake
-	comp      bool      // the message is compressed (RSV1 on its first frame)
-	wire      int64     // compressed bytes of the message so far
-	src       compressedSource
-	typ       MessageType
-	size      int64
-	frags     int
-	checkUT   bool // validate the message as UTF-8
-	utf8      utf8Validator
+	inMsg      bool      // a data message has started and its last frame is not done
+	pending    bool      // a background read stopped at the header of this new message
+	pendingAt  time.Time // when it did, during a close handshake
+	graceSpent bool      // a pending message went unread during the close handshake
+	comp       bool      // the message is compressed (RSV1 on its first frame)
+	wire       int64     // compressed bytes of the message so far
+	src        compressedSource
+	typ        MessageType
+	size       int64
+	frags      int
+	checkUT    bool // validate the message as UTF-8
+	utf8       utf8Validator
 
 	oneControl bool  // nextFrame returns errControlHandled after a control frame
 	err        error // the error that ended reading, if any
@@ -419,6 +420,7 @@ func (c *Conn) endMessage() error {
 func (c *Conn) startMessage() error {
 	if c.rd.pending {
 		c.rd.pending = false
+		c.rd.graceSpent = false // someone reads after all
 		return nil
 	}
 	if err := c.skipMessage(); err != nil {

@@ -44,39 +44,100 @@ func (c *Conn) writeFrameAt(ctx context.Context, fin bool, op, rsv byte, b []byt
 		return err
 	}
 	stop := interrupt(ctx, c.nc, writeDeadline)
+	if len(c.wtail) > 0 {
+		// The rest of a frame an earlier write left cut off goes first.
+		n, err := c.nc.Write(c.wtail)
+		c.wtail = c.wtail[n:]
+		if err != nil {
+			return c.writeFailed(ctx, err, stop(), false)
+		}
+		c.wtail = nil
+	}
 	var n int
 	var err error
+	var h frame.Header
+	hn := 0
 	if off == preframed {
 		n, err = c.nc.Write(b)
 	} else {
-		h := frame.Header{Fin: fin, Rsv: rsv, Opcode: op, Length: int64(len(b) - off)}
+		h = frame.Header{Fin: fin, Rsv: rsv, Opcode: op, Length: int64(len(b) - off)}
 		if c.client {
 			h.Masked = true
 			h.Key = uint32(c.rng.Uint64())
 		}
-		hn := frame.Put(c.whdr[:], h)
+		hn = frame.Put(c.whdr[:], h)
 		n, err = c.writeRaw(c.whdr[:hn], b, off, h)
 	}
 	cancelled := stop()
 	if err != nil {
-		if cancelled && n == 0 && !c.isClosed() {
-			return ctx.Err()
+		if n > 0 && cancelled && !c.isClosed() && (fin || frame.IsControl(op) || off == preframed) {
+			// Cut off by the context in the middle of a frame that ends its
+			// message: keep the rest, which goes out before any other frame,
+			// so the stream stays whole and the message is delivered.
+			c.wtail = c.frameRest(b, off, h, hn, n)
+			return &deferredError{ctx.Err()}
 		}
-		if c.isClosed() {
-			return c.closedErr()
-		}
-		if cancelled {
-			err = fmt.Errorf("ws: write interrupted in the middle of a frame: %w", ctx.Err())
-		} else {
-			err = fmt.Errorf("ws: write: %w", err)
-		}
-		c.closeTransport(err)
-		return err
+		return c.writeFailed(ctx, err, cancelled, n > 0)
 	}
 	if op == frame.OpClose {
 		c.closeSent.Store(true)
 	}
 	return nil
+}
+
+// deferredError is the error of a write that its context cut off in the
+// middle of a frame that ends a message: the rest of the frame goes out
+// before any other, so the message is delivered whole. It wraps the
+// context's error.
+type deferredError struct{ err error }
+
+func (e *deferredError) Error() string {
+	return "ws: write interrupted; the rest of the message goes out before the next frame: " + e.err.Error()
+}
+
+func (e *deferredError) Unwrap() error { return e.err }
+
+// writeFailed turns the error of a frame write into what the caller sees.
+// A write its context interrupted before its first byte leaves the
+// connection usable; any other failure ends it.
+func (c *Conn) writeFailed(ctx context.Context, err error, cancelled, partial bool) error {
+	if cancelled && !partial && !c.isClosed() {
+		return ctx.Err()
+	}
+	if c.isClosed() {
+		return c.closedErr()
+	}
+	if cancelled {
+		err = fmt.Errorf("ws: write interrupted in the middle of a frame: %w", ctx.Err())
+	} else {
+		err = fmt.Errorf("ws: write: %w", err)
+	}
+	c.closeTransport(err)
+	return err
+}
+
+// frameRest returns a copy of the bytes of a frame after its first n, as
+// writeFrameAt put them on the wire (masked, for a client).
+func (c *Conn) frameRest(b []byte, off int, h frame.Header, hn, n int) []byte {
+	switch {
+	case off == preframed:
+		return append([]byte(nil), b[n:]...)
+	case off >= headroom:
+		// The frame stands whole, masked in place, at b[off-hn:].
+		return append([]byte(nil), b[off-hn+n:]...)
+	}
+	var rest []byte
+	p := b[off:]
+	if n < hn {
+		rest = append(rest, c.whdr[n:hn]...)
+		n = hn
+	}
+	start := len(rest)
+	rest = append(rest, p[n-hn:]...)
+	if h.Masked {
+		mask.Apply(h.Key, n-hn, rest[start:])
+	}
+	return rest
 }
 
 // writeRaw puts a header and payload on the wire, masking the payload
@@ -134,9 +195,11 @@ func (c *Conn) closeErrOrSent() error {
 // Write sends p as one message of type typ. It is safe to call from many
 // goroutines at once; messages go out whole, one after another.
 //
-// Cancelling ctx interrupts a blocked write. If no byte of the message had
-// gone out, the connection stays usable and Write returns ctx.Err();
-// otherwise the message is cut short and the connection is closed.
+// Cancelling ctx interrupts a blocked write, which returns an error that
+// wraps ctx.Err(), and the connection stays usable. If part of the message
+// had gone out, the rest of it goes out before any other frame (at the
+// next write of any kind, Close included), so the peer still receives the
+// message whole.
 func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
 	if typ != MessageText && typ != MessageBinary {
 		return ErrInvalidMessageType
@@ -350,6 +413,12 @@ func (w *messageWriter) flushFrame(fin bool, b []byte, off int) error {
 		rsv = frame.BitRsv1
 	}
 	err := w.c.writeFrameAt(w.ctx, fin, w.op, rsv, b, off)
+	var de *deferredError
+	if errors.As(err, &de) {
+		// The message's last frame will go out whole.
+		w.err = err
+		return err
+	}
 	if err != nil {
 		if w.started && !w.c.isClosed() {
 			// Half a message went out: the stream cannot recover.

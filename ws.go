@@ -172,6 +172,7 @@ type Conn struct {
 	frameMu chan struct{}
 	msgW    *messageWriter // made by the first Writer
 	whdr    [14]byte
+	wtail   []byte // the rest of a frame cut off by a context (under frameMu)
 	bufs    net.Buffers
 	bufsArr [2][]byte
 	rng     *mrand.ChaCha8 // masking keys of a client
