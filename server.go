@@ -26,6 +26,10 @@ type Server struct {
 	Handler func(c *Conn, r *http.Request)
 	// Options are the settings of Accept for every connection.
 	Options AcceptOptions
+	// ResponseHeader, if set, gives headers to add to the 101 response of
+	// a request, beside Options.ResponseHeader: a cookie for the session,
+	// say (Node's "headers" event).
+	ResponseHeader func(r *http.Request) http.Header
 	// Overflow says what Broadcast does with a receiver whose send queue
 	// is full; the default is OverflowClose.
 	Overflow OverflowPolicy
@@ -69,7 +73,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.active.Add(1)
 	s.mu.Unlock()
 
-	c, err := Accept(w, r, &s.Options)
+	opts := &s.Options
+	if s.ResponseHeader != nil {
+		if h := s.ResponseHeader(r); len(h) > 0 {
+			o := *opts
+			o.ResponseHeader = o.ResponseHeader.Clone()
+			if o.ResponseHeader == nil {
+				o.ResponseHeader = http.Header{}
+			}
+			for k, vs := range h {
+				o.ResponseHeader[k] = append(o.ResponseHeader[k], vs...)
+			}
+			opts = &o
+		}
+	}
+	c, err := Accept(w, r, opts)
 	if err != nil {
 		s.active.Done()
 		return

@@ -288,3 +288,81 @@ func TestServerHandshakeTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestServerResponseHeaderHook(t *testing.T) {
+	s := &ws.Server{
+		Options: ws.AcceptOptions{ResponseHeader: http.Header{"X-Static": {"yes"}}},
+		ResponseHeader: func(r *http.Request) http.Header {
+			return http.Header{"Set-Cookie": {"session=" + r.URL.Query().Get("user")}}
+		},
+		Handler: func(c *ws.Conn, r *http.Request) {},
+	}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	c, resp, err := ws.Dial(context.Background(), srv.URL+"/?user=ann", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	if resp.Header.Get("Set-Cookie") != "session=ann" || resp.Header.Get("X-Static") != "yes" {
+		t.Fatalf("101 headers: %v", resp.Header)
+	}
+	readAllUntilClose(c)
+	s.Shutdown(context.Background())
+}
+
+func TestGoroutinesEndOnEveryPath(t *testing.T) {
+	// goleak in TestMain checks that nothing is left; here each way of
+	// ending meets the goroutines of Messages, Send and keepalive.
+	ctx := context.Background()
+	start := func(t *testing.T) (*ws.Conn, *ws.Conn) {
+		c, s := pair(t, true, nil, &ws.DialOptions{Options: ws.Options{PingInterval: 10 * time.Millisecond}})
+		c.Messages()
+		c.Send(ctx, ws.MessageText, []byte("x"), nil)
+		return c, s
+	}
+	t.Run("context cancelled", func(t *testing.T) {
+		c, _ := start(t)
+		cctx, cancel := context.WithCancel(ctx)
+		ws.NetConn(cctx, c, ws.MessageBinary)
+		cancel()
+		<-c.Done()
+		c.CloseNow()
+	})
+	t.Run("write error", func(t *testing.T) {
+		c, s := start(t)
+		s.CloseNow()
+		for i := 0; i < 1000; i++ {
+			if c.Send(ctx, ws.MessageBinary, make([]byte, 64<<10), nil) != nil {
+				break
+			}
+		}
+		<-c.Done()
+		c.CloseNow()
+	})
+	t.Run("peer vanished", func(t *testing.T) {
+		c, s := start(t)
+		s.CloseNow()
+		for range c.Messages() {
+		}
+		c.CloseNow()
+	})
+	t.Run("normal close", func(t *testing.T) {
+		c, s := start(t)
+		go readAllUntilClose(s)
+		if err := c.Close(ws.StatusNormalClosure, ""); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("read limit", func(t *testing.T) {
+		c, s := pair(t, true, nil, &ws.DialOptions{Options: ws.Options{ReadLimit: 10, PingInterval: 10 * time.Millisecond}})
+		msgs := c.Messages()
+		s.Write(ctx, ws.MessageText, []byte("more than ten bytes"))
+		for range msgs {
+		}
+		if !errors.Is(c.Err(), ws.ErrMessageTooBig) {
+			t.Fatal(c.Err())
+		}
+		c.CloseNow()
+	})
+}

@@ -1,0 +1,191 @@
+package main
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"time"
+)
+
+// handshake is the client's opening handshake, the same for every
+// connection (the key is RFC 6455's example). It offers no extension.
+const handshake = "GET / HTTP/1.1\r\n" +
+	"Host: %s\r\n" +
+	"Upgrade: websocket\r\n" +
+	"Connection: Upgrade\r\n" +
+	"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" +
+	"Sec-WebSocket-Version: 13\r\n\r\n"
+
+// client is one load-generator connection: raw TCP, with WebSocket
+// framing made by hand when ws is set.
+type client struct {
+	c  net.Conn
+	br *bufio.Reader
+	ws bool
+}
+
+// dial connects to addr and, for a WebSocket server, does the handshake.
+// For the TCP floor it sends the same request and reads it back.
+func dial(addr string, ws bool, bufSize int) (*client, error) {
+	c, err := net.DialTimeout("tcp", addr, 10*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	cl := &client{c: c, br: bufio.NewReaderSize(c, bufSize), ws: ws}
+	if err := cl.handshake(addr); err != nil {
+		cl.close()
+		return nil, err
+	}
+	return cl, nil
+}
+
+func (cl *client) handshake(addr string) error {
+	cl.c.SetDeadline(time.Now().Add(10 * time.Second))
+	defer cl.c.SetDeadline(time.Time{})
+	req := fmt.Sprintf(handshake, addr)
+	if _, err := io.WriteString(cl.c, req); err != nil {
+		return err
+	}
+	if !cl.ws {
+		_, err := cl.br.Discard(len(req))
+		return err
+	}
+	status, err := cl.br.ReadString('\n')
+	if err != nil {
+		return fmt.Errorf("handshake: %w", err)
+	}
+	if !strings.HasPrefix(status, "HTTP/1.1 101 ") {
+		return fmt.Errorf("handshake refused: %q", strings.TrimSpace(status))
+	}
+	for {
+		line, err := cl.br.ReadString('\n')
+		if err != nil {
+			return fmt.Errorf("handshake: %w", err)
+		}
+		if line == "\r\n" {
+			return nil
+		}
+	}
+}
+
+// close closes with a reset, so that no port is left in TIME_WAIT.
+func (cl *client) close() {
+	if tc, ok := cl.c.(*net.TCPConn); ok {
+		tc.SetLinger(0)
+	}
+	cl.c.Close()
+}
+
+// maskKey is the client's masking key, the same for every frame, so that
+// a message's frame is built once; servers unmask it all the same.
+var maskKey = [4]byte{0x37, 0xfa, 0x21, 0x3d}
+
+// message returns what the client sends for one message of size bytes:
+// a masked binary frame, or for the TCP floor the bare payload.
+func message(size int, ws bool) []byte {
+	payload := make([]byte, size)
+	for i := range payload {
+		payload[i] = byte(i)
+	}
+	if !ws {
+		return payload
+	}
+	var hdr []byte
+	switch {
+	case size < 126:
+		hdr = []byte{0x82, 0x80 | byte(size)}
+	case size <= 0xffff:
+		hdr = []byte{0x82, 0x80 | 126, byte(size >> 8), byte(size)}
+	default:
+		hdr = make([]byte, 10)
+		hdr[0], hdr[1] = 0x82, 0x80|127
+		binary.BigEndian.PutUint64(hdr[2:], uint64(size))
+	}
+	hdr = append(hdr, maskKey[:]...)
+	for i := range payload {
+		payload[i] ^= maskKey[i&3]
+	}
+	return append(hdr, payload...)
+}
+
+// readMessage reads one echoed message of size bytes and discards it. A
+// WebSocket message may come in any number of frames.
+func (cl *client) readMessage(size int) error {
+	if !cl.ws {
+		_, err := cl.br.Discard(size)
+		return err
+	}
+	got := 0
+	for {
+		var h [2]byte
+		if _, err := io.ReadFull(cl.br, h[:]); err != nil {
+			return err
+		}
+		op, fin := h[0]&0x0f, h[0]&0x80 != 0
+		if h[1]&0x80 != 0 {
+			return errors.New("masked frame from server")
+		}
+		n := int64(h[1] & 0x7f)
+		switch n {
+		case 126:
+			var b [2]byte
+			if _, err := io.ReadFull(cl.br, b[:]); err != nil {
+				return err
+			}
+			n = int64(binary.BigEndian.Uint16(b[:]))
+		case 127:
+			var b [8]byte
+			if _, err := io.ReadFull(cl.br, b[:]); err != nil {
+				return err
+			}
+			n = int64(binary.BigEndian.Uint64(b[:]))
+		}
+		if op >= 8 {
+			if op == 8 {
+				return errors.New("server sent a close frame")
+			}
+			if _, err := cl.br.Discard(int(n)); err != nil {
+				return err
+			}
+			continue // ping or pong: skip
+		}
+		if _, err := cl.br.Discard(int(n)); err != nil {
+			return err
+		}
+		got += int(n)
+		if fin {
+			break
+		}
+	}
+	if got != size {
+		return fmt.Errorf("echoed message of %d bytes, want %d", got, size)
+	}
+	return nil
+}
+
+// roundTrip sends msg and reads the echo of size bytes. A message larger
+// than 64 KiB is written from another goroutine, so that a server that
+// streams the echo back before the whole message is in cannot deadlock
+// with the client.
+func (cl *client) roundTrip(msg []byte, size int) error {
+	if len(msg) <= 64<<10+14 {
+		if _, err := cl.c.Write(msg); err != nil {
+			return err
+		}
+		return cl.readMessage(size)
+	}
+	errc := make(chan error, 1)
+	go func() {
+		_, err := cl.c.Write(msg)
+		errc <- err
+	}()
+	rerr := cl.readMessage(size)
+	if werr := <-errc; werr != nil {
+		return werr
+	}
+	return rerr
+}

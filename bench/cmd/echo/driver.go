@@ -1,0 +1,604 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// cell is one measurement setting: a test, a message size and a number of
+// connections (for "hs", concurrent dialers).
+type cell struct {
+	test  string // "echo", "hs" or "bcast"
+	size  int
+	conns int
+}
+
+func (c cell) String() string {
+	switch c.test {
+	case "hs":
+		if c.conns == 1 {
+			return "sequential"
+		}
+		return fmt.Sprintf("%d concurrent", c.conns)
+	case "bcast":
+		return fmt.Sprintf("%s x %d clients", sizeName(c.size), c.conns)
+	}
+	return fmt.Sprintf("%s x %d", sizeName(c.size), c.conns)
+}
+
+func sizeName(n int) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+// sample is one measurement of one library in one cell.
+type sample struct {
+	lib      string
+	round    int
+	cell     cell
+	ops      int     // messages echoed, handshakes or deliveries
+	secs     float64 // wall time of the ops
+	p50, p99 float64 // round trip (handshake) latency, µs
+	cpuNs    float64 // server CPU time over the ops, ns (schedstat)
+	tickNs   float64 // the same from utime+stime, ns
+}
+
+func (s sample) rate() float64      { return float64(s.ops) / s.secs }
+func (s sample) cpuPerOp() float64  { return s.cpuNs / float64(s.ops) }
+func (s sample) tickPerOp() float64 { return s.tickNs / float64(s.ops) }
+
+// config is the driver's settings.
+type config struct {
+	libs, bcastLibs []string
+	sizes, conns    []int
+	rounds          int
+	limit           time.Duration
+	hsCount         int
+	bcastClients    int
+	bcastBursts     int
+	profile         string
+	pin             bool
+}
+
+func parseInts(s string) ([]int, error) {
+	var v []int
+	for f := range strings.SplitSeq(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			return nil, err
+		}
+		v = append(v, n)
+	}
+	return v, nil
+}
+
+func runMain(args []string) error {
+	fs := flag.NewFlagSet("run", flag.ExitOnError)
+	libs := fs.String("libs", "tcp,ws,ws-rw,gorilla,gorilla-rw,coder,gobwas,gws", "echo servers: "+libNames())
+	bcast := fs.String("bcastlibs", "ws-server,gws", "broadcast servers (ws-server, gws); empty for none")
+	sizes := fs.String("sizes", "16,1024,65536", "message sizes, bytes")
+	conns := fs.String("conns", "1,16", "connections")
+	rounds := fs.Int("rounds", 3, "rounds; each runs every server once, in rotated order")
+	limit := fs.Duration("limit", 3*time.Second, "time limit of one cell's load")
+	hs := fs.Int("hs", 2000, "handshakes per handshake cell (0: none)")
+	bclients := fs.Int("bcastclients", 1000, "broadcast receivers")
+	bbursts := fs.Int("bcastbursts", 20, "bursts of 16 broadcasts each")
+	md := fs.String("md", "", "write the results as Markdown to this file")
+	profile := fs.String("profile", "", "write each server's CPU profile to this directory")
+	nopin := fs.Bool("nopin", false, "do not pin with taskset")
+	fs.Parse(args)
+
+	cfg := config{rounds: *rounds, limit: *limit, hsCount: *hs, bcastClients: *bclients, bcastBursts: *bbursts, profile: *profile}
+	cfg.libs = strings.Split(*libs, ",")
+	if *bcast != "" {
+		cfg.bcastLibs = strings.Split(*bcast, ",")
+	}
+	for _, l := range append(slices.Clone(cfg.libs), cfg.bcastLibs...) {
+		if _, ok := servers[l]; !ok {
+			return fmt.Errorf("unknown library %q; one of %s", l, libNames())
+		}
+	}
+	var err error
+	if cfg.sizes, err = parseInts(*sizes); err != nil {
+		return err
+	}
+	if cfg.conns, err = parseInts(*conns); err != nil {
+		return err
+	}
+	if _, err := exec.LookPath("taskset"); err == nil && !*nopin {
+		cfg.pin = true
+		if os.Getenv("ECHO_PINNED") == "" {
+			// Re-execute the load generator on CPU 1.
+			exe, err := os.Executable()
+			if err != nil {
+				return err
+			}
+			argv := append([]string{"taskset", "-c", "1", exe}, os.Args[1:]...)
+			tp, _ := exec.LookPath("taskset")
+			return syscall.Exec(tp, argv, append(os.Environ(), "ECHO_PINNED=1"))
+		}
+	}
+	lim, err := raiseNoFile(20000)
+	if err != nil {
+		return err
+	}
+	load, _ := os.ReadFile("/proc/loadavg")
+	fmt.Printf("RLIMIT_NOFILE %d, GOMAXPROCS %d, pinned %v, loadavg %s", lim, runtime.GOMAXPROCS(0), cfg.pin, load)
+	if cfg.profile != "" {
+		if err := os.MkdirAll(cfg.profile, 0o755); err != nil {
+			return err
+		}
+	}
+	start := time.Now()
+	var all []sample
+	for round := 1; round <= cfg.rounds; round++ {
+		names := append(slices.Clone(cfg.libs), cfg.bcastLibs...)
+		for i := range names {
+			j := (i + round - 1) % len(names)
+			lib, bcastOnly := names[j], j >= len(cfg.libs)
+			ss, err := runServer(cfg, lib, round, bcastOnly)
+			if err != nil {
+				return fmt.Errorf("%s round %d: %w", lib, round, err)
+			}
+			all = append(all, ss...)
+		}
+	}
+	elapsed := time.Since(start)
+	loadEnd, _ := os.ReadFile("/proc/loadavg")
+	rep := report(cfg, all)
+	fmt.Print("\n" + rep)
+	fmt.Printf("\nelapsed %v, loadavg at the end %s", elapsed.Round(time.Second), loadEnd)
+	if *md != "" {
+		return os.WriteFile(*md, []byte(markdown(cfg, rep, string(load), string(loadEnd), elapsed)), 0o644)
+	}
+	return nil
+}
+
+// serverProc is a running server process.
+type serverProc struct {
+	cmd   *exec.Cmd
+	in    io.WriteCloser
+	lines chan string
+	addr  string
+}
+
+// startServer starts lib's server, pinned to CPU 0 if cfg.pin.
+func startServer(cfg config, lib string, round int) (*serverProc, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	args := []string{exe, "server", "-lib", lib}
+	if cfg.profile != "" {
+		args = append(args, "-cpuprofile", filepath.Join(cfg.profile, fmt.Sprintf("cpu-%s-%d.pprof", lib, round)))
+	}
+	if cfg.pin {
+		args = append([]string{"taskset", "-c", "0"}, args...)
+	}
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Stderr = os.Stderr
+	cmd.Env = append(os.Environ(), "ECHO_PINNED=")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	s := &serverProc{cmd: cmd, in: stdin, lines: make(chan string, 1)}
+	go func() {
+		defer close(s.lines)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			s.lines <- sc.Text()
+		}
+	}()
+	line, err := s.line(10 * time.Second)
+	if err != nil {
+		s.stop()
+		return nil, err
+	}
+	addr, ok := strings.CutPrefix(line, "addr ")
+	if !ok {
+		s.stop()
+		return nil, fmt.Errorf("server said %q, want its address", line)
+	}
+	s.addr = addr
+	return s, nil
+}
+
+// line returns the server's next line of output.
+func (s *serverProc) line(timeout time.Duration) (string, error) {
+	select {
+	case l, ok := <-s.lines:
+		if !ok {
+			return "", errors.New("server exited")
+		}
+		return l, nil
+	case <-time.After(timeout):
+		return "", errors.New("no answer from the server")
+	}
+}
+
+// stop asks the server to quit and waits; it kills it, by its PID, if it
+// has not exited in 10 seconds.
+func (s *serverProc) stop() {
+	io.WriteString(s.in, "quit\n")
+	s.in.Close()
+	done := make(chan struct{})
+	go func() {
+		s.cmd.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		s.cmd.Process.Kill()
+		<-done
+	}
+}
+
+// cpuTime returns the process's time on CPU in ns: the sum of the first
+// field of /proc/PID/task/*/schedstat, and utime+stime of /proc/PID/stat.
+func cpuTime(pid int) (sched, ticks float64, err error) {
+	dir := fmt.Sprintf("/proc/%d/task", pid)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name(), "schedstat"))
+		if err != nil {
+			continue // the thread exited
+		}
+		f := strings.Fields(string(b))
+		if len(f) > 0 {
+			n, _ := strconv.ParseFloat(f[0], 64)
+			sched += n
+		}
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, 0, err
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	// Fields 14 and 15 of stat; f starts at field 3. USER_HZ is 100.
+	ut, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return sched, (ut + st) * 1e7, nil
+}
+
+// runServer runs every cell against one fresh server process for lib.
+func runServer(cfg config, lib string, round int, bcastOnly bool) ([]sample, error) {
+	srv, err := startServer(cfg, lib, round)
+	if err != nil {
+		return nil, err
+	}
+	defer srv.stop()
+	pid := srv.cmd.Process.Pid
+	ws := lib != "tcp"
+	var out []sample
+	add := func(s sample, err error) error {
+		if err != nil {
+			return fmt.Errorf("%v: %w", s.cell, err)
+		}
+		s.lib, s.round = lib, round
+		out = append(out, s)
+		fmt.Printf("round %d %-10s %-6s %-18v %10.0f ops/s  p50 %8.1f µs  p99 %8.1f µs  CPU %8.2f µs/op (ticks %.2f)\n",
+			round, lib, s.cell.test, s.cell, s.rate(), s.p50, s.p99, s.cpuPerOp()/1e3, s.tickPerOp()/1e3)
+		return nil
+	}
+	if !bcastOnly {
+		for _, size := range cfg.sizes {
+			for _, n := range cfg.conns {
+				if err := add(runEcho(srv.addr, ws, pid, size, n, cfg.limit)); err != nil {
+					return out, err
+				}
+			}
+		}
+		if cfg.hsCount > 0 {
+			for _, conc := range []int{1, 16} {
+				if err := add(runHandshakes(srv.addr, ws, pid, cfg.hsCount, conc, cfg.limit)); err != nil {
+					return out, err
+				}
+			}
+		}
+		return out, nil
+	}
+	return out, add(runBroadcast(srv, pid, 1024, cfg.bcastClients, cfg.bcastBursts, 10*cfg.limit))
+}
+
+// totalMessages is how many messages an echo cell sends, over all its
+// connections.
+func totalMessages(size int) int {
+	switch {
+	case size <= 1<<10:
+		return 30000
+	case size <= 64<<10:
+		return 3000
+	}
+	return 300
+}
+
+// percentiles sets p50 and p99 of d, in µs.
+func percentiles(s *sample, d []time.Duration) {
+	if len(d) == 0 {
+		return
+	}
+	slices.Sort(d)
+	s.p50 = float64(d[len(d)/2]) / 1e3
+	s.p99 = float64(d[min(len(d)-1, len(d)*99/100)]) / 1e3
+}
+
+// runEcho measures n connections, each sending messages of size bytes one
+// at a time and waiting for each echo, up to a fixed count per connection
+// and the time limit.
+func runEcho(addr string, ws bool, pid, size, n int, limit time.Duration) (sample, error) {
+	s := sample{cell: cell{"echo", size, n}}
+	per := max(totalMessages(size)/n, 20)
+	clients := make([]*client, 0, n)
+	defer func() {
+		for _, c := range clients {
+			c.close()
+		}
+	}()
+	for range n {
+		c, err := dial(addr, ws, 64<<10)
+		if err != nil {
+			return s, err
+		}
+		clients = append(clients, c)
+	}
+	msg := message(size, ws)
+	// Warm up: 10% of the count, at most 100 round trips per connection.
+	if err := eachClient(clients, func(c *client) error {
+		c.c.SetDeadline(time.Now().Add(limit + 10*time.Second))
+		for range min(per/10, 100) {
+			if err := c.roundTrip(msg, size); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		return s, fmt.Errorf("warm-up: %w", err)
+	}
+	lat := make([][]time.Duration, n)
+	for i := range lat {
+		lat[i] = make([]time.Duration, 0, per)
+	}
+	sched0, tick0, err := cpuTime(pid)
+	if err != nil {
+		return s, err
+	}
+	start := time.Now()
+	end := start.Add(limit)
+	var next atomic.Int64
+	err = eachClient(clients, func(c *client) error {
+		i := next.Add(1) - 1
+		c.c.SetDeadline(end.Add(10 * time.Second))
+		for range per {
+			t := time.Now()
+			if t.After(end) {
+				return nil
+			}
+			if err := c.roundTrip(msg, size); err != nil {
+				return err
+			}
+			lat[i] = append(lat[i], time.Since(t))
+		}
+		return nil
+	})
+	s.secs = time.Since(start).Seconds()
+	sched1, tick1, cerr := cpuTime(pid)
+	if err != nil {
+		return s, err
+	}
+	if cerr != nil {
+		return s, cerr
+	}
+	s.cpuNs, s.tickNs = sched1-sched0, tick1-tick0
+	var d []time.Duration
+	for _, l := range lat {
+		d = append(d, l...)
+	}
+	s.ops = len(d)
+	percentiles(&s, d)
+	return s, nil
+}
+
+// eachClient runs f for every client at once and returns the first error.
+func eachClient(clients []*client, f func(*client) error) error {
+	var wg sync.WaitGroup
+	var once sync.Once
+	var first error
+	for _, c := range clients {
+		wg.Go(func() {
+			if err := f(c); err != nil {
+				once.Do(func() { first = err })
+			}
+		})
+	}
+	wg.Wait()
+	return first
+}
+
+// runHandshakes opens count connections, conc at a time, each with a
+// handshake and then a reset, up to the time limit.
+func runHandshakes(addr string, ws bool, pid, count, conc int, limit time.Duration) (sample, error) {
+	s := sample{cell: cell{"hs", 0, conc}}
+	// Warm up.
+	for range 20 {
+		c, err := dial(addr, ws, 4096)
+		if err != nil {
+			return s, err
+		}
+		c.close()
+	}
+	lat := make([][]time.Duration, conc)
+	sched0, tick0, err := cpuTime(pid)
+	if err != nil {
+		return s, err
+	}
+	start := time.Now()
+	end := start.Add(limit)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var once sync.Once
+	var first error
+	for i := range conc {
+		wg.Go(func() {
+			for next.Add(1) <= int64(count) && time.Now().Before(end) {
+				t := time.Now()
+				c, err := dial(addr, ws, 4096)
+				if err != nil {
+					once.Do(func() { first = err })
+					return
+				}
+				lat[i] = append(lat[i], time.Since(t))
+				c.close()
+			}
+		})
+	}
+	wg.Wait()
+	s.secs = time.Since(start).Seconds()
+	sched1, tick1, cerr := cpuTime(pid)
+	if first != nil {
+		return s, first
+	}
+	if cerr != nil {
+		return s, cerr
+	}
+	s.cpuNs, s.tickNs = sched1-sched0, tick1-tick0
+	var d []time.Duration
+	for _, l := range lat {
+		d = append(d, l...)
+	}
+	s.ops = len(d)
+	percentiles(&s, d)
+	return s, nil
+}
+
+// bcastBurst is the number of broadcasts per command: well within ws's
+// send queue of 64, so that no receiver overflows.
+const bcastBurst = 16
+
+// runBroadcast connects n receivers, then has the server broadcast
+// bursts of bcastBurst messages of size bytes, waiting after each burst
+// until every receiver has read it. p50 and p99 are of the burst times.
+func runBroadcast(srv *serverProc, pid, size, n, bursts int, limit time.Duration) (sample, error) {
+	s := sample{cell: cell{"bcast", size, n}}
+	clients := make([]*client, 0, n)
+	defer func() {
+		for _, c := range clients {
+			c.close()
+		}
+	}()
+	for range n {
+		c, err := dial(srv.addr, true, 4096)
+		if err != nil {
+			return s, err
+		}
+		c.c.SetDeadline(time.Now().Add(limit + 10*time.Second))
+		clients = append(clients, c)
+	}
+	var wg sync.WaitGroup
+	var failed atomic.Pointer[error]
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for _, c := range clients {
+		go func() {
+			for i := 1; ctx.Err() == nil; i++ {
+				if err := c.readMessage(size); err != nil {
+					if ctx.Err() == nil {
+						failed.CompareAndSwap(nil, &err)
+					}
+					return
+				}
+				if i%bcastBurst == 0 {
+					wg.Done()
+				}
+			}
+		}()
+	}
+	burst := func() (time.Duration, error) {
+		t := time.Now()
+		wg.Add(n)
+		fmt.Fprintf(srv.in, "broadcast %d %d\n", bcastBurst, size)
+		l, err := srv.line(limit)
+		if err != nil {
+			return 0, err
+		}
+		if l != fmt.Sprintf("ok %d", n*bcastBurst) {
+			return 0, fmt.Errorf("server: %s", l)
+		}
+		done := make(chan struct{})
+		go func() {
+			wg.Wait()
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-time.After(limit):
+			if e := failed.Load(); e != nil {
+				return 0, *e
+			}
+			return 0, errors.New("receivers did not get the burst in time")
+		}
+		return time.Since(t), nil
+	}
+	for range 2 { // warm up
+		if _, err := burst(); err != nil {
+			return s, err
+		}
+	}
+	sched0, tick0, err := cpuTime(pid)
+	if err != nil {
+		return s, err
+	}
+	start := time.Now()
+	var d []time.Duration
+	for range bursts {
+		bt, err := burst()
+		if err != nil {
+			return s, err
+		}
+		d = append(d, bt)
+		if time.Since(start) > limit {
+			break
+		}
+	}
+	s.secs = time.Since(start).Seconds()
+	sched1, tick1, err := cpuTime(pid)
+	if err != nil {
+		return s, err
+	}
+	s.cpuNs, s.tickNs = sched1-sched0, tick1-tick0
+	s.ops = len(d) * bcastBurst * n
+	percentiles(&s, d)
+	return s, nil
+}

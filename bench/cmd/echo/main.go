@@ -1,0 +1,76 @@
+// Command echo compares WebSocket echo servers of this module's ws package
+// and of peer libraries, with one load generator for all of them.
+//
+// The server mode serves one library's echo handler and answers commands
+// on standard input (quit, and "broadcast K SIZE" for ws-server and gws):
+//
+//	echo server -lib ws -addr 127.0.0.1:0 [-cpuprofile FILE]
+//
+// The driver mode starts each server as a separate process (pinned to CPU 0
+// with taskset when it exists; the driver, which is the load generator,
+// re-executes itself pinned to CPU 1), and measures echo throughput,
+// round-trip latency and server CPU time per message, handshakes per
+// second, and broadcast deliveries per second:
+//
+//	echo run -rounds 3 -md RESULTS-echo.md
+//
+// The client is the same for every server: raw TCP with hand-made
+// WebSocket framing (masked binary frames out, any framing back).
+package main
+
+import (
+	"fmt"
+	"os"
+	"syscall"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+	}
+	var err error
+	switch os.Args[1] {
+	case "server":
+		err = serverMain(os.Args[2:])
+	case "run":
+		err = runMain(os.Args[2:])
+	default:
+		usage()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "echo:", err)
+		os.Exit(1)
+	}
+}
+
+func usage() {
+	fmt.Fprintln(os.Stderr, "usage: echo server -lib LIB [-addr 127.0.0.1:0] [-cpuprofile FILE]")
+	fmt.Fprintln(os.Stderr, "       echo run [-libs LIB,...] [-sizes 16,1024,65536] [-conns 1,16] [-rounds 3] [-md FILE] [-profile DIR]")
+	fmt.Fprintln(os.Stderr, "LIB is one of:", libNames())
+	os.Exit(2)
+}
+
+// raiseNoFile raises the soft RLIMIT_NOFILE to want, or to the hard limit
+// if that is lower, and returns the limit in force. It is the idle
+// harness's approach, without the hard-limit raise.
+func raiseNoFile(want uint64) (uint64, error) {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return 0, err
+	}
+	if lim.Cur >= want {
+		return lim.Cur, nil
+	}
+	n := lim
+	n.Cur = want
+	n.Max = max(lim.Max, want)
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &n); err == nil {
+		return want, nil
+	}
+	n = lim
+	n.Cur = min(lim.Max, want)
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &n); err != nil {
+		return lim.Cur, err
+	}
+	return n.Cur, nil
+}

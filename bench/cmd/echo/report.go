@@ -1,0 +1,204 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"time"
+)
+
+// medianOf is the median of f over the samples of lib in c.
+func medianOf(all []sample, lib string, c cell, f func(sample) float64) (float64, bool) {
+	var v []float64
+	for _, s := range all {
+		if s.lib == lib && s.cell == c {
+			v = append(v, f(s))
+		}
+	}
+	if len(v) == 0 {
+		return 0, false
+	}
+	slices.Sort(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2], true
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2, true
+}
+
+// family is a library's name without its variant: ws-rw is ws.
+func family(lib string) string {
+	f, _, _ := strings.Cut(lib, "-")
+	return f
+}
+
+// bestPeer is the best median of f in c over the WebSocket libraries of
+// another family than lib's; lower says whether lower is better.
+func bestPeer(all []sample, libs []string, lib string, c cell, f func(sample) float64, lower bool) (float64, bool) {
+	var best float64
+	found := false
+	for _, l := range libs {
+		if l == "tcp" || family(l) == family(lib) {
+			continue
+		}
+		v, ok := medianOf(all, l, c, f)
+		if !ok {
+			continue
+		}
+		if !found || (lower && v < best) || (!lower && v > best) {
+			best, found = v, true
+		}
+	}
+	return best, found
+}
+
+// metric is one column family of the report.
+type metric struct {
+	title string
+	f     func(sample) float64
+	scale float64
+	prec  int
+	lower bool
+}
+
+var (
+	rateM = metric{"ops/s", sample.rate, 1, 0, false}
+	cpuM  = metric{"server CPU µs per op (schedstat)", sample.cpuPerOp, 1e3, 2, true}
+	p50M  = metric{"p50 µs", func(s sample) float64 { return s.p50 }, 1, 1, true}
+	p99M  = metric{"p99 µs", func(s sample) float64 { return s.p99 }, 1, 1, true}
+)
+
+// table writes one Markdown table: a row per library, a column per cell.
+func table(b *strings.Builder, all []sample, libs []string, cells []cell, m metric, kind string) {
+	fmt.Fprintf(b, "\n%s, median of rounds", m.title)
+	switch kind {
+	case "peer":
+		b.WriteString(": ratio to the best library of another family (>1 is better for ops/s, <1 is better for CPU and latency)")
+	case "tcp":
+		b.WriteString(": ratio to raw TCP")
+	}
+	b.WriteString("\n\n| library |")
+	for _, c := range cells {
+		fmt.Fprintf(b, " %v |", c)
+	}
+	b.WriteString("\n|---|" + strings.Repeat("--:|", len(cells)) + "\n")
+	for _, lib := range libs {
+		if kind != "" && lib == "tcp" {
+			continue
+		}
+		fmt.Fprintf(b, "| %s |", lib)
+		for _, c := range cells {
+			v, ok := medianOf(all, lib, c, m.f)
+			var ref float64
+			switch kind {
+			case "peer":
+				ref, ok = bestPeer(all, libs, lib, c, m.f, m.lower)
+			case "tcp":
+				ref, ok = medianOf(all, "tcp", c, m.f)
+			default:
+				ref = m.scale
+			}
+			if !ok || ref == 0 {
+				b.WriteString(" – |")
+				continue
+			}
+			prec := m.prec
+			if kind != "" {
+				prec = 2
+			}
+			fmt.Fprintf(b, " %.*f |", prec, v/ref)
+		}
+		b.WriteString("\n")
+	}
+}
+
+// report returns the tables of medians and ratios, in Markdown.
+func report(cfg config, all []sample) string {
+	var b strings.Builder
+	var echo []cell
+	for _, size := range cfg.sizes {
+		for _, n := range cfg.conns {
+			echo = append(echo, cell{"echo", size, n})
+		}
+	}
+	b.WriteString("### Echo\n")
+	for _, m := range []metric{cpuM, rateM, p50M, p99M} {
+		table(&b, all, cfg.libs, echo, m, "")
+	}
+	table(&b, all, cfg.libs, echo, cpuM, "peer")
+	table(&b, all, cfg.libs, echo, rateM, "peer")
+	table(&b, all, cfg.libs, echo, cpuM, "tcp")
+	table(&b, all, cfg.libs, echo, rateM, "tcp")
+	if cfg.hsCount > 0 {
+		hs := []cell{{"hs", 0, 1}, {"hs", 0, 16}}
+		b.WriteString("\n### Handshakes (tcp: connect and one round trip of the request's bytes)\n")
+		for _, m := range []metric{cpuM, rateM, p50M, p99M} {
+			table(&b, all, cfg.libs, hs, m, "")
+		}
+		table(&b, all, cfg.libs, hs, cpuM, "peer")
+		table(&b, all, cfg.libs, hs, rateM, "peer")
+	}
+	if len(cfg.bcastLibs) > 0 {
+		bc := []cell{{"bcast", 1024, cfg.bcastClients}}
+		b.WriteString("\n### Broadcast (ops are deliveries; p50/p99 are of a burst of 16 broadcasts)\n")
+		for _, m := range []metric{rateM, cpuM, p50M, p99M} {
+			table(&b, all, cfg.bcastLibs, bc, m, "")
+		}
+	}
+	b.WriteString("\n### Every sample\n\n| round | library | cell | ops/s | p50 µs | p99 µs | CPU µs/op (schedstat) | CPU µs/op (utime+stime) |\n|--:|---|---|--:|--:|--:|--:|--:|\n")
+	for _, s := range all {
+		fmt.Fprintf(&b, "| %d | %s | %s %v | %.0f | %.1f | %.1f | %.2f | %.2f |\n",
+			s.round, s.lib, s.cell.test, s.cell, s.rate(), s.p50, s.p99, s.cpuPerOp()/1e3, s.tickPerOp()/1e3)
+	}
+	return b.String()
+}
+
+// libModules are the modules of the libraries.
+var libModules = []string{
+	"github.com/seed-d6ba7b20/ws",
+	"github.com/gorilla/websocket",
+	"github.com/coder/websocket",
+	"github.com/gobwas/ws",
+	"github.com/lxzan/gws",
+}
+
+// markdown is the generated part of the report: the machine, the command
+// and the tables.
+func markdown(cfg config, rep, load, loadEnd string, elapsed time.Duration) string {
+	var b strings.Builder
+	kernel, _ := os.ReadFile("/proc/sys/kernel/osrelease")
+	fmt.Fprintf(&b, "- machine: %d CPUs (nproc), kernel %s, %s %s/%s\n",
+		onlineCPUs(), strings.TrimSpace(string(kernel)), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range bi.Deps {
+			if slices.Contains(libModules, d.Path) {
+				v := d.Version
+				if d.Replace != nil {
+					v = "local (replaced by " + d.Replace.Path + ")"
+				}
+				fmt.Fprintf(&b, "- %s %s\n", d.Path, v)
+			}
+		}
+	}
+	fmt.Fprintf(&b, "- command: `%s`\n", strings.Join(append([]string{"echo"}, os.Args[1:]...), " "))
+	fmt.Fprintf(&b, "- pinned with taskset (server CPU 0, load generator CPU 1): %v\n", cfg.pin)
+	fmt.Fprintf(&b, "- loadavg at the start: %s; at the end: %s; run took %v\n",
+		strings.TrimSpace(load), strings.TrimSpace(loadEnd), elapsed.Round(time.Second))
+	b.WriteString("\n" + rep)
+	return b.String()
+}
+
+// onlineCPUs counts the machine's processors in /proc/cpuinfo:
+// runtime.NumCPU sees only the CPU taskset pinned the driver to.
+func onlineCPUs() int {
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	n := 0
+	for line := range strings.Lines(string(b)) {
+		if strings.HasPrefix(line, "processor") {
+			n++
+		}
+	}
+	return n
+}
