@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"sync"
 	"sync/atomic"
 
@@ -653,19 +654,56 @@ func (c *Conn) waitSent(ctx context.Context) error {
 // transport closes, which ends a write in progress anyway.
 func (c *Conn) sendLoop(ctx context.Context, sq *sendQueue) error {
 	bg := context.Background()
+	var batch []sendItem
+	var frames [][]byte
 	for {
 		select {
 		case it := <-sq.q:
-			var err error
-			if it.pm != nil {
-				err = c.writePrepared(bg, it.pm)
-			} else {
-				err = c.writeMessage(bg, it.typ, it.p)
+			// Take what else waits, so that prepared frames (a broadcast)
+			// go out together in one system call.
+			batch = append(batch[:0], it)
+		more:
+			for len(batch) < maxBatch {
+				select {
+				case it := <-sq.q:
+					batch = append(batch, it)
+				default:
+					break more
+				}
 			}
-			if err != nil && c.isClosed() {
-				err = c.closedErr()
+			for i := 0; i < len(batch); {
+				// A run of items that are whole frames already.
+				frames = frames[:0]
+				j := i
+				for ; j < len(batch); j++ {
+					f := c.preframed(batch[j])
+					if f == nil {
+						break
+					}
+					frames = append(frames, f)
+				}
+				if len(frames) > 1 {
+					err := c.writeFrames(bg, frames)
+					for ; i < j; i++ {
+						c.sent(batch[i], err)
+					}
+					continue
+				}
+				it := batch[i]
+				var err error
+				if it.pm != nil {
+					err = c.writePrepared(bg, it.pm)
+				} else {
+					err = c.writeMessage(bg, it.typ, it.p)
+				}
+				if err != nil && c.isClosed() {
+					err = c.closedErr()
+				}
+				c.sent(it, err)
+				i++
 			}
-			c.sent(it, err)
+			clear(batch)
+			clear(frames)
 		case <-ctx.Done():
 			sq.mu.Lock()
 			sq.closed = true
@@ -680,6 +718,48 @@ func (c *Conn) sendLoop(ctx context.Context, sq *sendQueue) error {
 			}
 		}
 	}
+}
+
+// maxBatch bounds how many queued messages go out in one system call.
+const maxBatch = 64
+
+// preframed returns the frame a queued item can be written as, byte for
+// byte, or nil: a prepared message sent by a server without compression.
+func (c *Conn) preframed(it sendItem) []byte {
+	if it.pm == nil || c.client || c.compressing(len(it.pm.payload)) {
+		return nil
+	}
+	return it.pm.frame
+}
+
+// writeFrames writes whole frames, each a message, in one system call
+// where the transport allows it.
+func (c *Conn) writeFrames(ctx context.Context, frames [][]byte) error {
+	if err := c.lock(ctx, c.msgMu); err != nil {
+		return err
+	}
+	defer unlock(c.msgMu)
+	if err := c.lock(ctx, c.frameMu); err != nil {
+		return err
+	}
+	defer unlock(c.frameMu)
+	if c.closeSent.Load() {
+		return &ClosedError{Cause: c.closeErrOrSent()}
+	}
+	if len(c.wtail) > 0 {
+		n, err := c.nc.Write(c.wtail)
+		c.wtail = c.wtail[n:]
+		if err != nil {
+			return c.writeFailed(ctx, err, false, false)
+		}
+		c.wtail = nil
+	}
+	bufs := net.Buffers(frames)
+	n, err := bufs.WriteTo(c.nc)
+	if err != nil {
+		return c.writeFailed(ctx, err, false, n > 0)
+	}
+	return nil
 }
 
 // sent records a queued message as done and reports its result.
