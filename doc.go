@@ -36,8 +36,10 @@
 // by a deadline on the transport, set with context.AfterFunc, so no
 // goroutine waits per connection. An interrupted read loses nothing: it
 // consumes a frame header or control frame whole or not at all, so the
-// connection stays usable. A write stopped before its first byte leaves the
-// connection usable; one cut off mid-frame ends it.
+// connection stays usable. An interrupted Write leaves it usable too: if
+// part of the message had gone out, the rest goes out before any other
+// frame. Only a Writer cut off between the frames of its message ends the
+// connection.
 //
 // # Closing
 //
