@@ -23,7 +23,7 @@ import (
 // cell is one measurement setting: a test, a message size and a number of
 // connections (for "hs", concurrent dialers).
 type cell struct {
-	test  string // "echo", "hs" or "bcast"
+	test  string // "echo", "zecho" (compressed), "hs" or "bcast"
 	size  int
 	conns int
 }
@@ -61,15 +61,22 @@ type sample struct {
 	p50, p99 float64 // round trip (handshake) latency, µs
 	cpuNs    float64 // server CPU time over the ops, ns (schedstat)
 	tickNs   float64 // the same from utime+stime, ns
+	// For zecho: bytes on the client's connections over the ops, and the
+	// server's Sec-WebSocket-Extensions.
+	wireOut, wireIn float64
+	ext             string
 }
 
 func (s sample) rate() float64      { return float64(s.ops) / s.secs }
 func (s sample) cpuPerOp() float64  { return s.cpuNs / float64(s.ops) }
 func (s sample) tickPerOp() float64 { return s.tickNs / float64(s.ops) }
+func (s sample) outPerOp() float64  { return s.wireOut / float64(s.ops) }
+func (s sample) inPerOp() float64   { return s.wireIn / float64(s.ops) }
 
 // config is the driver's settings.
 type config struct {
 	libs, bcastLibs []string
+	zLibs           []string // compressed echo servers
 	sizes, conns    []int
 	rounds          int
 	limit           time.Duration
@@ -96,6 +103,7 @@ func runMain(args []string) error {
 	fs := flag.NewFlagSet("run", flag.ExitOnError)
 	libs := fs.String("libs", "tcp,ws,ws-rw,gorilla,gorilla-rw,coder,gobwas,gws", "echo servers: "+libNames())
 	bcast := fs.String("bcastlibs", "ws-server,gws", "broadcast servers (ws-server, gws); empty for none")
+	zlibs := fs.String("zlibs", "", "compressed echo servers (ws-deflate, ws-deflate-keep, gws-deflate, gws-deflate-15, gorilla-deflate-nct, coder-deflate); empty for none")
 	sizes := fs.String("sizes", "16,1024,65536", "message sizes, bytes")
 	conns := fs.String("conns", "1,16", "connections")
 	rounds := fs.Int("rounds", 3, "rounds; each runs every server once, in rotated order")
@@ -109,11 +117,21 @@ func runMain(args []string) error {
 	fs.Parse(args)
 
 	cfg := config{rounds: *rounds, limit: *limit, hsCount: *hs, bcastClients: *bclients, bcastBursts: *bbursts, profile: *profile}
-	cfg.libs = strings.Split(*libs, ",")
+	if *libs != "" {
+		cfg.libs = strings.Split(*libs, ",")
+	}
 	if *bcast != "" {
 		cfg.bcastLibs = strings.Split(*bcast, ",")
 	}
-	for _, l := range append(slices.Clone(cfg.libs), cfg.bcastLibs...) {
+	if *zlibs != "" {
+		cfg.zLibs = strings.Split(*zlibs, ",")
+	}
+	for _, l := range cfg.zLibs {
+		if _, ok := zServers[l]; !ok {
+			return fmt.Errorf("%q is not a compressed echo server", l)
+		}
+	}
+	for _, l := range slices.Concat(cfg.libs, cfg.zLibs, cfg.bcastLibs) {
 		if _, ok := servers[l]; !ok {
 			return fmt.Errorf("unknown library %q; one of %s", l, libNames())
 		}
@@ -151,12 +169,28 @@ func runMain(args []string) error {
 	}
 	start := time.Now()
 	var all []sample
+	// The compressed echo's messages, made once: enough for the cell with
+	// the most connections, each connection taking its own slice.
+	var zmsgs [][]byte
+	if len(cfg.zLibs) > 0 {
+		n := 0
+		for _, c := range cfg.conns {
+			n = max(n, zMessageCount(c))
+		}
+		zmsgs = zMessages(n, 1)
+	}
 	for round := 1; round <= cfg.rounds; round++ {
-		names := append(slices.Clone(cfg.libs), cfg.bcastLibs...)
+		names := slices.Concat(cfg.libs, cfg.zLibs, cfg.bcastLibs)
 		for i := range names {
 			j := (i + round - 1) % len(names)
-			lib, bcastOnly := names[j], j >= len(cfg.libs)
-			ss, err := runServer(cfg, lib, round, bcastOnly)
+			lib, mode := names[j], "echo"
+			switch {
+			case j >= len(cfg.libs)+len(cfg.zLibs):
+				mode = "bcast"
+			case j >= len(cfg.libs):
+				mode = "zecho"
+			}
+			ss, err := runServer(cfg, lib, round, mode, zmsgs)
 			if err != nil {
 				return fmt.Errorf("%s round %d: %w", lib, round, err)
 			}
@@ -293,8 +327,9 @@ func cpuTime(pid int) (sched, ticks float64, err error) {
 	return sched, (ut + st) * 1e7, nil
 }
 
-// runServer runs every cell against one fresh server process for lib.
-func runServer(cfg config, lib string, round int, bcastOnly bool) ([]sample, error) {
+// runServer runs every cell of mode ("echo" with handshakes, "zecho" or
+// "bcast") against one fresh server process for lib.
+func runServer(cfg config, lib string, round int, mode string, zmsgs [][]byte) ([]sample, error) {
 	srv, err := startServer(cfg, lib, round)
 	if err != nil {
 		return nil, err
@@ -311,9 +346,21 @@ func runServer(cfg config, lib string, round int, bcastOnly bool) ([]sample, err
 		out = append(out, s)
 		fmt.Printf("round %d %-10s %-6s %-18v %10.0f ops/s  p50 %8.1f µs  p99 %8.1f µs  CPU %8.2f µs/op (ticks %.2f)\n",
 			round, lib, s.cell.test, s.cell, s.rate(), s.p50, s.p99, s.cpuPerOp()/1e3, s.tickPerOp()/1e3)
+		if s.cell.test == "zecho" {
+			fmt.Printf("        wire bytes/msg: client to server %.1f, server to client %.1f; extension %q\n",
+				s.outPerOp(), s.inPerOp(), s.ext)
+		}
 		return nil
 	}
-	if !bcastOnly {
+	switch mode {
+	case "zecho":
+		for _, n := range cfg.conns {
+			if err := add(runZEcho(srv.addr, pid, n, cfg.limit, zmsgs)); err != nil {
+				return out, err
+			}
+		}
+		return out, nil
+	case "echo":
 		for _, size := range cfg.sizes {
 			for _, n := range cfg.conns {
 				if err := add(runEcho(srv.addr, ws, pid, size, n, cfg.limit)); err != nil {

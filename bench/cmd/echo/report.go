@@ -123,15 +123,20 @@ func report(cfg config, all []sample) string {
 			echo = append(echo, cell{"echo", size, n})
 		}
 	}
-	b.WriteString("### Echo\n")
-	for _, m := range []metric{cpuM, rateM, p50M, p99M} {
-		table(&b, all, cfg.libs, echo, m, "")
+	if len(cfg.libs) > 0 {
+		b.WriteString("### Echo\n")
+		for _, m := range []metric{cpuM, rateM, p50M, p99M} {
+			table(&b, all, cfg.libs, echo, m, "")
+		}
+		table(&b, all, cfg.libs, echo, cpuM, "peer")
+		table(&b, all, cfg.libs, echo, rateM, "peer")
+		table(&b, all, cfg.libs, echo, cpuM, "tcp")
+		table(&b, all, cfg.libs, echo, rateM, "tcp")
 	}
-	table(&b, all, cfg.libs, echo, cpuM, "peer")
-	table(&b, all, cfg.libs, echo, rateM, "peer")
-	table(&b, all, cfg.libs, echo, cpuM, "tcp")
-	table(&b, all, cfg.libs, echo, rateM, "tcp")
-	if cfg.hsCount > 0 {
+	if len(cfg.zLibs) > 0 {
+		zReport(&b, cfg, all)
+	}
+	if cfg.hsCount > 0 && len(cfg.libs) > 0 {
 		hs := []cell{{"hs", 0, 1}, {"hs", 0, 16}}
 		b.WriteString("\n### Handshakes (tcp: connect and one round trip of the request's bytes)\n")
 		for _, m := range []metric{cpuM, rateM, p50M, p99M} {
@@ -147,12 +152,78 @@ func report(cfg config, all []sample) string {
 			table(&b, all, cfg.bcastLibs, bc, m, "")
 		}
 	}
-	b.WriteString("\n### Every sample\n\n| round | library | cell | ops/s | p50 µs | p99 µs | CPU µs/op (schedstat) | CPU µs/op (utime+stime) |\n|--:|---|---|--:|--:|--:|--:|--:|\n")
+	b.WriteString("\n### Every sample\n\n| round | library | cell | ops/s | p50 µs | p99 µs | CPU µs/op (schedstat) | CPU µs/op (utime+stime) | wire B/msg out | wire B/msg in |\n|--:|---|---|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, s := range all {
-		fmt.Fprintf(&b, "| %d | %s | %s %v | %.0f | %.1f | %.1f | %.2f | %.2f |\n",
-			s.round, s.lib, s.cell.test, s.cell, s.rate(), s.p50, s.p99, s.cpuPerOp()/1e3, s.tickPerOp()/1e3)
+		out, in := "–", "–"
+		if s.cell.test == "zecho" {
+			out, in = fmt.Sprintf("%.1f", s.outPerOp()), fmt.Sprintf("%.1f", s.inPerOp())
+		}
+		fmt.Fprintf(&b, "| %d | %s | %s %v | %.0f | %.1f | %.1f | %.2f | %.2f | %s | %s |\n",
+			s.round, s.lib, s.cell.test, s.cell, s.rate(), s.p50, s.p99, s.cpuPerOp()/1e3, s.tickPerOp()/1e3, out, in)
 	}
 	return b.String()
+}
+
+// zReport writes the compressed echo's tables: one row per server and
+// connection count, with the medians and the negotiated extension, and
+// the ratios of the ws rows to gws-deflate.
+func zReport(b *strings.Builder, cfg config, all []sample) {
+	b.WriteString("\n### Compressed echo (1 KiB JSON-like text, a different message each time; client: ws.Dial with CompressionContextTakeover)\n\n")
+	b.WriteString("medians of rounds; wire bytes are counted on the client's TCP connections, frame headers and masks included\n\n")
+	b.WriteString("| library | conns | msgs/s | server CPU µs/msg | p50 µs | p99 µs | wire B/msg client→server | wire B/msg server→client | Sec-WebSocket-Extensions |\n")
+	b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|---|\n")
+	med := func(lib string, c cell, f func(sample) float64) float64 {
+		v, _ := medianOf(all, lib, c, f)
+		return v
+	}
+	for _, n := range cfg.conns {
+		c := cell{"zecho", zSize, n}
+		for _, lib := range cfg.zLibs {
+			if _, ok := medianOf(all, lib, c, sample.rate); !ok {
+				continue
+			}
+			exts := map[string]bool{}
+			var ext []string
+			for _, s := range all {
+				if s.lib == lib && s.cell == c && !exts[s.ext] {
+					exts[s.ext] = true
+					ext = append(ext, fmt.Sprintf("`%s`", s.ext))
+				}
+			}
+			fmt.Fprintf(b, "| %s | %d | %.0f | %.2f | %.1f | %.1f | %.1f | %.1f | %s |\n", lib, n,
+				med(lib, c, sample.rate), med(lib, c, sample.cpuPerOp)/1e3, med(lib, c, func(s sample) float64 { return s.p50 }),
+				med(lib, c, func(s sample) float64 { return s.p99 }), med(lib, c, sample.outPerOp), med(lib, c, sample.inPerOp),
+				strings.Join(ext, ", "))
+		}
+	}
+	for _, ref := range cfg.zLibs {
+		if family(ref) == "gws" {
+			zRatios(b, cfg, all, ref)
+		}
+	}
+}
+
+// zRatios writes the ws rows of the compressed echo divided by ref's.
+func zRatios(b *strings.Builder, cfg config, all []sample, ref string) {
+	fmt.Fprintf(b, "\nws rows divided by %s (msgs/s: >1 is better; CPU and bytes: <1 is better)\n\n", ref)
+	b.WriteString("| library | conns | msgs/s | server CPU µs/msg | wire B/msg server→client |\n|---|--:|--:|--:|--:|\n")
+	for _, n := range cfg.conns {
+		c := cell{"zecho", zSize, n}
+		for _, lib := range cfg.zLibs {
+			if family(lib) != "ws" {
+				continue
+			}
+			r := func(f func(sample) float64) string {
+				v, ok1 := medianOf(all, lib, c, f)
+				g, ok2 := medianOf(all, ref, c, f)
+				if !ok1 || !ok2 || g == 0 {
+					return "–"
+				}
+				return fmt.Sprintf("%.2f", v/g)
+			}
+			fmt.Fprintf(b, "| %s | %d | %s | %s | %s |\n", lib, n, r(sample.rate), r(sample.cpuPerOp), r(sample.inPerOp))
+		}
+	}
 }
 
 // libModules are the modules of the libraries.

@@ -1,0 +1,395 @@
+package main
+
+// The compressed echo: permessage-deflate with context takeover where the
+// server supports it, JSON-like messages that differ from one to the next,
+// and one client (ws.Dial with CompressionContextTakeover) for every
+// server.
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	coder "github.com/coder/websocket"
+	gorilla "github.com/gorilla/websocket"
+	"github.com/lxzan/gws"
+	ws "github.com/seed-d6ba7b20/ws"
+)
+
+// zServers are the compressed echo servers, by name. Each echoes whole
+// messages (Read/Write or its library's equivalent).
+var zServers = map[string]server{
+	// ws with the defaults: context takeover, level 1, the last 4 KiB sent
+	// primed into a pooled compressor for each message.
+	"ws-deflate": httpServer(wsDeflate(ws.Options{Compression: ws.CompressionContextTakeover})),
+	// ws keeping a whole compressor per connection (CompressionDictSize -1).
+	"ws-deflate-keep": httpServer(wsDeflate(ws.Options{Compression: ws.CompressionContextTakeover, CompressionDictSize: -1})),
+	// gws with context takeover both ways, its defaults otherwise (level 1,
+	// window bits 12 both ways when context takeover is on).
+	"gws-deflate": serveGWSDeflate(0),
+	// The same with 32 KiB windows (window bits 15), with which gws, like
+	// ws, compresses with flate level 1; below 15 bits both use
+	// klauspost's custom-window compressor, whatever the level.
+	"gws-deflate-15": serveGWSDeflate(15),
+	// gorilla negotiates only no context takeover.
+	"gorilla-deflate-nct": httpServer(gorillaDeflate),
+	// coder with CompressionContextTakeover.
+	"coder-deflate": httpServer(coderDeflate),
+}
+
+func init() {
+	for name, s := range zServers {
+		servers[name] = s
+	}
+}
+
+// zSize is the size of every compressed-echo message. It is exactly
+// ws's DefaultCompressionThreshold, so that ws's server, with its
+// defaults, compresses the echoes.
+const zSize = 1024
+
+func wsDeflate(o ws.Options) http.HandlerFunc {
+	opts := &ws.AcceptOptions{Options: o}
+	return func(w http.ResponseWriter, r *http.Request) {
+		c, err := ws.Accept(w, r, opts)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		wsEcho(c)
+	}
+}
+
+func gorillaDeflate(w http.ResponseWriter, r *http.Request) {
+	up := gorilla.Upgrader{EnableCompression: true}
+	c, err := up.Upgrade(w, r, nil)
+	if err != nil {
+		return
+	}
+	defer c.Close()
+	for {
+		typ, p, err := c.ReadMessage()
+		if err != nil {
+			return
+		}
+		if err := c.WriteMessage(typ, p); err != nil {
+			return
+		}
+	}
+}
+
+func coderDeflate(w http.ResponseWriter, r *http.Request) {
+	c, err := coder.Accept(w, r, &coder.AcceptOptions{CompressionMode: coder.CompressionContextTakeover})
+	if err != nil {
+		return
+	}
+	defer c.CloseNow()
+	c.SetReadLimit(readLimit)
+	ctx := context.Background()
+	for {
+		typ, p, err := c.Read(ctx)
+		if err != nil {
+			return
+		}
+		if err := c.Write(ctx, typ, p); err != nil {
+			return
+		}
+	}
+}
+
+// serveGWSDeflate serves gws with context takeover both ways and window
+// bits of bits each (0: gws's default, 12 with context takeover).
+func serveGWSDeflate(bits int) server {
+	return func(ln net.Listener) error {
+		e := &gwsEcho{conns: make(map[*gws.Conn]struct{})}
+		up := gws.NewUpgrader(e, &gws.ServerOption{
+			ReadMaxPayloadSize: readLimit,
+			PermessageDeflate: gws.PermessageDeflate{
+				Enabled:               true,
+				ServerContextTakeover: true,
+				ClientContextTakeover: true,
+				ServerMaxWindowBits:   bits,
+				ClientMaxWindowBits:   bits,
+			},
+		})
+		return (&http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			c, err := up.Upgrade(w, r)
+			if err != nil {
+				return
+			}
+			go c.ReadLoop()
+		})}).Serve(ln)
+	}
+}
+
+// countConn counts the bytes that cross a client's TCP connection.
+type countConn struct {
+	net.Conn
+	in, out atomic.Int64
+}
+
+func (c *countConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.in.Add(int64(n))
+	return n, err
+}
+
+func (c *countConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	c.out.Add(int64(n))
+	return n, err
+}
+
+// zClient is one compressed-echo connection.
+type zClient struct {
+	c   *ws.Conn
+	cc  *countConn
+	ext string // the server's Sec-WebSocket-Extensions
+}
+
+// zDial connects with ws.Dial, offering permessage-deflate with context
+// takeover. The client keeps a whole compressor (CompressionDictSize -1)
+// and compresses every message (CompressionThreshold -1).
+func zDial(addr string) (*zClient, error) {
+	zc := &zClient{}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, resp, err := ws.Dial(ctx, "ws://"+addr+"/", &ws.DialOptions{
+		Options: ws.Options{
+			Compression:          ws.CompressionContextTakeover,
+			CompressionDictSize:  -1,
+			CompressionThreshold: -1,
+			ReadLimit:            readLimit,
+		},
+		Proxy: ws.NoProxy,
+		NetDial: func(ctx context.Context, network, a string) (net.Conn, error) {
+			var d net.Dialer
+			nc, err := d.DialContext(ctx, network, a)
+			if err != nil {
+				return nil, err
+			}
+			zc.cc = &countConn{Conn: nc}
+			return zc.cc, nil
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	zc.c = c
+	zc.ext = resp.Header.Get("Sec-WebSocket-Extensions")
+	return zc, nil
+}
+
+func (zc *zClient) close() {
+	if tc, ok := zc.cc.Conn.(*net.TCPConn); ok {
+		tc.SetLinger(0)
+	}
+	zc.c.CloseNow()
+}
+
+// roundTrip sends msg as a text message and checks that the echo is the
+// same.
+func (zc *zClient) roundTrip(msg []byte) error {
+	ctx := context.Background()
+	if err := zc.c.Write(ctx, ws.MessageText, msg); err != nil {
+		return err
+	}
+	_, p, err := zc.c.Read(ctx)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(p, msg) {
+		return fmt.Errorf("echo differs: %d bytes, want %d", len(p), len(msg))
+	}
+	return nil
+}
+
+var (
+	zActions = []string{"click", "view", "purchase", "login", "logout", "scroll", "search", "share"}
+	zTags    = []string{"mobile", "desktop", "beta", "eu", "us", "promo", "new", "returning", "t1", "t2"}
+	zWords   = []string{"ok", "retry", "cached", "slow", "fast", "user", "session", "page", "item", "cart"}
+)
+
+// zMessages returns n JSON-like messages of exactly zSize bytes each, all
+// different: an object with a sequence number and an array of event
+// records whose numbers, names, actions and tags vary, and a "note" of
+// words that pads the message to its size.
+func zMessages(n int, seed uint64) [][]byte {
+	r := rand.New(rand.NewPCG(seed, 0x5eed))
+	out := make([][]byte, n)
+	buf := make([]byte, 0, 2*zSize)
+	for i := range out {
+		b := append(buf[:0], `{"seq":`...)
+		b = strconv.AppendInt(b, int64(i), 10)
+		b = append(b, `,"events":[`...)
+		for k := 0; ; k++ {
+			rec := zRecord(r)
+			// Leave room for the closing `],"note":"..."}`, at least 16 bytes.
+			if len(b)+len(rec)+1+16 > zSize {
+				break
+			}
+			if k > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, rec...)
+		}
+		b = append(b, `],"note":"`...)
+		for len(b) < zSize-2 {
+			if b[len(b)-1] != '"' {
+				b = append(b, ' ')
+			}
+			b = append(b, zWords[r.IntN(len(zWords))]...)
+		}
+		b = append(b[:zSize-2], `"}`...)
+		out[i] = bytes.Clone(b)
+	}
+	return out
+}
+
+// zRecord is one event record, like
+// {"id":123,"user":"user-45","action":"click","amount":12.34,"tags":["t1","t2"],"ok":true}.
+func zRecord(r *rand.Rand) []byte {
+	b := []byte(`{"id":`)
+	b = strconv.AppendInt(b, int64(r.IntN(1000000)), 10)
+	b = append(b, `,"user":"user-`...)
+	b = strconv.AppendInt(b, int64(r.IntN(5000)), 10)
+	b = append(b, `","action":"`...)
+	b = append(b, zActions[r.IntN(len(zActions))]...)
+	b = append(b, `","amount":`...)
+	b = strconv.AppendFloat(b, float64(r.IntN(100000))/100, 'f', 2, 64)
+	b = append(b, `,"tags":[`...)
+	for j := range r.IntN(4) {
+		if j > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		b = append(b, zTags[r.IntN(len(zTags))]...)
+		b = append(b, '"')
+	}
+	b = append(b, `],"ok":`...)
+	b = strconv.AppendBool(b, r.IntN(4) != 0)
+	return append(b, '}')
+}
+
+// runZEcho is runEcho for the compressed echo: n connections, each
+// sending different messages of zSize bytes one at a time. It also
+// counts the bytes on the client's connections in each direction and
+// records the negotiated extension.
+func runZEcho(addr string, pid, n int, limit time.Duration, msgs [][]byte) (sample, error) {
+	s := sample{cell: cell{"zecho", zSize, n}}
+	per := max(totalMessages(zSize)/n, 20)
+	warm := min(per/10, 100)
+	if len(msgs) < n*(warm+per) {
+		return s, fmt.Errorf("%d messages prepared, need %d", len(msgs), n*(warm+per))
+	}
+	clients := make([]*zClient, 0, n)
+	defer func() {
+		for _, c := range clients {
+			c.close()
+		}
+	}()
+	for range n {
+		c, err := zDial(addr)
+		if err != nil {
+			return s, err
+		}
+		if len(clients) > 0 && c.ext != clients[0].ext {
+			return s, fmt.Errorf("extensions differ between connections: %q and %q", c.ext, clients[0].ext)
+		}
+		clients = append(clients, c)
+	}
+	s.ext = clients[0].ext
+	// Connection i uses msgs[i*(warm+per):], warm-up first.
+	index := make(map[*zClient]int, n)
+	for i, c := range clients {
+		index[c] = i
+	}
+	each := func(f func(*zClient) error) error {
+		errc := make(chan error, n)
+		for _, c := range clients {
+			go func() { errc <- f(c) }()
+		}
+		var first error
+		for range n {
+			if err := <-errc; err != nil && first == nil {
+				first = err
+			}
+		}
+		return first
+	}
+	if err := each(func(c *zClient) error {
+		c.cc.SetDeadline(time.Now().Add(limit + 10*time.Second))
+		base := index[c] * (warm + per)
+		for j := range warm {
+			if err := c.roundTrip(msgs[base+j]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		return s, fmt.Errorf("warm-up: %w", err)
+	}
+	var in0, out0 int64
+	for _, c := range clients {
+		in0 += c.cc.in.Load()
+		out0 += c.cc.out.Load()
+	}
+	lat := make([][]time.Duration, n)
+	sched0, tick0, err := cpuTime(pid)
+	if err != nil {
+		return s, err
+	}
+	start := time.Now()
+	end := start.Add(limit)
+	err = each(func(c *zClient) error {
+		i := index[c]
+		base := i*(warm+per) + warm
+		c.cc.SetDeadline(end.Add(10 * time.Second))
+		lat[i] = make([]time.Duration, 0, per)
+		for j := range per {
+			t := time.Now()
+			if t.After(end) {
+				return nil
+			}
+			if err := c.roundTrip(msgs[base+j]); err != nil {
+				return err
+			}
+			lat[i] = append(lat[i], time.Since(t))
+		}
+		return nil
+	})
+	s.secs = time.Since(start).Seconds()
+	sched1, tick1, cerr := cpuTime(pid)
+	if err != nil {
+		return s, err
+	}
+	if cerr != nil {
+		return s, cerr
+	}
+	var in1, out1 int64
+	for _, c := range clients {
+		in1 += c.cc.in.Load()
+		out1 += c.cc.out.Load()
+	}
+	s.cpuNs, s.tickNs = sched1-sched0, tick1-tick0
+	s.wireIn, s.wireOut = float64(in1-in0), float64(out1-out0)
+	var d []time.Duration
+	for _, l := range lat {
+		d = append(d, l...)
+	}
+	s.ops = len(d)
+	percentiles(&s, d)
+	return s, nil
+}
+
+// zMessageCount is how many messages runZEcho needs for n connections.
+func zMessageCount(n int) int {
+	per := max(totalMessages(zSize)/n, 20)
+	return n * (min(per/10, 100) + per)
+}
