@@ -54,15 +54,23 @@ func main() {
 	srv := &http.Server{Addr: *addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	stopped := make(chan struct{})
 	go func() {
+		defer close(stopped)
 		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(sctx) // stops the listener; WebSocket connections are the Server's
-		s.Shutdown(sctx)   // 1001 Going Away to every client
+		// First 1001 Going Away to every chat client, waiting for their
+		// close handshakes; then the listener and plain HTTP connections,
+		// which http.Server.Shutdown handles (it does not see WebSockets).
+		wctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		s.Shutdown(wctx)
+		cancel()
+		hctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		srv.Shutdown(hctx)
+		cancel()
 	}()
 	log.Printf("chat: open http://%s in your browser", *addr)
 	if err := srv.ListenAndServe(); err != http.ErrServerClosed {
 		log.Fatal(err)
 	}
+	<-stopped
 }
