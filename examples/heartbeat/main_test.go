@@ -1,0 +1,85 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/seed-d6ba7b20/ws"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestRun(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var out bytes.Buffer
+	if err := run(ctx, 100*time.Millisecond, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"the server dropped the silent client after ",
+		ws.ErrKeepaliveTimeout.Error(),
+		"the healthy client is still connected\n",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Fatalf("no %q in:\n%s", want, out.String())
+		}
+	}
+}
+
+// TestVanishedPeer plays a client whose machine is gone: a raw TCP
+// connection that completes the opening handshake by hand, then neither
+// reads nor writes. The server must end it with ErrKeepaliveTimeout.
+func TestVanishedPeer(t *testing.T) {
+	const interval = 100 * time.Millisecond
+	s, gone := newServer(interval)
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+
+	nc, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	fmt.Fprintf(nc, "GET /?name=vanished HTTP/1.1\r\n"+
+		"Host: %s\r\n"+
+		"Upgrade: websocket\r\n"+
+		"Connection: Upgrade\r\n"+
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"+
+		"Sec-WebSocket-Version: 13\r\n\r\n", srv.Listener.Addr())
+	resp, err := http.ReadResponse(bufio.NewReader(nc), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("handshake: %s", resp.Status)
+	}
+
+	// From now on the peer is silent.
+	start := time.Now()
+	select {
+	case e := <-gone:
+		if e.name != "vanished" || !errors.Is(e.err, ws.ErrKeepaliveTimeout) {
+			t.Fatalf("got %s: %v, want %v", e.name, e.err, ws.ErrKeepaliveTimeout)
+		}
+		// Within the interval and the timeout, and some slack.
+		if d := time.Since(start); d > 2*interval+time.Second {
+			t.Errorf("took %v", d)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the server kept the silent connection")
+	}
+	if err := s.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
