@@ -23,8 +23,11 @@ const headroom = frame.MaxHeaderSize
 // free for the header, and the payload may be masked in place.
 //
 // Cancelling ctx interrupts a blocked write. If no byte of the frame went
-// out the connection stays usable and writeFrame returns ctx.Err();
-// otherwise the frame is cut short, so the connection is closed.
+// out the connection stays usable and writeFrame returns ctx.Err(). If the
+// frame ends its message (or is a control frame), the rest of it is kept
+// and goes out before the next frame, and writeFrame returns a
+// *deferredError; a frame cut off in the middle of a message closes the
+// connection, as the message can no longer be finished in order.
 func (c *Conn) writeFrame(ctx context.Context, fin bool, op byte, p []byte, rsv byte) error {
 	return c.writeFrameAt(ctx, fin, op, rsv, p, 0)
 }
