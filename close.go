@@ -37,8 +37,10 @@ const lingerTime = time.Second
 // ErrInvalidCloseReason and does nothing.
 //
 // While another goroutine reads, that read receives the peer's close frame
-// and returns its CloseError; otherwise Close reads and drops what the peer
-// sends until its close frame arrives. Messages queued by Send go out
+// and returns its CloseError; otherwise Close reads until the peer's close
+// frame arrives. A message that arrives meanwhile waits a moment for a read
+// (so a read loop between two reads loses nothing) and is then dropped.
+// Messages queued by Send go out
 // before the close frame. Close returns once the goroutines the connection
 // started (Messages, Send, keepalive) have ended. On a connection that is
 // closed already, Close returns an error that wraps net.ErrClosed.

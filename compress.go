@@ -60,8 +60,7 @@ type compression struct {
 	comp      *deflate.Compressor
 	decomp    *deflate.Decompressor
 	threshold int
-	on        atomic.Bool // EnableWriteCompression
-	params    deflate.Params
+	on        atomic.Bool  // EnableWriteCompression
 	send      deflate.Side // how this side compresses
 	opts      deflate.CompressorOptions
 }
@@ -132,7 +131,7 @@ func (c *Conn) setCompression(p deflate.Params, o *Options) error {
 	if err != nil {
 		return err
 	}
-	cz := &compression{comp: comp, decomp: decomp, threshold: o.CompressionThreshold, params: p, send: send, opts: o.compressorOptions()}
+	cz := &compression{comp: comp, decomp: decomp, threshold: o.CompressionThreshold, send: send, opts: o.compressorOptions()}
 	if cz.threshold == 0 {
 		cz.threshold = DefaultCompressionThreshold
 	}

@@ -34,7 +34,7 @@ import (
 // Read and Write may be called at the same time, from two goroutines. The
 // adapter owns c: do not read or write c directly while using it.
 func NetConn(ctx context.Context, c *Conn, typ MessageType) net.Conn {
-	nc := &netConn{c: c, typ: typ, ctx: ctx}
+	nc := &netConn{c: c, typ: typ}
 	nc.rd.init(ctx)
 	nc.wd.init(ctx)
 	if ctx.Done() != nil {
@@ -46,7 +46,6 @@ func NetConn(ctx context.Context, c *Conn, typ MessageType) net.Conn {
 type netConn struct {
 	c    *Conn
 	typ  MessageType
-	ctx  context.Context
 	stop func() bool
 
 	readMu sync.Mutex

@@ -729,7 +729,8 @@ type Message struct {
 // reads nothing more, so the peer's sending is slowed by TCP, and a slow
 // consumer cannot make memory grow. Every message the peer sent before its
 // close frame is delivered before the channel closes. Once Messages is in
-// use, do not call Read or Reader: they return ErrConcurrentRead. Close and
+// use, do not call Read or Reader: they would compete with it for messages,
+// or fail with ErrConcurrentRead while it reads. Close and
 // CloseNow stop the goroutine and wait for it; a message it held then is
 // dropped.
 func (c *Conn) Messages() <-chan Message {

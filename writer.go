@@ -48,14 +48,8 @@ func (c *Conn) writeFrameAt(ctx context.Context, fin bool, op, rsv byte, b []byt
 		return err
 	}
 	stop := interrupt(ctx, c.nc, writeDeadline)
-	if len(c.wtail) > 0 {
-		// The rest of a frame an earlier write left cut off goes first.
-		n, err := c.nc.Write(c.wtail)
-		c.wtail = c.wtail[n:]
-		if err != nil {
-			return c.writeFailed(ctx, err, stop(), false)
-		}
-		c.wtail = nil
+	if err := c.flushTail(); err != nil {
+		return c.writeFailed(ctx, err, stop(), false)
 	}
 	var n int
 	var err error
@@ -86,6 +80,22 @@ func (c *Conn) writeFrameAt(ctx context.Context, fin bool, op, rsv byte, b []byt
 	if op == frame.OpClose {
 		c.closeSent.Store(true)
 	}
+	return nil
+}
+
+// flushTail writes the rest of a frame that an earlier write left cut off
+// (see writeFrameAt), which must go out before any other frame. On an
+// error it keeps what is still unwritten. Call it with frameMu held.
+func (c *Conn) flushTail() error {
+	if len(c.wtail) == 0 {
+		return nil
+	}
+	n, err := c.nc.Write(c.wtail)
+	c.wtail = c.wtail[n:]
+	if err != nil {
+		return err
+	}
+	c.wtail = nil
 	return nil
 }
 
@@ -234,11 +244,7 @@ func (c *Conn) writeMessage(ctx context.Context, typ MessageType, p []byte) erro
 	if err == nil {
 		err = c.writeFrameAt(ctx, true, byte(typ), frame.BitRsv1, b, headroom)
 	}
-	if cap(b) == cap(*bp) {
-		putWriteBuf(bp)
-	} else {
-		putWriteBuf(bp) // b outgrew it; b itself is left to the collector
-	}
+	putWriteBuf(bp) // if b outgrew it, b itself is left to the collector
 	return err
 }
 
@@ -749,13 +755,8 @@ func (c *Conn) writeFrames(ctx context.Context, frames [][]byte) error {
 	if c.closeSent.Load() {
 		return &ClosedError{Cause: c.closeErrOrSent()}
 	}
-	if len(c.wtail) > 0 {
-		n, err := c.nc.Write(c.wtail)
-		c.wtail = c.wtail[n:]
-		if err != nil {
-			return c.writeFailed(ctx, err, false, false)
-		}
-		c.wtail = nil
+	if err := c.flushTail(); err != nil {
+		return c.writeFailed(ctx, err, false, false)
 	}
 	bufs := net.Buffers(frames)
 	n, err := bufs.WriteTo(c.nc)
