@@ -7,10 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os/exec"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -29,45 +27,7 @@ import (
 // of the group outlives it.
 func startChromiumCDP(ctx context.Context, t *testing.T) (*chromium, string) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(ctx)
-	cmd := exec.CommandContext(ctx, chromiumBin,
-		"--headless=new", "--remote-debugging-port=0", "--no-sandbox", "--disable-gpu", "--disable-quic",
-		"--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--disable-dev-shm-usage", "--user-data-dir="+t.TempDir(), "about:blank")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = waitDelay
-	b := &chromium{stderr: newLineLog(), exited: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = b.stderr, b.stderr
-	if err := cmd.Start(); err != nil {
-		cancel()
-		t.Fatalf("starting Chromium: %v; %s", err, chromiumHint)
-	}
-	pgid := cmd.Process.Pid
-	go func() {
-		cmd.Wait()
-		close(b.exited)
-	}()
-	t.Cleanup(func() {
-		cancel() // kills the group if the browser still runs
-		<-b.exited
-		syscall.Kill(-pgid, syscall.SIGKILL) // the rest of the group, if the browser went first
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			left := groupMembers(pgid)
-			if len(left) == 0 {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Errorf("processes of Chromium's group %d outlived it: %v", pgid, left)
-				break
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-		if t.Failed() {
-			t.Logf("Chromium's output:\n%s", b.stderr)
-		}
-	})
+	b := launchChromium(ctx, t, "--headless=new", "--remote-debugging-port=0", "about:blank")
 
 	const prefix = "DevTools listening on "
 	wctx, wcancel := context.WithTimeout(ctx, testTimeout)

@@ -204,17 +204,23 @@ type chromium struct {
 	exited chan struct{} // closed once the browser process has exited
 }
 
-// startChromium opens page in headless Chromium, in a process group of its
-// own with a fresh profile. When the test ends it kills the whole group,
-// waits for the browser, and fails the test if a process of the group
-// outlives it.
+// startChromium opens page in headless Chromium; see launchChromium.
 func startChromium(ctx context.Context, t *testing.T, page string) *chromium {
 	t.Helper()
+	return launchChromium(ctx, t, "--headless", page)
+}
+
+// launchChromium starts Chromium with args after the flags every test
+// needs, in a process group of its own with a fresh profile. When the test
+// ends it kills the whole group, waits for the browser, and fails the test
+// if a process of the group outlives it.
+func launchChromium(ctx context.Context, t *testing.T, args ...string) *chromium {
+	t.Helper()
 	ctx, cancel := context.WithCancel(ctx)
-	cmd := exec.CommandContext(ctx, chromiumBin,
-		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+	flags := []string{"--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--disable-dev-shm-usage", "--user-data-dir="+t.TempDir(), page)
+		"--disable-dev-shm-usage", "--user-data-dir=" + t.TempDir()}
+	cmd := exec.CommandContext(ctx, chromiumBin, append(flags, args...)...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = waitDelay
