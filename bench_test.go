@@ -19,8 +19,9 @@ var benchSizes = []int{16, 1 << 10, 64 << 10, 1 << 20}
 // loopConn replays a stream of frames forever and discards writes, so
 // benchmarks measure the connection's own cost per message.
 type loopConn struct {
-	data []byte
-	off  int
+	data   []byte
+	off    int
+	writes int // Write calls, each a syscall on a socket
 }
 
 func (c *loopConn) Read(p []byte) (int, error) {
@@ -31,7 +32,7 @@ func (c *loopConn) Read(p []byte) (int, error) {
 	}
 	return n, nil
 }
-func (c *loopConn) Write(p []byte) (int, error)      { return len(p), nil }
+func (c *loopConn) Write(p []byte) (int, error)      { c.writes++; return len(p), nil }
 func (c *loopConn) Close() error                     { return nil }
 func (c *loopConn) LocalAddr() net.Addr              { return &net.TCPAddr{} }
 func (c *loopConn) RemoteAddr() net.Addr             { return &net.TCPAddr{} }
@@ -125,8 +126,47 @@ func BenchmarkWrite(b *testing.B) {
 					}
 				}
 			})
+			// io.Copy into a Writer from a reader that returns 32 KiB
+			// at a time, as a streaming echo's io.CopyBuffer does.
+			b.Run(fmt.Sprintf("Copy/%s/%s", side, sizeName(size)), func(b *testing.B) {
+				lc := &loopConn{data: []byte{0}}
+				c := newConn(lc, client, nil, nil)
+				src := &chunkSource{msg: msg, chunk: 32 << 10}
+				b.SetBytes(int64(size))
+				b.ReportAllocs()
+				for b.Loop() {
+					w, err := c.Writer(ctx, MessageBinary)
+					if err != nil {
+						b.Fatal(err)
+					}
+					src.off = 0
+					if _, err := io.Copy(w, src); err != nil {
+						b.Fatal(err)
+					}
+					if err := w.Close(); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(lc.writes)/float64(b.N), "writes/op")
+			})
 		}
 	}
+}
+
+// chunkSource reads msg in chunks of at most chunk bytes, then io.EOF.
+type chunkSource struct {
+	msg   []byte
+	off   int
+	chunk int
+}
+
+func (s *chunkSource) Read(p []byte) (int, error) {
+	if s.off == len(s.msg) {
+		return 0, io.EOF
+	}
+	n := copy(p[:min(len(p), s.chunk)], s.msg[s.off:])
+	s.off += n
+	return n, nil
 }
 
 // BenchmarkPipe sends messages from a client to a server over net.Pipe,

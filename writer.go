@@ -320,6 +320,66 @@ func (w *messageWriter) Write(p []byte) (int, error) {
 	return w.writeRaw(p)
 }
 
+// ReadFrom reads r to its end into the message; io.Copy and io.CopyBuffer
+// use it in place of Write. It reads straight into the connection's own
+// buffer of 65 KiB: full buffers go out as frames, and the last bytes wait
+// for Close, which sends them in the message's final frame. So a message
+// of up to 64 KiB goes out as one frame, in one write, with no copy
+// between r and the socket but r's own.
+func (w *messageWriter) ReadFrom(r io.Reader) (int64, error) {
+	if !w.open {
+		return 0, ErrWriterClosed
+	}
+	if w.err != nil {
+		return 0, w.err
+	}
+	if w.mayDeflate {
+		// The compressor copies anyway: feed it through Write.
+		bp := getWriteBuf()
+		defer putWriteBuf(bp)
+		return io.CopyBuffer(writerOnly{w}, readerOnly{r}, *bp)
+	}
+	if w.bufp == nil || len(*w.bufp) != copyBufSize {
+		nb := getCopyBuf()
+		if w.bufp != nil {
+			copy((*nb)[headroom:], (*w.bufp)[headroom:headroom+w.n])
+			putWriteBuf(w.bufp)
+		}
+		w.bufp = nb
+	}
+	var total int64
+	for {
+		buf := *w.bufp
+		if headroom+w.n == len(buf) {
+			if err := w.flushBuf(false); err != nil {
+				return total, err
+			}
+		}
+		m, err := r.Read(buf[headroom+w.n:])
+		if m < 0 || m > len(buf)-headroom-w.n {
+			return total, errInvalidRead
+		}
+		w.n += m
+		total += int64(m)
+		if err == io.EOF {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
+	}
+}
+
+// errInvalidRead reports a reader that returned an impossible count.
+var errInvalidRead = errors.New("ws: reader returned an invalid count")
+
+// writerOnly and readerOnly hide every method but Write and Read, so that
+// io.CopyBuffer uses its buffer.
+type (
+	writerOnly struct{ io.Writer }
+	readerOnly struct{ io.Reader }
+)
+
 // writeDeflate adds p to a message that compression may apply to.
 func (w *messageWriter) writeDeflate(p []byte) (int, error) {
 	cz := w.c.cz
@@ -423,13 +483,12 @@ func (w *messageWriter) flushFrame(fin bool, b []byte, off int) error {
 		rsv = frame.BitRsv1
 	}
 	err := w.c.writeFrameAt(w.ctx, fin, w.op, rsv, b, off)
-	var de *deferredError
-	if errors.As(err, &de) {
-		// The message's last frame will go out whole.
-		w.err = err
-		return err
-	}
 	if err != nil {
+		if _, ok := err.(*deferredError); ok {
+			// The message's last frame will go out whole.
+			w.err = err
+			return err
+		}
 		if w.started && !w.c.isClosed() {
 			// Half a message went out: the stream cannot recover.
 			w.c.closeTransport(fmt.Errorf("ws: message cut short: %w", err))

@@ -528,11 +528,17 @@ func never() bool { return false }
 const (
 	readBufSize  = 8 << 10
 	writeBufSize = 16 << 10
+	// copyBufSize is the buffer of a message Writer's ReadFrom, which
+	// io.Copy uses: a message of up to 64 KiB goes out in one frame, and
+	// the slack past 64 KiB lets ReadFrom see the end of such a message
+	// before the buffer is full.
+	copyBufSize = 65 << 10
 )
 
 var (
 	readBufPool  sync.Pool
 	writeBufPool sync.Pool
+	copyBufPool  sync.Pool
 )
 
 func getReadBuf() *[]byte {
@@ -553,7 +559,22 @@ func getWriteBuf() *[]byte {
 	return &b
 }
 
-func putWriteBuf(p *[]byte) { writeBufPool.Put(p) }
+// putWriteBuf returns a buffer of getWriteBuf or getCopyBuf to its pool.
+func putWriteBuf(p *[]byte) {
+	if len(*p) == copyBufSize {
+		copyBufPool.Put(p)
+		return
+	}
+	writeBufPool.Put(p)
+}
+
+func getCopyBuf() *[]byte {
+	if p, ok := copyBufPool.Get().(*[]byte); ok {
+		return p
+	}
+	b := make([]byte, copyBufSize)
+	return &b
+}
 
 // utf8Validator is the streaming checker of text messages.
 type utf8Validator = utf8stream.Validator
