@@ -85,6 +85,8 @@ type config struct {
 	bcastBursts     int
 	profile         string
 	pin             bool
+	nodeDir         string       // directory of echo.js, if a node lib runs
+	node            nodeVersions // their versions, if a node lib runs
 }
 
 func parseInts(s string) ([]int, error) {
@@ -101,9 +103,10 @@ func parseInts(s string) ([]int, error) {
 
 func runMain(args []string) error {
 	fs := flag.NewFlagSet("run", flag.ExitOnError)
-	libs := fs.String("libs", "tcp,ws,ws-rw,gorilla,gorilla-rw,coder,gobwas,gws", "echo servers: "+libNames())
-	bcast := fs.String("bcastlibs", "ws-server,gws", "broadcast servers (ws-server, gws); empty for none")
-	zlibs := fs.String("zlibs", "", "compressed echo servers (ws-deflate, ws-deflate-keep, gws-deflate, gws-deflate-15, gorilla-deflate-nct, coder-deflate); empty for none")
+	libs := fs.String("libs", "tcp,ws,ws-rw,gorilla,gorilla-rw,coder,gobwas,gws,node", "echo servers: "+libNames()+", node")
+	bcast := fs.String("bcastlibs", "ws-server,gws", "broadcast servers (ws-server, gws, node); empty for none")
+	zlibs := fs.String("zlibs", "", "compressed echo servers (ws-deflate, ws-deflate-keep, ws-deflate-l8, gws-deflate, gws-deflate-15, gorilla-deflate-nct, coder-deflate, node-deflate); empty for none")
+	nodeDir := fs.String("nodedir", "", "directory of the Node.js server echo.js, with node_modules (default: the first of ./node, ./bench/node, ../../node and the source tree's bench/node that holds echo.js)")
 	sizes := fs.String("sizes", "16,1024,65536", "message sizes, bytes")
 	conns := fs.String("conns", "1,16", "connections")
 	rounds := fs.Int("rounds", 3, "rounds; each runs every server once, in rotated order")
@@ -126,14 +129,24 @@ func runMain(args []string) error {
 	if *zlibs != "" {
 		cfg.zLibs = strings.Split(*zlibs, ",")
 	}
-	for _, l := range cfg.zLibs {
-		if _, ok := zServers[l]; !ok {
-			return fmt.Errorf("%q is not a compressed echo server", l)
-		}
-	}
-	for _, l := range slices.Concat(cfg.libs, cfg.zLibs, cfg.bcastLibs) {
-		if _, ok := servers[l]; !ok {
-			return fmt.Errorf("unknown library %q; one of %s", l, libNames())
+	needNode := false
+	for test, ls := range map[string][]string{"echo": cfg.libs, "zecho": cfg.zLibs, "bcast": cfg.bcastLibs} {
+		for _, l := range ls {
+			switch {
+			case isNodeLib(l):
+				if !nodeTest(l, test) {
+					return fmt.Errorf("%q cannot run the %s test (node goes in -libs and -bcastlibs, node-deflate in -zlibs)", l, test)
+				}
+				needNode = true
+			case test == "zecho":
+				if _, ok := zServers[l]; !ok {
+					return fmt.Errorf("%q is not a compressed echo server", l)
+				}
+			default:
+				if _, ok := servers[l]; !ok {
+					return fmt.Errorf("unknown library %q; one of %s, node, node-deflate", l, libNames())
+				}
+			}
 		}
 	}
 	var err error
@@ -156,9 +169,27 @@ func runMain(args []string) error {
 			return syscall.Exec(tp, argv, append(os.Environ(), "ECHO_PINNED=1"))
 		}
 	}
+	if needNode {
+		if cfg.nodeDir, err = findNodeDir(*nodeDir); err != nil {
+			return err
+		}
+		if cfg.node, err = checkNode(cfg.nodeDir); err != nil {
+			return err
+		}
+		fmt.Printf("node servers: %s, from %s\n", cfg.node, cfg.nodeDir)
+	}
+	// The servers inherit the limit: the Go ones raise it again, node
+	// cannot.
 	lim, err := raiseNoFile(20000)
 	if err != nil {
 		return err
+	}
+	need := slices.Max(cfg.conns)
+	if len(cfg.bcastLibs) > 0 {
+		need = max(need, cfg.bcastClients)
+	}
+	if need += 64; lim < uint64(need) {
+		return fmt.Errorf("RLIMIT_NOFILE is %d, and the cells need about %d descriptors in each process; raise the hard limit (ulimit -Hn) or use fewer connections", lim, need)
 	}
 	load, _ := os.ReadFile("/proc/loadavg")
 	fmt.Printf("RLIMIT_NOFILE %d, GOMAXPROCS %d, pinned %v, loadavg %s", lim, runtime.GOMAXPROCS(0), cfg.pin, load)
@@ -225,6 +256,13 @@ func startServer(cfg config, lib string, round int) (*serverProc, error) {
 	args := []string{exe, "server", "-lib", lib}
 	if cfg.profile != "" {
 		args = append(args, "-cpuprofile", filepath.Join(cfg.profile, fmt.Sprintf("cpu-%s-%d.pprof", lib, round)))
+	}
+	if isNodeLib(lib) {
+		prof := ""
+		if cfg.profile != "" {
+			prof = filepath.Join(cfg.profile, fmt.Sprintf("cpu-%s-%d.cpuprofile", lib, round))
+		}
+		args = nodeArgs(cfg.nodeDir, lib, prof)
 	}
 	if cfg.pin {
 		args = append([]string{"taskset", "-c", "0"}, args...)
@@ -422,10 +460,16 @@ func runEcho(addr string, ws bool, pid, size, n int, limit time.Duration) (sampl
 		clients = append(clients, c)
 	}
 	msg := message(size, ws)
-	// Warm up: 10% of the count, at most 100 round trips per connection.
+	// Warm up: 10% of the count, at most 100 round trips per connection,
+	// and no longer than the time limit (with many connections of large
+	// messages, even the warm-up's count would take long).
+	wend := time.Now().Add(limit)
 	if err := eachClient(clients, func(c *client) error {
-		c.c.SetDeadline(time.Now().Add(limit + 10*time.Second))
+		c.c.SetDeadline(wend.Add(10 * time.Second))
 		for range min(per/10, 100) {
+			if time.Now().After(wend) {
+				return nil
+			}
 			if err := c.roundTrip(msg, size); err != nil {
 				return err
 			}

@@ -14,6 +14,14 @@
 //
 //	echo run -rounds 3 -md RESULTS-echo.md
 //
+// The driver also runs Node.js's ws (with bufferutil) as the servers node
+// (echo, handshakes, broadcast) and node-deflate (compressed echo):
+// bench/node/echo.js, started as `taskset -c 0 node echo.js --mode LIB`,
+// which speaks the same protocol on its standard input and output. The
+// directory of echo.js is -nodedir, by default found from the working
+// directory (bench, the repository's root or bench/cmd/echo) or the
+// source tree; `npm ci` must have been run in it.
+//
 // The client is the same for every server: raw TCP with hand-made
 // WebSocket framing (masked binary frames out, any framing back).
 package main
@@ -45,8 +53,9 @@ func main() {
 
 func usage() {
 	fmt.Fprintln(os.Stderr, "usage: echo server -lib LIB [-addr 127.0.0.1:0] [-cpuprofile FILE]")
-	fmt.Fprintln(os.Stderr, "       echo run [-libs LIB,...] [-sizes 16,1024,65536] [-conns 1,16] [-rounds 3] [-md FILE] [-profile DIR]")
+	fmt.Fprintln(os.Stderr, "       echo run [-libs LIB,...] [-zlibs LIB,...] [-bcastlibs LIB,...] [-sizes 16,1024,65536] [-conns 1,16] [-rounds 3] [-md FILE] [-profile DIR] [-nodedir DIR]")
 	fmt.Fprintln(os.Stderr, "LIB is one of:", libNames())
+	fmt.Fprintln(os.Stderr, "and, for run only, node (-libs, -bcastlibs) and node-deflate (-zlibs): Node.js ws from bench/node/echo.js")
 	os.Exit(2)
 }
 

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -166,7 +167,7 @@ func report(cfg config, all []sample) string {
 
 // zReport writes the compressed echo's tables: one row per server and
 // connection count, with the medians and the negotiated extension, and
-// the ratios of the ws rows to gws-deflate.
+// the ratios of the ws rows to each gws and node server.
 func zReport(b *strings.Builder, cfg config, all []sample) {
 	b.WriteString("\n### Compressed echo (1 KiB JSON-like text, a different message each time; client: ws.Dial with CompressionContextTakeover)\n\n")
 	b.WriteString("medians of rounds; wire bytes are counted on the client's TCP connections, frame headers and masks included\n\n")
@@ -197,7 +198,7 @@ func zReport(b *strings.Builder, cfg config, all []sample) {
 		}
 	}
 	for _, ref := range cfg.zLibs {
-		if family(ref) == "gws" {
+		if f := family(ref); f == "gws" || f == "node" {
 			zRatios(b, cfg, all, ref)
 		}
 	}
@@ -253,7 +254,17 @@ func markdown(cfg config, rep, load, loadEnd string, elapsed time.Duration) stri
 			}
 		}
 	}
-	fmt.Fprintf(&b, "- command: `%s`\n", strings.Join(append([]string{"echo"}, os.Args[1:]...), " "))
+	if cfg.nodeDir != "" {
+		fmt.Fprintf(&b, "- node servers: %s\n", cfg.node)
+	}
+	cmd := []string{"echo"}
+	for _, a := range os.Args[1:] {
+		if a == "" || strings.ContainsAny(a, " \t\"'") {
+			a = strconv.Quote(a)
+		}
+		cmd = append(cmd, a)
+	}
+	fmt.Fprintf(&b, "- command: `%s`\n", strings.Join(cmd, " "))
 	fmt.Fprintf(&b, "- pinned with taskset (server CPU 0, load generator CPU 1): %v\n", cfg.pin)
 	fmt.Fprintf(&b, "- loadavg at the start: %s; at the end: %s; run took %v\n",
 		strings.TrimSpace(load), strings.TrimSpace(loadEnd), elapsed.Round(time.Second))
