@@ -106,26 +106,20 @@ func (c *Conn) writeClose(ctx context.Context, code StatusCode, reason string) e
 func (c *Conn) waitPeerClose(d time.Duration) error {
 	// The peer's close frame closes the transport (handlePeerClose), so
 	// the end of the transport is what to wait for.
-	select {
-	case <-c.closed:
+	if c.isClosed() {
 		return nil
-	default:
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	for {
-		if c.drainUntilClose(ctx) {
-			select {
-			case <-c.closed:
-				return nil
-			default:
-			}
+		if c.drainUntilClose(ctx) && c.isClosed() {
+			return nil
 		}
 		// A read of the user's holds the reader: it will see the close
 		// frame. Look again now and then, in case it stops reading.
 		t := time.NewTimer(20 * time.Millisecond)
 		select {
-		case <-c.closed:
+		case <-c.done():
 			t.Stop()
 			return nil
 		case <-ctx.Done():
@@ -146,12 +140,10 @@ func (c *Conn) waitPeerClose(d time.Duration) error {
 // between messages, loses nothing, while a connection no one reads still
 // reaches the close frame soon.
 func (c *Conn) drainUntilClose(ctx context.Context) bool {
-	select {
-	case c.readMu <- struct{}{}:
-	default:
+	if !c.tryLock(readLock) {
 		return false
 	}
-	defer unlock(c.readMu)
+	defer c.unlock(readLock)
 	if c.rd.err != nil {
 		return true
 	}
@@ -163,7 +155,7 @@ func (c *Conn) drainUntilClose(ctx context.Context) bool {
 	defer stop()
 	for {
 		if c.rd.pending {
-			if !c.rd.graceSpent && time.Since(c.rd.pendingAt) < c.closeGrace() {
+			if !c.rd.graceSpent && monotonicNow()-c.rd.pendingAt < c.closeGrace() {
 				return false
 			}
 			// No one took it: drop it, and the ones after it at once, until
@@ -176,7 +168,7 @@ func (c *Conn) drainUntilClose(ctx context.Context) bool {
 			err = c.nextFrame()
 			if err == nil {
 				c.rd.pending = true
-				c.rd.pendingAt = time.Now()
+				c.rd.pendingAt = monotonicNow()
 				continue
 			}
 		}
@@ -284,7 +276,7 @@ func (c *Conn) Ping(ctx context.Context) error {
 			return nil
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-c.closed:
+		case <-c.done():
 			return c.closedErr()
 		default:
 		}
@@ -301,7 +293,7 @@ func (c *Conn) Ping(ctx context.Context) error {
 		case <-ctx.Done():
 			t.Stop()
 			return ctx.Err()
-		case <-c.closed:
+		case <-c.done():
 			t.Stop()
 			return c.closedErr()
 		case <-t.C:

@@ -29,29 +29,27 @@ type reader struct {
 	rawErr  error
 	small   [16]byte // landing place of an idle read from a non-socket
 
-	// The frame being read.
-	remain int64
-	fin    bool
-	masked bool
-	key    uint32
-	pos    int
-
-	// The message being read.
-	inMsg      bool      // a data message has started and its last frame is not done
-	pending    bool      // a background read stopped at the header of this new message
-	pendingAt  time.Time // when it did, during a close handshake
-	graceSpent bool      // a pending message went unread during the close handshake
-	comp       bool      // the message is compressed (RSV1 on its first frame)
-	wire       int64     // compressed bytes of the message so far
-	src        compressedSource
-	typ        MessageType
-	size       int64
-	frags      int
-	checkUT    bool // validate the message as UTF-8
+	// The frame being read, and the message (its small fields packed).
+	remain     int64
+	pos        int
+	key        uint32
 	utf8       utf8Validator
+	fin        bool
+	masked     bool
+	inMsg      bool // a data message has started and its last frame is not done
+	pending    bool // a background read stopped at the header of this new message
+	graceSpent bool // a pending message went unread during the close handshake
+	comp       bool // the message is compressed (RSV1 on its first frame)
+	checkUT    bool // validate the message as UTF-8
+	oneControl bool // nextFrame returns errControlHandled after a control frame
 
-	oneControl bool  // nextFrame returns errControlHandled after a control frame
-	err        error // the error that ended reading, if any
+	pendingAt time.Duration // when a background read stopped (monotonicNow), during a close handshake
+	wire      int64         // compressed bytes of the message so far
+	src       compressedSource
+	typ       MessageType
+	size      int64
+	frags     int
+	err       error // the error that ended reading, if any
 }
 
 // buffered returns the bytes waiting in the buffer.
@@ -476,11 +474,9 @@ func (c *Conn) beginRead(ctx context.Context) error {
 	if !c.userReading.CompareAndSwap(false, true) {
 		return ErrConcurrentRead
 	}
-	select {
-	case c.readMu <- struct{}{}:
-	default:
+	if !c.tryLock(readLock) {
 		c.nc.SetReadDeadline(aLongTimeAgo)
-		if err := c.lock(ctx, c.readMu); err != nil {
+		if err := c.lock(ctx, readLock); err != nil {
 			// Let the background read go on undisturbed after all.
 			c.nc.SetReadDeadline(time.Time{})
 			c.userReading.Store(false)
@@ -496,7 +492,7 @@ func (c *Conn) beginRead(ctx context.Context) error {
 }
 
 func (c *Conn) endRead() {
-	unlock(c.readMu)
+	c.unlock(readLock)
 	c.userReading.Store(false)
 }
 
@@ -510,12 +506,10 @@ var errControlHandled = errors.New("control frame handled")
 // set, when ctx is done, or when a user's read begins. It reports whether
 // it could read at all.
 func (c *Conn) backgroundRead(ctx context.Context, oneControl bool) bool {
-	select {
-	case c.readMu <- struct{}{}:
-	default:
+	if !c.tryLock(readLock) {
 		return false
 	}
-	defer unlock(c.readMu)
+	defer c.unlock(readLock)
 	if c.rd.err != nil || c.rd.inMsg || c.isClosed() {
 		return false
 	}
@@ -527,7 +521,7 @@ func (c *Conn) backgroundRead(ctx context.Context, oneControl bool) bool {
 	switch {
 	case err == nil:
 		c.rd.pending = true
-		c.rd.pendingAt = time.Now()
+		c.rd.pendingAt = monotonicNow()
 	case err == errControlHandled:
 	case cancelled, isTimeout(err) && !c.isClosed():
 		// Interrupted by ctx or by a user's read: nothing was consumed.
@@ -754,7 +748,7 @@ func (c *Conn) Messages() <-chan Message {
 			}
 			select {
 			case ch <- Message{Type: typ, Data: data}:
-			case <-c.shutdown:
+			case <-c.gs.shutdown:
 				return nil
 			}
 		}

@@ -37,10 +37,10 @@ func (c *Conn) writeFrame(ctx context.Context, fin bool, op byte, p []byte, rsv 
 const preframed = -1
 
 func (c *Conn) writeFrameAt(ctx context.Context, fin bool, op, rsv byte, b []byte, off int) error {
-	if err := c.lock(ctx, c.frameMu); err != nil {
+	if err := c.lock(ctx, frameLock); err != nil {
 		return err
 	}
-	defer unlock(c.frameMu)
+	defer c.unlock(frameLock)
 	if c.closeSent.Load() {
 		return &ClosedError{Cause: c.closeErrOrSent()}
 	}
@@ -85,7 +85,7 @@ func (c *Conn) writeFrameAt(ctx context.Context, fin bool, op, rsv byte, b []byt
 
 // flushTail writes the rest of a frame that an earlier write left cut off
 // (see writeFrameAt), which must go out before any other frame. On an
-// error it keeps what is still unwritten. Call it with frameMu held.
+// error it keeps what is still unwritten. Call it with frameLock held.
 func (c *Conn) flushTail() error {
 	if len(c.wtail) == 0 {
 		return nil
@@ -154,6 +154,16 @@ func (c *Conn) frameRest(b []byte, off int, h frame.Header, hn, n int) []byte {
 	return rest
 }
 
+// writev is the state of a vectored write of header and payload. It
+// comes from a pool: net.Buffers.WriteTo would move a local one to the
+// heap, and an idle connection should not carry one.
+type writev struct {
+	arr  [2][]byte
+	bufs net.Buffers
+}
+
+var writevPool = sync.Pool{New: func() any { return new(writev) }}
+
 // writeRaw puts a header and payload on the wire, masking the payload
 // for a client, and returns how many bytes went out.
 func (c *Conn) writeRaw(hdr, b []byte, off int, h frame.Header) (int, error) {
@@ -168,10 +178,12 @@ func (c *Conn) writeRaw(hdr, b []byte, off int, h frame.Header) (int, error) {
 		return c.nc.Write(b[start:])
 	}
 	if !h.Masked && len(p) > writeBufSize-headroom && c.raw != nil {
-		c.bufsArr[0], c.bufsArr[1] = hdr, p
-		c.bufs = c.bufsArr[:]
-		n, err := c.bufs.WriteTo(c.nc)
-		c.bufsArr[0], c.bufsArr[1] = nil, nil
+		v := writevPool.Get().(*writev)
+		v.arr = [2][]byte{hdr, p}
+		v.bufs = v.arr[:]
+		n, err := v.bufs.WriteTo(c.nc)
+		v.arr = [2][]byte{}
+		writevPool.Put(v)
 		return int(n), err
 	}
 	// Copy through a pooled buffer: small frames in one write, masked
@@ -227,10 +239,10 @@ func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
 // writeMessage writes one whole message, compressed when compression is
 // on and p is not too small.
 func (c *Conn) writeMessage(ctx context.Context, typ MessageType, p []byte) error {
-	if err := c.lock(ctx, c.msgMu); err != nil {
+	if err := c.lock(ctx, msgLock); err != nil {
 		return err
 	}
-	defer unlock(c.msgMu)
+	defer c.unlock(msgLock)
 	if !c.compressing(len(p)) {
 		return c.writeFrame(ctx, true, byte(typ), p, 0)
 	}
@@ -263,11 +275,11 @@ func (c *Conn) Writer(ctx context.Context, typ MessageType) (io.WriteCloser, err
 	if err := c.waitSent(ctx); err != nil {
 		return nil, err
 	}
-	if err := c.lock(ctx, c.msgMu); err != nil {
+	if err := c.lock(ctx, msgLock); err != nil {
 		return nil, err
 	}
 	if c.msgW == nil {
-		c.msgW = &messageWriter{c: c} // under msgMu
+		c.msgW = &messageWriter{c: c} // under msgLock
 	}
 	w := c.msgW
 	w.ctx = ctx
@@ -549,7 +561,7 @@ func (w *messageWriter) Close() error {
 		w.bufp = nil
 	}
 	w.n = 0
-	unlock(w.c.msgMu)
+	w.c.unlock(msgLock)
 	return err
 }
 
@@ -692,7 +704,7 @@ func (c *Conn) waitMoved(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
-	case <-c.closed:
+	case <-c.done():
 		return c.closedErr()
 	}
 }
@@ -803,14 +815,14 @@ func (c *Conn) preframed(it sendItem) []byte {
 // writeFrames writes whole frames, each a message, in one system call
 // where the transport allows it.
 func (c *Conn) writeFrames(ctx context.Context, frames [][]byte) error {
-	if err := c.lock(ctx, c.msgMu); err != nil {
+	if err := c.lock(ctx, msgLock); err != nil {
 		return err
 	}
-	defer unlock(c.msgMu)
-	if err := c.lock(ctx, c.frameMu); err != nil {
+	defer c.unlock(msgLock)
+	if err := c.lock(ctx, frameLock); err != nil {
 		return err
 	}
-	defer unlock(c.frameMu)
+	defer c.unlock(frameLock)
 	if c.closeSent.Load() {
 		return &ClosedError{Cause: c.closeErrOrSent()}
 	}
@@ -839,7 +851,7 @@ func (c *Conn) sent(it sendItem, err error) {
 	if it.done != nil {
 		select {
 		case it.done <- err:
-		case <-c.shutdown:
+		case <-c.gs.shutdown:
 		}
 	}
 }
@@ -903,9 +915,9 @@ func (c *Conn) writePrepared(ctx context.Context, pm *PreparedMessage) error {
 			return err
 		}
 	}
-	if err := c.lock(ctx, c.msgMu); err != nil {
+	if err := c.lock(ctx, msgLock); err != nil {
 		return err
 	}
-	defer unlock(c.msgMu)
+	defer c.unlock(msgLock)
 	return c.writeFrameAt(ctx, true, 0, 0, f, preframed)
 }

@@ -141,68 +141,64 @@ const DefaultSendQueue = 64
 // overlaps another returns ErrConcurrentRead. Every method that blocks
 // takes a context, and its cancellation interrupts the call (see Read).
 type Conn struct {
+	// The fields are ordered to pack small ones together: an idle
+	// connection's Conn is one of its largest costs.
 	nc          net.Conn
 	raw         syscall.RawConn // nil unless nc is a socket
-	client      bool
 	subprotocol string
 	extensions  string
 	cz          *compression // nil without permessage-deflate
 
 	readLimit    atomic.Int64
 	maxFragments int
-	skipUTF8     bool
-	autoPong     bool
 	onPing       func([]byte)
 	onPong       func([]byte)
 	closeTimeout time.Duration
 
-	// Reading. userReading marks a read call of the user's, so that two at
-	// once can be refused; readMu gives the reader state to one goroutine
-	// at a time: a user's read, or the connection's own background read of
-	// control frames (for Ping, keepalive and Close), which a user's read
-	// interrupts.
-	userReading atomic.Bool
-	readMu      chan struct{}
-	rd          reader
-	msgR        messageReader
+	// Reading. userReading marks a read call of the user's, so that two
+	// at once can be refused; the read lock gives the reader state to one
+	// goroutine at a time: a user's read, or the connection's own
+	// background read of control frames (for Ping, keepalive and Close),
+	// which a user's read interrupts.
+	locks connLocks // the read lock, and the message and frame locks of writing
+	rd    reader
+	msgR  messageReader
 
-	// Writing: msgMu is held for a whole data message, frameMu for one
-	// frame of any kind, so control frames can go out between fragments.
-	msgMu   chan struct{}
-	frameMu chan struct{}
-	msgW    *messageWriter // made by the first Writer
-	whdr    [14]byte
-	wtail   []byte // the rest of a frame cut off by a context (under frameMu)
-	bufs    net.Buffers
-	bufsArr [2][]byte
-	rng     *mrand.ChaCha8 // masking keys of a client
+	// Writing: msgLock is held for a whole data message, frameLock for
+	// one frame of any kind, so control frames can go out between
+	// fragments.
+	msgW     *messageWriter // made by the first Writer
+	whdr     [14]byte
+	client   bool
+	skipUTF8 bool
+	wtail    []byte         // the rest of a frame cut off by a context (under frameLock)
+	rng      *mrand.ChaCha8 // masking keys of a client
 
 	// Goroutines the connection starts (the Messages pump, the Send
 	// queue's writer, keepalive) belong to one errgroup, whose context ends
 	// with the transport. Close and CloseNow wait for them.
-	goMu     sync.Mutex
-	group    *errgroup.Group
-	gctx     context.Context
-	gcancel  context.CancelFunc
-	msgs     chan Message
-	shutdown chan struct{} // closed by Close or CloseNow; made with the first goroutine
-	shutOnce sync.Once
-	shut     bool                      // Close or CloseNow was called (under goMu)
-	send     atomic.Pointer[sendQueue] // made by the first Send
-	sendSize int
-	keepInt  time.Duration
-	keepTime time.Duration
+	goMu        sync.Mutex
+	gs          *goState // made with the first goroutine (under goMu)
+	msgs        chan Message
+	shutOnce    sync.Once
+	userReading atomic.Bool
+	send        atomic.Pointer[sendQueue] // made by the first Send
+	sendSize    int
+	keepInt     time.Duration
+	keepTime    time.Duration
 
 	// Pings awaiting their pong.
 	pingMu   sync.Mutex
+	autoPong bool
+	shut     bool // Close or CloseNow was called (under goMu)
 	pings    map[uint64]chan struct{}
 	pingNext uint64
 
 	// Closing.
-	closeSent atomic.Bool   // a close frame went out (under frameMu)
-	closed    chan struct{} // closed when the transport is closed
 	closeOnce sync.Once
-	closeErr  error // why the connection ended; set before closed is closed
+	closeSent atomic.Bool                   // a close frame went out (under frameLock)
+	closed    atomic.Pointer[chan struct{}] // see done and markClosed
+	closeErr  error                         // why the connection ended; set before closed is closed
 }
 
 func newConn(nc net.Conn, client bool, opts *Options, buffered []byte) *Conn {
@@ -210,10 +206,6 @@ func newConn(nc net.Conn, client bool, opts *Options, buffered []byte) *Conn {
 		nc:       nc,
 		client:   client,
 		autoPong: true,
-		msgMu:    make(chan struct{}, 1),
-		readMu:   make(chan struct{}, 1),
-		frameMu:  make(chan struct{}, 1),
-		closed:   make(chan struct{}),
 	}
 	c.sendSize = DefaultSendQueue
 	c.readLimit.Store(DefaultReadLimit)
@@ -304,7 +296,36 @@ func (c *Conn) SetReadLimit(n int64) {
 
 // Done returns a channel that is closed when the connection's transport
 // has closed, for whatever reason.
-func (c *Conn) Done() <-chan struct{} { return c.closed }
+func (c *Conn) Done() <-chan struct{} { return c.done() }
+
+// closedChan is the closed channel that marks a closed connection.
+var closedChan = func() chan struct{} {
+	ch := make(chan struct{})
+	close(ch)
+	return ch
+}()
+
+// done returns a channel closed when the transport has closed. It is
+// made on first use, so that an idle connection nobody waits on holds
+// none: once closed, the connection points at closedChan.
+func (c *Conn) done() <-chan struct{} {
+	if p := c.closed.Load(); p != nil {
+		return *p
+	}
+	ch := make(chan struct{})
+	if c.closed.CompareAndSwap(nil, &ch) {
+		return ch
+	}
+	return *c.closed.Load()
+}
+
+// markClosed marks the connection closed and wakes whoever waits on done.
+// Set closeErr before.
+func (c *Conn) markClosed() {
+	if p := c.closed.Swap(&closedChan); p != nil && p != &closedChan {
+		close(*p)
+	}
+}
 
 // Err returns why the connection ended, or nil while it is open. When a
 // close frame came from the peer, whichever side began the close
@@ -313,9 +334,7 @@ func (c *Conn) Done() <-chan struct{} { return c.closed }
 // the connection, such as a ProtocolError, ErrKeepaliveTimeout or an
 // error wrapping io.ErrUnexpectedEOF.
 func (c *Conn) Err() error {
-	select {
-	case <-c.closed:
-	default:
+	if !c.isClosed() {
 		return nil
 	}
 	if errors.Is(c.closeErr, errLocalClose) {
@@ -337,16 +356,18 @@ func (c *Conn) goroutine(f func(ctx context.Context) error) bool {
 	if c.isClosed() {
 		return false
 	}
-	if c.group == nil {
-		c.gctx, c.gcancel = context.WithCancel(context.Background())
-		c.group, c.gctx = errgroup.WithContext(c.gctx)
-		c.shutdown = make(chan struct{})
+	gs := c.gs
+	if gs == nil {
+		gs = &goState{shutdown: make(chan struct{})}
+		gs.ctx, gs.cancel = context.WithCancel(context.Background())
+		gs.group, gs.ctx = errgroup.WithContext(gs.ctx)
 		if c.shut {
-			close(c.shutdown)
+			close(gs.shutdown)
 		}
+		c.gs = gs
 	}
-	ctx := c.gctx
-	c.group.Go(func() error {
+	ctx := gs.ctx
+	gs.group.Go(func() error {
 		err := f(ctx)
 		if err != nil {
 			c.closeTransport(err)
@@ -356,14 +377,24 @@ func (c *Conn) goroutine(f func(ctx context.Context) error) bool {
 	return true
 }
 
+// goState is the errgroup of a connection's goroutines, whose context
+// ends with the transport, and the signal that Close or CloseNow was
+// called. A connection that starts no goroutine never makes it.
+type goState struct {
+	group    *errgroup.Group
+	ctx      context.Context
+	cancel   context.CancelFunc
+	shutdown chan struct{} // closed by Close or CloseNow
+}
+
 // stopGoroutines tells the connection's goroutines that Close or CloseNow
 // was called.
 func (c *Conn) stopGoroutines() {
 	c.shutOnce.Do(func() {
 		c.goMu.Lock()
 		c.shut = true
-		if c.shutdown != nil {
-			close(c.shutdown)
+		if c.gs != nil {
+			close(c.gs.shutdown)
 		}
 		c.goMu.Unlock()
 	})
@@ -373,10 +404,10 @@ func (c *Conn) stopGoroutines() {
 // transport is closed.
 func (c *Conn) waitGoroutines() {
 	c.goMu.Lock()
-	g := c.group
+	gs := c.gs
 	c.goMu.Unlock()
-	if g != nil {
-		g.Wait()
+	if gs != nil {
+		gs.group.Wait()
 	}
 }
 
@@ -433,53 +464,33 @@ func (e *ClosedError) Unwrap() []error { return []error{net.ErrClosed, e.Cause} 
 
 // closedErr returns the error for a call on the closed connection.
 func (c *Conn) closedErr() error {
-	<-c.closed
+	<-c.done()
 	return &ClosedError{Cause: c.closeErr}
 }
 
 // isClosed reports whether the transport is closed.
-func (c *Conn) isClosed() bool {
-	select {
-	case <-c.closed:
-		return true
-	default:
-		return false
-	}
-}
+func (c *Conn) isClosed() bool { return c.closed.Load() == &closedChan }
 
 // closeTransport closes the transport once, recording why.
 func (c *Conn) closeTransport(cause error) {
 	c.closeOnce.Do(func() {
 		c.closeErr = cause
 		c.nc.Close()
-		close(c.closed)
+		c.markClosed()
 		c.goMu.Lock()
-		if c.gcancel != nil {
-			c.gcancel()
+		if c.gs != nil {
+			c.gs.cancel()
 		}
 		c.goMu.Unlock()
 	})
 }
 
-// lock takes a one-slot channel mutex, giving up when ctx is done or the
-// connection closes.
-func (c *Conn) lock(ctx context.Context, mu chan struct{}) error {
-	select {
-	case mu <- struct{}{}:
-		return nil
-	default:
-	}
-	select {
-	case mu <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-c.closed:
-		return c.closedErr()
-	}
-}
+// epoch is the origin of monotonicNow.
+var epoch = time.Now()
 
-func unlock(mu chan struct{}) { <-mu }
+// monotonicNow is the time on the monotonic clock, in less room than a
+// time.Time.
+func monotonicNow() time.Duration { return time.Since(epoch) }
 
 // aLongTimeAgo is a deadline in the past, which interrupts blocked I/O.
 var aLongTimeAgo = time.Unix(1, 0)
