@@ -581,6 +581,9 @@ func TestDeflateWireBytes(t *testing.T) {
 		{"level 6, whole window (CompressionDictSize -1)", with(ctxTakeover, func(o *ws.Options) {
 			o.CompressionLevel, o.CompressionDictSize = 6, -1
 		})},
+		{"level 8, whole window (CompressionDictSize -1)", with(ctxTakeover, func(o *ws.Options) {
+			o.CompressionLevel, o.CompressionDictSize = 8, -1
+		})},
 		{"level 9, whole window (CompressionDictSize -1)", with(ctxTakeover, func(o *ws.Options) {
 			o.CompressionLevel, o.CompressionDictSize = 9, -1
 		})},
