@@ -89,6 +89,10 @@ func (c *Conn) lock(ctx context.Context, id lockID) error {
 func (c *Conn) unlock(id lockID) {
 	l := &c.locks
 	l.mu.Lock()
+	if l.held&(1<<id) == 0 {
+		l.mu.Unlock()
+		panic("ws: unlock of a lock that is not held")
+	}
 	if l.waits != nil {
 		if q := l.waits[id]; len(q) > 0 {
 			ch := q[0]
