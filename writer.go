@@ -262,7 +262,9 @@ func (c *Conn) writeMessage(ctx context.Context, typ MessageType, p []byte) erro
 
 // Writer starts a message of type typ and returns a writer of its bytes.
 // The message goes out in frames as the writer's buffer fills, and ends
-// when the writer is closed. Until then other messages wait, though
+// when the writer is closed. The writer is also an io.ReaderFrom, so
+// io.Copy into it reads straight into the connection's buffer and a
+// message of up to 64 KiB goes out as one frame. Until then other messages wait, though
 // control frames may go out between the frames; so close the writer
 // promptly, and always.
 //
