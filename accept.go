@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -133,15 +134,7 @@ func switchingProtocols(r *http.Request, opts *AcceptOptions, sub, extHeader str
 	if extHeader != "" {
 		b.WriteString("Sec-WebSocket-Extensions: " + extHeader + "\r\n")
 	}
-	for k, vs := range opts.ResponseHeader {
-		switch http.CanonicalHeaderKey(k) {
-		case "Upgrade", "Connection", "Sec-Websocket-Accept", "Sec-Websocket-Protocol", "Sec-Websocket-Extensions":
-			continue
-		}
-		for _, v := range vs {
-			b.WriteString(k + ": " + sanitizeHeaderValue(v) + "\r\n")
-		}
-	}
+	writeHeaderLines(&b, opts.ResponseHeader, "Upgrade", "Connection", "Sec-Websocket-Accept", "Sec-Websocket-Protocol", "Sec-Websocket-Extensions")
 	b.WriteString("\r\n")
 	return []byte(b.String())
 }
@@ -234,22 +227,30 @@ func chooseSubprotocol(r *http.Request, opts *AcceptOptions) string {
 		return ""
 	}
 	if opts.SelectSubprotocol != nil {
-		choice := opts.SelectSubprotocol(r, offered)
-		for _, o := range offered {
-			if o == choice {
-				return choice
-			}
+		if choice := opts.SelectSubprotocol(r, offered); slices.Contains(offered, choice) {
+			return choice
 		}
 		return ""
 	}
 	for _, s := range opts.Subprotocols {
-		for _, o := range offered {
-			if o == s {
-				return s
-			}
+		if slices.Contains(offered, s) {
+			return s
 		}
 	}
 	return ""
+}
+
+// writeHeaderLines writes the lines of h to b, but not those of the
+// headers in skip (canonical names), which the handshake sets itself.
+func writeHeaderLines(b *strings.Builder, h http.Header, skip ...string) {
+	for k, vs := range h {
+		if slices.Contains(skip, http.CanonicalHeaderKey(k)) {
+			continue
+		}
+		for _, v := range vs {
+			b.WriteString(k + ": " + sanitizeHeaderValue(v) + "\r\n")
+		}
+	}
 }
 
 // sanitizeHeaderValue drops line breaks, which would split the header.

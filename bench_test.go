@@ -55,6 +55,23 @@ func clientFrames(size, count int) []byte {
 	return b
 }
 
+// readMessage reads the next message with Reader, through buf, and drops
+// it.
+func readMessage(ctx context.Context, c *Conn, buf []byte) error {
+	_, r, err := c.Reader(ctx)
+	if err != nil {
+		return err
+	}
+	for {
+		if _, err := r.Read(buf); err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
 func BenchmarkRead(b *testing.B) {
 	ctx := context.Background()
 	for _, size := range benchSizes {
@@ -65,18 +82,8 @@ func BenchmarkRead(b *testing.B) {
 			b.SetBytes(int64(size))
 			b.ReportAllocs()
 			for b.Loop() {
-				_, r, err := c.Reader(ctx)
-				if err != nil {
+				if err := readMessage(ctx, c, buf); err != nil {
 					b.Fatal(err)
-				}
-				for {
-					_, err := r.Read(buf)
-					if err == io.EOF {
-						break
-					}
-					if err != nil {
-						b.Fatal(err)
-					}
 				}
 			}
 		})
@@ -195,18 +202,8 @@ func BenchmarkPipe(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < n; i++ {
-				_, r, err := server.Reader(ctx)
-				if err != nil {
+				if err := readMessage(ctx, server, buf); err != nil {
 					b.Fatal(err)
-				}
-				for {
-					_, err := r.Read(buf)
-					if err == io.EOF {
-						break
-					}
-					if err != nil {
-						b.Fatal(err)
-					}
 				}
 			}
 			b.StopTimer()

@@ -9,6 +9,26 @@ import (
 	"github.com/seed-d6ba7b20/ws"
 )
 
+// readMessages reads n messages with Reader, through buf, and drops them;
+// it stops at the first error and returns it.
+func readMessages(ctx context.Context, c *ws.Conn, n int, buf []byte) error {
+	for range n {
+		_, r, err := c.Reader(ctx)
+		if err != nil {
+			return err
+		}
+		for {
+			if _, err := r.Read(buf); err != nil {
+				if err != io.EOF {
+					return err
+				}
+				break
+			}
+		}
+	}
+	return nil
+}
+
 // BenchmarkReceive compares receiving 1 KiB messages over loopback TCP with
 // Read per message and with the Messages channel.
 func BenchmarkReceive(b *testing.B) {
@@ -56,19 +76,7 @@ func BenchmarkSend(b *testing.B) {
 			done := make(chan struct{})
 			go func() {
 				defer close(done)
-				_, r, err := s.Reader(ctx)
-				buf := make([]byte, 4096)
-				for i := 0; i < n && err == nil; i++ {
-					if i > 0 {
-						_, r, err = s.Reader(ctx)
-					}
-					for err == nil {
-						_, err = r.Read(buf)
-					}
-					if err == io.EOF {
-						err = nil
-					}
-				}
+				readMessages(ctx, s, n, make([]byte, 4096))
 			}()
 			b.SetBytes(int64(len(msg)))
 			b.ReportAllocs()

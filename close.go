@@ -40,10 +40,10 @@ const lingerTime = time.Second
 // and returns its CloseError; otherwise Close reads until the peer's close
 // frame arrives. A message that arrives meanwhile waits a moment for a read
 // (so a read loop between two reads loses nothing) and is then dropped.
-// Messages queued by Send go out
-// before the close frame. Close returns once the goroutines the connection
-// started (Messages, Send, keepalive) have ended. On a connection that is
-// closed already, Close returns an error that wraps net.ErrClosed.
+// Messages queued by Send go out before the close frame. Close returns
+// once the goroutines the connection started (Messages, Send, keepalive)
+// have ended. On a connection that is closed already, Close returns an
+// error that wraps net.ErrClosed.
 func (c *Conn) Close(code StatusCode, reason string) error {
 	if code != StatusNoStatusReceived && !code.validOnWire() {
 		return fmt.Errorf("%w: %d", ErrInvalidCloseCode, int(code))
@@ -280,7 +280,7 @@ func (c *Conn) Ping(ctx context.Context) error {
 			return c.closedErr()
 		default:
 		}
-		if c.backgroundRead(ctx, true) {
+		if c.backgroundRead(ctx) {
 			continue
 		}
 		// Another goroutine reads and will see the pong, or a message

@@ -62,7 +62,7 @@ type compression struct {
 	threshold int
 	on        atomic.Bool  // EnableWriteCompression
 	send      deflate.Side // how this side compresses
-	opts      deflate.CompressorOptions
+	level     int          // Options.CompressionLevel
 }
 
 // DefaultCompressionDictSize is how much of its recent output a
@@ -123,7 +123,8 @@ func (c *Conn) setCompression(p deflate.Params, o *Options) error {
 	if c.client {
 		send, recv = recv, send
 	}
-	comp, err := deflate.NewCompressor(send, o.compressorOptions())
+	opts := o.compressorOptions()
+	comp, err := deflate.NewCompressor(send, opts)
 	if err != nil {
 		return err
 	}
@@ -131,7 +132,7 @@ func (c *Conn) setCompression(p deflate.Params, o *Options) error {
 	if err != nil {
 		return err
 	}
-	cz := &compression{comp: comp, decomp: decomp, threshold: o.CompressionThreshold, send: send, opts: o.compressorOptions()}
+	cz := &compression{comp: comp, decomp: decomp, threshold: o.CompressionThreshold, send: send, level: opts.Level}
 	if cz.threshold == 0 {
 		cz.threshold = DefaultCompressionThreshold
 	}
@@ -180,13 +181,13 @@ type compressedFrames struct {
 // without context takeover, framed for a server to send; it compresses
 // once per window size and level, whatever the number of receivers.
 func (pm *PreparedMessage) compressedFrame(ctx context.Context, cz *compression) ([]byte, error) {
-	key := [2]int{cz.send.WindowBits, cz.opts.Level}
+	key := [2]int{cz.send.WindowBits, cz.level}
 	pm.cf.mu.Lock()
 	defer pm.cf.mu.Unlock()
 	if f, ok := pm.cf.frames[key]; ok {
 		return f, nil
 	}
-	comp, err := deflate.NewCompressor(deflate.Side{WindowBits: cz.send.WindowBits, NoContextTakeover: true}, deflate.CompressorOptions{Level: cz.opts.Level})
+	comp, err := deflate.NewCompressor(deflate.Side{WindowBits: cz.send.WindowBits, NoContextTakeover: true}, deflate.CompressorOptions{Level: cz.level})
 	if err != nil {
 		return nil, err
 	}
@@ -194,13 +195,16 @@ func (pm *PreparedMessage) compressedFrame(ctx context.Context, cz *compression)
 	if err != nil {
 		return nil, err
 	}
-	payload, err := comp.Compress(nil, pm.payload)
+	bp := getWriteBuf() // scratch: the frame below is allocated to fit
+	payload, err := comp.Compress((*bp)[:0], pm.payload)
 	sem.Release(1)
 	if err != nil {
+		putWriteBuf(bp)
 		return nil, err
 	}
 	f := frame.Append(make([]byte, 0, frame.MaxHeaderSize+len(payload)), frame.Header{Fin: true, Rsv: frame.BitRsv1, Opcode: byte(pm.typ), Length: int64(len(payload))})
 	f = append(f, payload...)
+	putWriteBuf(bp)
 	if pm.cf.frames == nil {
 		pm.cf.frames = make(map[[2]int][]byte)
 	}

@@ -114,7 +114,9 @@ func TestCompressionRoundTrip(t *testing.T) {
 	}
 }
 
-// rawFrame sends a frame with the given RSV bits from a raw client.
+// TestCompressionRules sends compressed frames, valid and not, from a raw
+// client to a server with permessage-deflate, and checks the echo or the
+// close code and the server's error.
 func TestCompressionRules(t *testing.T) {
 	deflated := func(p []byte) []byte {
 		var b bytes.Buffer
@@ -243,8 +245,7 @@ func TestCompressionOptOut(t *testing.T) {
 		sc.Close(ws.StatusNormalClosure, "")
 	}))
 	defer srv.Close()
-	url := strings.TrimPrefix(srv.URL, "http://")
-	p := dialRaw(t, "http://"+url, "Sec-WebSocket-Extensions: permessage-deflate\r\n")
+	p := dialRaw(t, srv.URL, "Sec-WebSocket-Extensions: permessage-deflate\r\n")
 	for i := 0; i < 2; i++ {
 		h, _, err := p.readFrame()
 		if err != nil {
@@ -284,5 +285,40 @@ func TestCompressionThresholdAll(t *testing.T) {
 		if h.Rsv != frame.BitRsv1 {
 			t.Fatalf("message %d went out uncompressed", i)
 		}
+	}
+}
+
+// TestPreparedCompressed sends prepared messages from a server with
+// compression, with and without context takeover: compressed once and
+// cached (no takeover), or compressed by the connection (takeover). The
+// messages include one that compresses beyond a write buffer (random
+// bytes) and each goes out more than once.
+func TestPreparedCompressed(t *testing.T) {
+	ctx := context.Background()
+	for _, mode := range []ws.CompressionMode{ws.CompressionNoContextTakeover, ws.CompressionContextTakeover} {
+		t.Run(map[ws.CompressionMode]string{ws.CompressionNoContextTakeover: "no takeover", ws.CompressionContextTakeover: "takeover"}[mode], func(t *testing.T) {
+			opts := ws.Options{Compression: mode}
+			c, s := pair(t, true, &ws.AcceptOptions{Options: opts}, &ws.DialOptions{Options: opts})
+			for _, p := range [][]byte{jsonish(2000), randomBytes(40000), jsonish(40000)} {
+				pm, err := ws.NewPreparedMessage(ws.MessageBinary, p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for range 3 {
+					errc := make(chan error, 1)
+					go func() { errc <- s.WritePrepared(ctx, pm) }()
+					typ, got, err := c.Read(ctx)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if err := <-errc; err != nil {
+						t.Fatal(err)
+					}
+					if typ != ws.MessageBinary || !bytes.Equal(got, p) {
+						t.Fatalf("%d bytes sent prepared, %d came back different", len(p), len(got))
+					}
+				}
+			}
+		})
 	}
 }

@@ -83,7 +83,7 @@ var confModes = []string{"read", "stream"}
 type confCase struct {
 	cat   string // Autobahn category: "1" to "13", "H" for the handshake
 	id    string // "6.20.1"
-	name  string // "single surrogate U+D800 fragmented at 2"
+	name  string // "single surrogate U+D800 (invalid), fragmented at 1"
 	ref   string // the RFC section the case checks
 	sides int
 
@@ -277,8 +277,8 @@ func (s *confScript) echo(op byte, p []byte) {
 	s.expect(op, p)
 }
 
-// sendFragments sends data as a message in fragments of the given sizes
-// (the last takes the rest), in one write.
+// fragments encodes data as a message in fragments of size bytes (the
+// last takes the rest; an empty message is one empty frame).
 func (s *confScript) fragments(op byte, data []byte, size int) [][]byte {
 	var out [][]byte
 	first := true
@@ -334,8 +334,7 @@ func (s *confScript) failWith(code int) {
 func (s *confScript) closeWith(code int, reason string, want ...int) {
 	var p []byte
 	if code >= 0 {
-		p = binary.BigEndian.AppendUint16(nil, uint16(code))
-		p = append(p, reason...)
+		p = confClosePayload(code, reason)
 	}
 	s.send(s.fr(true, 0, confOpClose, p))
 	s.expectCloseAfterSent(code, reason, want...)

@@ -18,6 +18,7 @@ import (
 	"github.com/seed-d6ba7b20/ws"
 	"github.com/seed-d6ba7b20/ws/internal/frame"
 	"github.com/seed-d6ba7b20/ws/internal/handshake"
+	"github.com/seed-d6ba7b20/ws/internal/wstest"
 )
 
 // rawServer accepts one connection, answers the handshake by hand with
@@ -368,7 +369,7 @@ func pair(t testing.TB, tcp bool, sopts *ws.AcceptOptions, copts *ws.DialOptions
 		t.Cleanup(srv.Close)
 		url = srv.URL
 	} else {
-		srv := wstestServer(h)
+		srv := wstest.NewServer(h)
 		t.Cleanup(srv.Close)
 		copts.NetDial = srv.DialContext
 	}
@@ -601,10 +602,18 @@ func TestCloseHandshake(t *testing.T) {
 	t.Run("close both sides at once", func(t *testing.T) {
 		c, s := pair(t, true, nil, nil)
 		var wg sync.WaitGroup
+		var cerr, serr error
 		wg.Add(2)
-		go func() { defer wg.Done(); c.Close(ws.StatusNormalClosure, "") }()
-		go func() { defer wg.Done(); s.Close(ws.StatusNormalClosure, "") }()
+		go func() { defer wg.Done(); cerr = c.Close(ws.StatusNormalClosure, "") }()
+		go func() { defer wg.Done(); serr = s.Close(ws.StatusNormalClosure, "") }()
 		wg.Wait()
+		// Each side gets the other's close frame: a clean close for both.
+		if cerr != nil || serr != nil {
+			t.Fatalf("Close: client %v, server %v", cerr, serr)
+		}
+		if ws.CloseStatus(c.Err()) != ws.StatusNormalClosure || ws.CloseStatus(s.Err()) != ws.StatusNormalClosure {
+			t.Fatalf("Err: client %v, server %v", c.Err(), s.Err())
+		}
 		<-c.Done()
 		<-s.Done()
 	})
@@ -699,7 +708,9 @@ func TestPingWithoutReader(t *testing.T) {
 	go s2.Read(ctx)
 	tctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
 	defer cancel()
-	c2.Ping(tctx) // the pong waits behind "first"
+	if err := c2.Ping(tctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Ping with a message waiting: %v, want it to wait behind the message", err)
+	}
 	if _, msg, err := c2.Read(ctx); err != nil || string(msg) != "first" {
 		t.Fatalf("%q %v", msg, err)
 	}

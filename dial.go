@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -599,20 +600,10 @@ func connectTunnel(ctx context.Context, nc net.Conn, pu *url.URL, addr string, h
 
 	var b strings.Builder
 	b.WriteString("CONNECT " + addr + " HTTP/1.1\r\nHost: " + addr + "\r\n")
-	for k, vs := range header {
-		switch http.CanonicalHeaderKey(k) {
-		case "Host":
-			continue
-		case "Proxy-Authorization":
-			if pu.User != nil {
-				continue
-			}
-		}
-		for _, v := range vs {
-			b.WriteString(k + ": " + sanitizeHeaderValue(v) + "\r\n")
-		}
-	}
-	if pu.User != nil {
+	if pu.User == nil {
+		writeHeaderLines(&b, header, "Host")
+	} else {
+		writeHeaderLines(&b, header, "Host", "Proxy-Authorization")
 		pw, _ := pu.User.Password()
 		b.WriteString("Proxy-Authorization: Basic " + basicAuth(pu.User.Username(), pw) + "\r\n")
 	}
@@ -631,12 +622,10 @@ func connectTunnel(ctx context.Context, nc net.Conn, pu *url.URL, addr string, h
 		// Read a body whose end is known; of one that lasts until the
 		// proxy closes, only what has arrived.
 		body := io.Reader(resp.Body)
-		if resp.ContentLength < 0 && !isChunked(resp) {
+		if resp.ContentLength < 0 && !slices.Contains(resp.TransferEncoding, "chunked") {
 			body = io.LimitReader(body, int64(br.Buffered()))
 		}
-		data, _ := io.ReadAll(io.LimitReader(body, maxErrorBody))
-		resp.Body.Close()
-		resp.Body = io.NopCloser(bytes.NewReader(data))
+		keepErrorBody(resp, body)
 		return nil, resp, fmt.Errorf("CONNECT %s: %s", addr, resp.Status)
 	}
 	if n := br.Buffered(); n > 0 {
@@ -646,13 +635,13 @@ func connectTunnel(ctx context.Context, nc net.Conn, pu *url.URL, addr string, h
 	return nc, nil, nil
 }
 
-func isChunked(resp *http.Response) bool {
-	for _, te := range resp.TransferEncoding {
-		if te == "chunked" {
-			return true
-		}
-	}
-	return false
+// keepErrorBody replaces the body of a refusal with up to maxErrorBody
+// bytes of it, read from body (resp.Body or a reader of it), so the
+// caller can read them after the connection is gone.
+func keepErrorBody(resp *http.Response, body io.Reader) {
+	data, _ := io.ReadAll(io.LimitReader(body, maxErrorBody))
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(data))
 }
 
 // prefixConn is a net.Conn whose first bytes were read ahead.
@@ -712,15 +701,7 @@ func runHandshake(ctx context.Context, nc net.Conn, u *url.URL, hr *hopRequest, 
 	if opts.Compression != CompressionDisabled {
 		b.WriteString("Sec-WebSocket-Extensions: " + deflate.ClientOffer(opts.clientConfig()) + "\r\n")
 	}
-	for k, vs := range hr.header {
-		switch http.CanonicalHeaderKey(k) {
-		case "Host", "Upgrade", "Connection", "Sec-Websocket-Key", "Sec-Websocket-Version", "Sec-Websocket-Extensions", "Sec-Websocket-Protocol":
-			continue
-		}
-		for _, v := range vs {
-			b.WriteString(k + ": " + sanitizeHeaderValue(v) + "\r\n")
-		}
-	}
+	writeHeaderLines(&b, hr.header, "Host", "Upgrade", "Connection", "Sec-Websocket-Key", "Sec-Websocket-Version", "Sec-Websocket-Extensions", "Sec-Websocket-Protocol")
 	b.WriteString("\r\n")
 	if _, err := io.WriteString(nc, b.String()); err != nil {
 		return nil, nil, wrap(err)
@@ -733,9 +714,7 @@ func runHandshake(ctx context.Context, nc net.Conn, u *url.URL, hr *hopRequest, 
 	}
 	params, compress, err := checkResponse(resp, key, opts)
 	if err != nil {
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-		resp.Body.Close()
-		resp.Body = io.NopCloser(bytes.NewReader(body))
+		keepErrorBody(resp, resp.Body)
 		return nil, resp, err
 	}
 	resp.Body = http.NoBody
@@ -773,16 +752,7 @@ func checkResponse(resp *http.Response, key string, opts *DialOptions) (deflate.
 		return fail("wrong Sec-WebSocket-Accept")
 	}
 	if vs := resp.Header.Values("Sec-WebSocket-Protocol"); len(vs) > 0 {
-		ok := len(vs) == 1
-		if ok {
-			ok = false
-			for _, s := range opts.Subprotocols {
-				if s == vs[0] {
-					ok = true
-				}
-			}
-		}
-		if !ok {
+		if len(vs) != 1 || !slices.Contains(opts.Subprotocols, vs[0]) {
 			return fail(fmt.Sprintf("server chose subprotocol %q, which was not offered", strings.Join(vs, ", ")))
 		}
 	}

@@ -2,6 +2,7 @@ package ws
 
 import (
 	"context"
+	"slices"
 	"sync"
 )
 
@@ -72,14 +73,8 @@ func (c *Conn) lock(ctx context.Context, id lockID) error {
 		return err
 	default:
 	}
-	q := l.waits[id]
-	for i, w := range q {
-		if w == ch {
-			copy(q[i:], q[i+1:])
-			q[len(q)-1] = nil
-			l.waits[id] = q[:len(q)-1]
-			break
-		}
+	if i := slices.Index(l.waits[id], ch); i >= 0 {
+		l.waits[id] = slices.Delete(l.waits[id], i, i+1)
 	}
 	l.mu.Unlock()
 	return err
@@ -96,9 +91,7 @@ func (c *Conn) unlock(id lockID) {
 	if l.waits != nil {
 		if q := l.waits[id]; len(q) > 0 {
 			ch := q[0]
-			copy(q, q[1:])
-			q[len(q)-1] = nil
-			l.waits[id] = q[:len(q)-1]
+			l.waits[id] = slices.Delete(q, 0, 1)
 			// Closed under mu, so a waiter giving up sees either its
 			// channel in the queue or the lock handed to it.
 			close(ch)

@@ -501,11 +501,10 @@ var errControlHandled = errors.New("control frame handled")
 
 // backgroundRead reads control frames while no read of the user's is in
 // progress, so that pongs and close frames are seen on a connection whose
-// user reads nothing. It stops at the header of the next data message,
-// which it leaves for the user, after one control frame if oneControl is
-// set, when ctx is done, or when a user's read begins. It reports whether
-// it could read at all.
-func (c *Conn) backgroundRead(ctx context.Context, oneControl bool) bool {
+// user reads nothing. It stops after one control frame, at the header of
+// the next data message, which it leaves for the user, when ctx is done,
+// or when a user's read begins. It reports whether it could read at all.
+func (c *Conn) backgroundRead(ctx context.Context) bool {
 	if !c.tryLock(readLock) {
 		return false
 	}
@@ -514,7 +513,7 @@ func (c *Conn) backgroundRead(ctx context.Context, oneControl bool) bool {
 		return false
 	}
 	stop := interrupt(ctx, c.nc, readDeadline)
-	c.rd.oneControl = oneControl
+	c.rd.oneControl = true
 	err := c.nextFrame()
 	c.rd.oneControl = false
 	cancelled := stop()

@@ -14,8 +14,9 @@ import (
 	"github.com/seed-d6ba7b20/ws/internal/frame"
 )
 
-// streamServer runs a server that writes each body of bodies as one
-// message with io.Copy into a Writer, from the reader that mk returns.
+// streamServer runs a server that writes n messages, message i with
+// io.Copy into a Writer from the reader mk(i) returns, and reports each
+// io.Copy's (or else Close's) error on errs.
 func streamServer(t *testing.T, opts *ws.AcceptOptions, mk func(i int) io.Reader, n int) (url string, errs chan error) {
 	errs = make(chan error, n+1)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -127,36 +128,13 @@ func TestWriterReadFromError(t *testing.T) {
 	}
 }
 
-// TestWriterReadFromStream copies messages from a client's Reader into its
-// Writer (an echo by io.Copy) and between two connections, plain and
-// compressed, and checks every byte.
+// TestWriterReadFromStream writes messages with io.Copy into a client's
+// Writer, to a server that echoes them by io.Copy from its Reader into its
+// Writer (echoHandler), plain and compressed, and checks every byte.
 func TestWriterReadFromStream(t *testing.T) {
 	for _, mode := range []ws.CompressionMode{ws.CompressionDisabled, ws.CompressionContextTakeover} {
 		opts := ws.Options{Compression: mode}
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			c, err := ws.Accept(w, r, &ws.AcceptOptions{Options: opts})
-			if err != nil {
-				return
-			}
-			defer c.CloseNow()
-			ctx := context.Background()
-			for {
-				typ, rd, err := c.Reader(ctx)
-				if err != nil {
-					return
-				}
-				wr, err := c.Writer(ctx, typ)
-				if err != nil {
-					return
-				}
-				if _, err := io.Copy(wr, rd); err != nil {
-					return
-				}
-				if err := wr.Close(); err != nil {
-					return
-				}
-			}
-		}))
+		srv := httptest.NewServer(&echoHandler{opts: &ws.AcceptOptions{Options: opts}})
 		ctx := context.Background()
 		c, _, err := ws.Dial(ctx, "ws"+srv.URL[len("http"):], &ws.DialOptions{Options: opts})
 		if err != nil {

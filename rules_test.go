@@ -2,7 +2,6 @@ package ws_test
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"runtime"
@@ -270,5 +269,4 @@ func TestControlFrames(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	_ = binary.BigEndian
 }

@@ -46,21 +46,7 @@ func BenchmarkBroadcast(b *testing.B) {
 			for _, c := range conns {
 				go func() {
 					defer wg.Done()
-					_, r, err := c.Reader(ctx)
-					buf := make([]byte, 2048)
-					for i := 0; i < n && err == nil; i++ {
-						if i > 0 {
-							_, r, err = c.Reader(ctx)
-						}
-						for err == nil {
-							if _, err = r.Read(buf); err != nil {
-								break
-							}
-						}
-						if err.Error() == "EOF" {
-							err = nil
-						}
-					}
+					readMessages(ctx, c, n, make([]byte, 2048))
 				}()
 			}
 			server := make([]*ws.Conn, 0, clients)

@@ -54,15 +54,15 @@ func TestServerBroadcast(t *testing.T) {
 	}
 	// To all but one: the filter sees each connection.
 	var skipped atomic.Int32
-	got, _ := s.Broadcast(ws.MessageBinary, []byte("some"), func(c *ws.Conn) bool {
+	got, err := s.Broadcast(ws.MessageBinary, []byte("some"), func(c *ws.Conn) bool {
 		if skipped.Load() == 0 {
 			skipped.Add(1)
 			return false
 		}
 		return true
 	})
-	if got != n-1 {
-		t.Fatalf("filtered broadcast queued for %d", got)
+	if got != n-1 || err != nil {
+		t.Fatalf("filtered broadcast queued for %d, %v", got, err)
 	}
 	received := 0
 	for _, c := range clients {
@@ -145,10 +145,21 @@ func TestServerBroadcastSlowReceiver(t *testing.T) {
 			}
 			sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			defer cancel()
-			go readAllUntilClose(slow)
-			s.Shutdown(sctx)
+			slowEnd := make(chan error, 1)
+			go func() {
+				_, err := readAllUntilClose(slow)
+				slowEnd <- err
+			}()
+			if err := s.Shutdown(sctx); err != nil {
+				t.Fatalf("Shutdown: %v", err)
+			}
 			if n := <-fastGot; n != rounds {
 				t.Fatalf("fast receiver got %d of %d", n, rounds)
+			}
+			// OverflowDrop skips messages but keeps the slow receiver
+			// until Shutdown closes it.
+			if err := <-slowEnd; policy == ws.OverflowDrop && ws.CloseStatus(err) != ws.StatusGoingAway {
+				t.Fatalf("slow receiver ended with %v, want it kept until Shutdown's 1001", err)
 			}
 			slow.CloseNow()
 		})

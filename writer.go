@@ -17,17 +17,8 @@ import (
 // frame header, so header and payload go out in one write without a copy.
 const headroom = frame.MaxHeaderSize
 
-// writeFrame writes one frame. Every frame the connection sends, data or
-// control, goes through it. The payload is b[off:]; when off is at least
-// headroom, b is a buffer of the connection's whose first off bytes are
-// free for the header, and the payload may be masked in place.
-//
-// Cancelling ctx interrupts a blocked write. If no byte of the frame went
-// out the connection stays usable and writeFrame returns ctx.Err(). If the
-// frame ends its message (or is a control frame), the rest of it is kept
-// and goes out before the next frame, and writeFrame returns a
-// *deferredError; a frame cut off in the middle of a message closes the
-// connection, as the message can no longer be finished in order.
+// writeFrame writes one frame with payload p, which it leaves unchanged;
+// see writeFrameAt.
 func (c *Conn) writeFrame(ctx context.Context, fin bool, op byte, p []byte, rsv byte) error {
 	return c.writeFrameAt(ctx, fin, op, rsv, p, 0)
 }
@@ -36,6 +27,17 @@ func (c *Conn) writeFrame(ctx context.Context, fin bool, op byte, p []byte, rsv 
 // header included, as a PreparedMessage holds it.
 const preframed = -1
 
+// writeFrameAt writes one frame. Every frame the connection sends, data or
+// control, goes through it. The payload is b[off:]; when off is at least
+// headroom, b is a buffer of the connection's whose first off bytes are
+// free for the header, and the payload may be masked in place.
+//
+// Cancelling ctx interrupts a blocked write. If no byte of the frame went
+// out the connection stays usable and writeFrameAt returns ctx.Err(). If
+// the frame ends its message (or is a control frame), the rest of it is
+// kept and goes out before the next frame, and writeFrameAt returns a
+// *deferredError; a frame cut off in the middle of a message closes the
+// connection, as the message can no longer be finished in order.
 func (c *Conn) writeFrameAt(ctx context.Context, fin bool, op, rsv byte, b []byte, off int) error {
 	if err := c.lock(ctx, frameLock); err != nil {
 		return err
@@ -262,11 +264,11 @@ func (c *Conn) writeMessage(ctx context.Context, typ MessageType, p []byte) erro
 
 // Writer starts a message of type typ and returns a writer of its bytes.
 // The message goes out in frames as the writer's buffer fills, and ends
-// when the writer is closed. The writer is also an io.ReaderFrom, so
-// io.Copy into it reads straight into the connection's buffer and a
-// message of up to 64 KiB goes out as one frame. Until then other messages wait, though
+// when the writer is closed. Until then other messages wait, though
 // control frames may go out between the frames; so close the writer
-// promptly, and always.
+// promptly, and always. The writer is also an io.ReaderFrom, so io.Copy
+// into it reads straight into the connection's buffer and a message of up
+// to 64 KiB goes out as one frame.
 //
 // ctx applies to the whole message: cancelling it before the first frame
 // went out leaves the connection usable, later it closes the connection.

@@ -45,7 +45,7 @@ const (
 	// 1,000 connections each in the middle of a Read of the largest
 	// message hold 32 GiB at the very worst, not Node ws's 100 GiB. Read
 	// grows its buffer only as bytes arrive, so a header that merely claims
-	// a large length allocates nothing.
+	// a large length allocates no more than 64 KiB.
 	DefaultReadLimit = 32 << 20
 	// DefaultMaxFragments is how many frames one message may span unless
 	// Options say otherwise: 65,536, so a 4 MiB message in 64-byte frames
@@ -180,7 +180,6 @@ type Conn struct {
 	goMu        sync.Mutex
 	gs          *goState // made with the first goroutine (under goMu)
 	msgs        chan Message
-	shutOnce    sync.Once
 	userReading atomic.Bool
 	send        atomic.Pointer[sendQueue] // made by the first Send
 	sendSize    int
@@ -390,14 +389,14 @@ type goState struct {
 // stopGoroutines tells the connection's goroutines that Close or CloseNow
 // was called.
 func (c *Conn) stopGoroutines() {
-	c.shutOnce.Do(func() {
-		c.goMu.Lock()
+	c.goMu.Lock()
+	if !c.shut {
 		c.shut = true
 		if c.gs != nil {
 			close(c.gs.shutdown)
 		}
-		c.goMu.Unlock()
-	})
+	}
+	c.goMu.Unlock()
 }
 
 // waitGoroutines waits for the connection's goroutines, once the

@@ -8,10 +8,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/seed-d6ba7b20/ws"
 	"github.com/seed-d6ba7b20/ws/internal/wstest"
@@ -159,8 +157,3 @@ func TestEcho(t *testing.T) {
 		}
 	})
 }
-
-var _ = strings.Repeat
-var _ = time.Second
-
-func wstestServer(h http.Handler) *wstest.Server { return wstest.NewServer(h) }

@@ -25,16 +25,16 @@ import (
 // (ws://127.0.0.1:PORT/devtools/browser/ID). When the test ends it kills
 // the whole group, waits for the browser, and fails the test if a process
 // of the group outlives it.
-func startChromiumCDP(ctx context.Context, t *testing.T) (*chromium, string) {
+func startChromiumCDP(ctx context.Context, t *testing.T) (*groupProcess, string) {
 	t.Helper()
 	b := launchChromium(ctx, t, "--headless=new", "--remote-debugging-port=0", "about:blank")
 
 	const prefix = "DevTools listening on "
 	wctx, wcancel := context.WithTimeout(ctx, testTimeout)
 	defer wcancel()
-	line, err := b.stderr.wait(wctx, b.exited, func(l string) bool { return strings.HasPrefix(l, prefix) })
+	line, err := b.output.wait(wctx, b.exited, func(l string) bool { return strings.HasPrefix(l, prefix) })
 	if err != nil {
-		t.Fatalf("Chromium did not print its DevTools endpoint: %v\n%s", err, b.stderr)
+		t.Fatalf("Chromium did not print its DevTools endpoint: %v\n%s", err, b.output)
 	}
 	return b, strings.TrimSpace(strings.TrimPrefix(line, prefix))
 }
@@ -304,7 +304,7 @@ func poll[T any](ctx context.Context, p *cdpPage, expr string, ok func(T) bool) 
 // closeBrowser asks the browser to close with Browser.close and waits for
 // it to exit. The reply may be lost as the browser goes, so only the exit
 // counts.
-func (cl *cdpClient) closeBrowser(ctx context.Context, b *chromium) error {
+func (cl *cdpClient) closeBrowser(ctx context.Context, b *groupProcess) error {
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	_, callErr := cl.call(cctx, "", "Browser.close", nil)

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -32,9 +31,7 @@ const chatPackage = "github.com/seed-d6ba7b20/ws/examples/chat"
 // both, then the other way round, then stops the program with SIGINT and
 // sees both tabs disconnected.
 func TestChat(t *testing.T) {
-	if _, err := os.Stat(chromiumBin); err != nil {
-		t.Fatalf("Chromium is missing: %v; %s", err, chromiumHint)
-	}
+	requireChromium(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*testTimeout)
 	defer cancel()
 
@@ -121,7 +118,7 @@ func TestChat(t *testing.T) {
 	if chat.waitErr != nil {
 		t.Errorf("the chat program exited with %v after SIGINT, want status 0", chat.waitErr)
 	}
-	if strings.Contains(chat.stderr.String(), "WARNING: DATA RACE") {
+	if strings.Contains(chat.output.String(), "WARNING: DATA RACE") {
 		t.Errorf("the race detector reported on the chat program")
 	}
 
@@ -132,11 +129,8 @@ func TestChat(t *testing.T) {
 
 // chatProgram is the running chat example.
 type chatProgram struct {
-	url     string // http://127.0.0.1:PORT
-	cmd     *exec.Cmd
-	stderr  *lineLog
-	exited  chan struct{} // closed once the process has exited
-	waitErr error         // the process's exit, once exited is closed
+	*groupProcess
+	url string // http://127.0.0.1:PORT
 }
 
 // startChat builds the chat example with the race detector and runs it on
@@ -157,10 +151,10 @@ func startChat(ctx context.Context, t *testing.T) *chatProgram {
 		if err == nil {
 			return p
 		}
-		if attempt < 3 && strings.Contains(p.stderr.String(), "address already in use") {
+		if attempt < 3 && strings.Contains(p.output.String(), "address already in use") {
 			continue
 		}
-		t.Fatalf("the chat program does not serve %s: %v\n%s", p.url, err, p.stderr)
+		t.Fatalf("the chat program does not serve %s: %v\n%s", p.url, err, p.output)
 	}
 }
 
@@ -175,35 +169,16 @@ func freePort(t *testing.T) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-// runChat starts the chat program bin on port.
+// runChat starts the chat program bin on port, in a process group of its
+// own (see startGroup).
 func runChat(ctx context.Context, t *testing.T, bin string, port int) *chatProgram {
 	t.Helper()
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	ctx, cancel := context.WithCancel(ctx)
-	cmd := exec.CommandContext(ctx, bin, "-addr", addr)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = waitDelay
-	p := &chatProgram{url: "http://" + addr, cmd: cmd, stderr: newLineLog(), exited: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = p.stderr, p.stderr
-	if err := cmd.Start(); err != nil {
-		cancel()
+	p, err := startGroup(ctx, t, "the chat program", bin, "-addr", addr)
+	if err != nil {
 		t.Fatalf("starting the chat program: %v", err)
 	}
-	pgid := cmd.Process.Pid
-	go func() {
-		p.waitErr = cmd.Wait()
-		close(p.exited)
-	}()
-	t.Cleanup(func() {
-		cancel() // kills the group if the program still runs
-		<-p.exited
-		syscall.Kill(-pgid, syscall.SIGKILL)
-		if t.Failed() {
-			t.Logf("the chat program (%v):\n%s", p.waitErr, p.stderr)
-		}
-	})
-	return p
+	return &chatProgram{groupProcess: p, url: "http://" + addr}
 }
 
 // waitServing waits until the program serves its page.

@@ -30,6 +30,14 @@ const chromiumBin = "/usr/bin/chromium"
 // chromiumHint tells how to install Chromium.
 const chromiumHint = "install it with `apt-get install -y chromium` (Debian, as root)"
 
+// requireChromium fails the test if Chromium is missing.
+func requireChromium(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat(chromiumBin); err != nil {
+		t.Fatalf("Chromium is missing: %v; %s", err, chromiumHint)
+	}
+}
+
 // chromiumReport is what the page posts to /report.
 type chromiumReport struct {
 	UserAgent string `json:"userAgent"`
@@ -55,9 +63,7 @@ type chromiumReport struct {
 // endpoints of a server of the package, without and with
 // permessage-deflate, which Chromium always offers.
 func TestChromium(t *testing.T) {
-	if _, err := os.Stat(chromiumBin); err != nil {
-		t.Fatalf("Chromium is missing: %v; %s", err, chromiumHint)
-	}
+	requireChromium(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*testTimeout)
 	defer cancel()
 
@@ -113,9 +119,9 @@ func TestChromium(t *testing.T) {
 	select {
 	case rep = <-reports:
 	case <-browser.exited:
-		t.Fatalf("Chromium exited before the page reported\n%s", browser.stderr)
+		t.Fatalf("Chromium exited before the page reported\n%s", browser.output)
 	case <-ctx.Done():
-		t.Fatalf("no report from the page: %v\n%s", ctx.Err(), browser.stderr)
+		t.Fatalf("no report from the page: %v\n%s", ctx.Err(), browser.output)
 	}
 	t.Logf("user agent: %s", rep.UserAgent)
 	if rep.Error != "" {
@@ -198,47 +204,62 @@ func TestChromium(t *testing.T) {
 	}
 }
 
-// chromium is a running headless Chromium.
-type chromium struct {
-	stderr *lineLog
-	exited chan struct{} // closed once the browser process has exited
-}
-
 // startChromium opens page in headless Chromium; see launchChromium.
-func startChromium(ctx context.Context, t *testing.T, page string) *chromium {
+func startChromium(ctx context.Context, t *testing.T, page string) *groupProcess {
 	t.Helper()
 	return launchChromium(ctx, t, "--headless", page)
 }
 
 // launchChromium starts Chromium with args after the flags every test
-// needs, in a process group of its own with a fresh profile. When the test
-// ends it kills the whole group, waits for the browser, and fails the test
-// if a process of the group outlives it.
-func launchChromium(ctx context.Context, t *testing.T, args ...string) *chromium {
+// needs, with a fresh profile, in a process group of its own (see
+// startGroup).
+func launchChromium(ctx context.Context, t *testing.T, args ...string) *groupProcess {
 	t.Helper()
-	ctx, cancel := context.WithCancel(ctx)
 	flags := []string{"--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync",
 		"--disable-dev-shm-usage", "--user-data-dir=" + t.TempDir()}
-	cmd := exec.CommandContext(ctx, chromiumBin, append(flags, args...)...)
+	b, err := startGroup(ctx, t, "Chromium", chromiumBin, append(flags, args...)...)
+	if err != nil {
+		t.Fatalf("starting Chromium: %v; %s", err, chromiumHint)
+	}
+	return b
+}
+
+// groupProcess is a process that runs in a process group of its own.
+type groupProcess struct {
+	cmd     *exec.Cmd
+	output  *lineLog      // its stdout and stderr
+	exited  chan struct{} // closed once the process has exited
+	waitErr error         // the process's exit, once exited is closed
+}
+
+// startGroup starts the program name with args in a process group of its
+// own, which is killed when ctx is done. When the test ends it kills the
+// whole group, waits for the process, and fails the test if a process of
+// the group outlives it; if the test failed, it logs the output under
+// what.
+func startGroup(ctx context.Context, t *testing.T, what, name string, args ...string) (*groupProcess, error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(ctx)
+	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = waitDelay
-	b := &chromium{stderr: newLineLog(), exited: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = b.stderr, b.stderr
+	p := &groupProcess{cmd: cmd, output: newLineLog(), exited: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = p.output, p.output
 	if err := cmd.Start(); err != nil {
 		cancel()
-		t.Fatalf("starting Chromium: %v; %s", err, chromiumHint)
+		return nil, err
 	}
 	pgid := cmd.Process.Pid
 	go func() {
-		cmd.Wait()
-		close(b.exited)
+		p.waitErr = cmd.Wait()
+		close(p.exited)
 	}()
 	t.Cleanup(func() {
-		cancel() // kills the group if the browser still runs
-		<-b.exited
-		syscall.Kill(-pgid, syscall.SIGKILL) // the rest of the group, if the browser went first
+		cancel() // kills the group if the process still runs
+		<-p.exited
+		syscall.Kill(-pgid, syscall.SIGKILL) // the rest of the group, if the process went first
 		deadline := time.Now().Add(10 * time.Second)
 		for {
 			left := groupMembers(pgid)
@@ -246,16 +267,16 @@ func launchChromium(ctx context.Context, t *testing.T, args ...string) *chromium
 				break
 			}
 			if time.Now().After(deadline) {
-				t.Errorf("processes of Chromium's group %d outlived it: %v", pgid, left)
+				t.Errorf("processes of %s's group %d outlived it: %v", what, pgid, left)
 				break
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
 		if t.Failed() {
-			t.Logf("Chromium's output:\n%s", b.stderr)
+			t.Logf("%s (%v):\n%s", what, p.waitErr, p.output)
 		}
 	})
-	return b
+	return p, nil
 }
 
 // groupMembers returns the processes of the process group pgid that have

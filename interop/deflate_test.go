@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -141,10 +140,22 @@ func with(o ws.Options, f func(*ws.Options)) ws.Options {
 	return o
 }
 
-// TestDeflateGoClientNodeServer runs the Go client with permessage-deflate
-// against the ws server of Node.js with perMessageDeflate on.
-func TestDeflateGoClientNodeServer(t *testing.T) {
-	requireNode(t)
+// deflateCases returns the cases of the permessage-deflate tests with the
+// Go end as the server (goServer) or as the client: first those of both
+// directions, then those of one. A name ending in -go or -node says which
+// end asks for the setting.
+func deflateCases(goServer bool) []deflateCase {
+	// windows returns o asking for the windows, in bits, of the server's
+	// compressor and of the client's, whichever end Go is; 0 asks for
+	// none.
+	windows := func(o ws.Options, server, client int) ws.Options {
+		if goServer {
+			o.CompressionWindowBits, o.CompressionPeerWindowBits = server, client
+		} else {
+			o.CompressionWindowBits, o.CompressionPeerWindowBits = client, server
+		}
+		return o
+	}
 	const both = "permessage-deflate; client_no_context_takeover; server_no_context_takeover"
 	cases := []deflateCase{
 		{name: "context-takeover", goOpts: ctxTakeover, node: "true", want: "permessage-deflate", big: true},
@@ -152,29 +163,51 @@ func TestDeflateGoClientNodeServer(t *testing.T) {
 		{name: "no-context-takeover-threshold-0",
 			goOpts: with(noCtxTakeover, func(o *ws.Options) { o.CompressionThreshold = -1 }),
 			node:   `{"threshold":0}`, want: both},
-		{name: "server-window-9-node",
-			goOpts: ctxTakeover, node: `{"serverMaxWindowBits":9}`,
-			want: "permessage-deflate; server_max_window_bits=9"},
-		{name: "server-window-12-go",
-			goOpts: with(ctxTakeover, func(o *ws.Options) { o.CompressionPeerWindowBits = 12 }), node: "true",
-			want: "permessage-deflate; server_max_window_bits=12"},
 		{name: "server-window-15-node",
 			goOpts: ctxTakeover, node: `{"serverMaxWindowBits":15}`,
 			want: "permessage-deflate; server_max_window_bits=15"},
-		{name: "client-window-10-go",
-			goOpts: with(ctxTakeover, func(o *ws.Options) { o.CompressionWindowBits = 10 }), node: "true",
-			want: "permessage-deflate; client_max_window_bits=10", big: true},
 		{name: "client-window-10-node",
 			goOpts: ctxTakeover, node: `{"clientMaxWindowBits":10}`,
 			want: "permessage-deflate; client_max_window_bits=10"},
 		{name: "no-context-takeover-windows-9-10-level-9",
-			goOpts: with(noCtxTakeover, func(o *ws.Options) {
-				o.CompressionPeerWindowBits, o.CompressionWindowBits, o.CompressionLevel = 9, 10, 9
-			}),
-			node: `{"threshold":0,"zlibDeflateOptions":{"level":9}}`,
-			want: "permessage-deflate; client_max_window_bits=10; client_no_context_takeover; server_max_window_bits=9; server_no_context_takeover"},
+			goOpts: windows(with(noCtxTakeover, func(o *ws.Options) { o.CompressionLevel = 9 }), 9, 10),
+			node:   `{"threshold":0,"zlibDeflateOptions":{"level":9}}`,
+			want:   "permessage-deflate; client_max_window_bits=10; client_no_context_takeover; server_max_window_bits=9; server_no_context_takeover"},
 	}
-	for _, tc := range cases {
+	if goServer {
+		return append(cases,
+			deflateCase{name: "no-context-takeover-node",
+				goOpts: ctxTakeover, node: `{"serverNoContextTakeover":true,"clientNoContextTakeover":true}`,
+				want: both},
+			deflateCase{name: "server-window-9-go",
+				goOpts: windows(ctxTakeover, 9, 0), node: "true",
+				want: "permessage-deflate; server_max_window_bits=9", big: true},
+			deflateCase{name: "server-window-12-node",
+				goOpts: ctxTakeover, node: `{"serverMaxWindowBits":12}`,
+				want: "permessage-deflate; server_max_window_bits=12"},
+			deflateCase{name: "client-window-10-go",
+				goOpts: windows(ctxTakeover, 0, 10), node: "true",
+				want: "permessage-deflate; client_max_window_bits=10"},
+		)
+	}
+	return append(cases,
+		deflateCase{name: "server-window-9-node",
+			goOpts: ctxTakeover, node: `{"serverMaxWindowBits":9}`,
+			want: "permessage-deflate; server_max_window_bits=9"},
+		deflateCase{name: "server-window-12-go",
+			goOpts: windows(ctxTakeover, 12, 0), node: "true",
+			want: "permessage-deflate; server_max_window_bits=12"},
+		deflateCase{name: "client-window-10-go",
+			goOpts: windows(ctxTakeover, 0, 10), node: "true",
+			want: "permessage-deflate; client_max_window_bits=10", big: true},
+	)
+}
+
+// TestDeflateGoClientNodeServer runs the Go client with permessage-deflate
+// against the ws server of Node.js with perMessageDeflate on.
+func TestDeflateGoClientNodeServer(t *testing.T) {
+	requireNode(t)
+	for _, tc := range deflateCases(false) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 3*testTimeout)
 			defer cancel()
@@ -237,9 +270,7 @@ func TestDeflateGoClientNodeServer(t *testing.T) {
 				closeNormally(ctx, t, c, srv, "fragmented")
 			})
 
-			for _, ev := range srv.events("ERROR") {
-				t.Errorf("echo server error on %q: %s (%s)", ev.Name, ev.Message, ev.ErrorCode)
-			}
+			srv.checkNoErrors(t)
 		})
 	}
 }
@@ -257,27 +288,6 @@ func checkAgreed(t *testing.T, want, goExt, header, nodeParams string) {
 	}
 	if nodeParams != w {
 		t.Errorf("Node.js works with %q, want %q", nodeParams, want)
-	}
-}
-
-// echoOnce writes a message and reads its echo, concurrently: a large
-// message fills the TCP buffers both ways before its echo is read.
-func echoOnce(ctx context.Context, t *testing.T, c *ws.Conn, typ ws.MessageType, data []byte) {
-	t.Helper()
-	werr := make(chan error, 1)
-	go func() { werr <- c.Write(ctx, typ, data) }()
-	gotTyp, got, err := c.Read(ctx)
-	if err := <-werr; err != nil {
-		t.Fatalf("write: %v", err)
-	}
-	if err != nil {
-		t.Fatalf("read: %v", err)
-	}
-	if gotTyp != typ {
-		t.Errorf("echo is %v, want %v", gotTyp, typ)
-	}
-	if d := diff(got, data); d != "" {
-		t.Errorf("echo differs: %s", d)
 	}
 }
 
@@ -335,17 +345,6 @@ func checkOneMessage(t *testing.T, what string, frames []frameHeader, compressed
 	}
 }
 
-// closeNormally closes c with 1000 and waits for the server to see it.
-func closeNormally(ctx context.Context, t *testing.T, c *ws.Conn, srv *peerServer, name string) {
-	t.Helper()
-	if err := c.Close(ws.StatusNormalClosure, ""); err != nil {
-		t.Fatalf("close: %v", err)
-	}
-	if ev := srv.waitEvent(ctx, t, "CLOSE", name); ev.Code != int(ws.StatusNormalClosure) {
-		t.Errorf("the server saw close code %d, want 1000", ev.Code)
-	}
-}
-
 // planEntry is a message client.js sends in its plan mode.
 type planEntry struct {
 	Name      string `json:"name"`
@@ -359,39 +358,7 @@ type planEntry struct {
 // on.
 func TestDeflateNodeClientGoServer(t *testing.T) {
 	requireNode(t)
-	const both = "permessage-deflate; client_no_context_takeover; server_no_context_takeover"
-	cases := []deflateCase{
-		{name: "context-takeover", goOpts: ctxTakeover, node: "true", want: "permessage-deflate", big: true},
-		{name: "no-context-takeover", goOpts: noCtxTakeover, node: "true", want: both, big: true},
-		{name: "no-context-takeover-threshold-0",
-			goOpts: with(noCtxTakeover, func(o *ws.Options) { o.CompressionThreshold = -1 }),
-			node:   `{"threshold":0}`, want: both},
-		{name: "no-context-takeover-node",
-			goOpts: ctxTakeover, node: `{"serverNoContextTakeover":true,"clientNoContextTakeover":true}`,
-			want: both},
-		{name: "server-window-9-go",
-			goOpts: with(ctxTakeover, func(o *ws.Options) { o.CompressionWindowBits = 9 }), node: "true",
-			want: "permessage-deflate; server_max_window_bits=9", big: true},
-		{name: "server-window-12-node",
-			goOpts: ctxTakeover, node: `{"serverMaxWindowBits":12}`,
-			want: "permessage-deflate; server_max_window_bits=12"},
-		{name: "server-window-15-node",
-			goOpts: ctxTakeover, node: `{"serverMaxWindowBits":15}`,
-			want: "permessage-deflate; server_max_window_bits=15"},
-		{name: "client-window-10-go",
-			goOpts: with(ctxTakeover, func(o *ws.Options) { o.CompressionPeerWindowBits = 10 }), node: "true",
-			want: "permessage-deflate; client_max_window_bits=10"},
-		{name: "client-window-10-node",
-			goOpts: ctxTakeover, node: `{"clientMaxWindowBits":10}`,
-			want: "permessage-deflate; client_max_window_bits=10"},
-		{name: "no-context-takeover-windows-9-10-level-9",
-			goOpts: with(noCtxTakeover, func(o *ws.Options) {
-				o.CompressionWindowBits, o.CompressionPeerWindowBits, o.CompressionLevel = 9, 10, 9
-			}),
-			node: `{"threshold":0,"zlibDeflateOptions":{"level":9}}`,
-			want: "permessage-deflate; client_max_window_bits=10; client_no_context_takeover; server_max_window_bits=9; server_no_context_takeover"},
-	}
-	for _, tc := range cases {
+	for _, tc := range deflateCases(true) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 3*testTimeout)
 			defer cancel()
@@ -411,20 +378,12 @@ func TestDeflateNodeClientGoServer(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			name := "plan-" + tc.name
-			lines, err := runNodeClient(ctx, t, srv.url+"/echo?name="+name, "plan",
-				deflateEnv(tc.node), "WS_PLAN="+string(planJSON), clientTimeoutEnv(3*testTimeout))
 			checks := []string{"close"}
 			for _, e := range plan {
 				checks = append(checks, e.Name)
 			}
-			checkClientReport(t, lines, err, checks)
-
-			res := srv.result(ctx, t, name)
-			var ce ws.CloseError
-			if !errors.As(res.err, &ce) || ce != (ws.CloseError{Code: 4000, Reason: "done"}) {
-				t.Errorf("the Go server's connection ended with %v, want a CloseError 4000 \"done\"", res.err)
-			}
+			lines, res := runExchange(ctx, t, srv, runNodeClient, "plan-"+tc.name, "plan", checks,
+				deflateEnv(tc.node), "WS_PLAN="+string(planJSON), clientTimeoutEnv(3*testTimeout))
 			header, err := quotedLine(lines, "HEADER")
 			if err != nil {
 				t.Fatalf("client.js: %v", err)
@@ -457,16 +416,9 @@ func TestDeflateNodeClientGoServer(t *testing.T) {
 				if err := checkCompression(fromNode[i], nodeEnd.compresses(first)); err != nil {
 					t.Errorf("%s from Node.js: %v", e.Name, err)
 				}
-				wantGo := goEnd.compresses(e.Size)
-				if e.Size == 0 && wantGo && !fromGo[i][0].rsv1 {
-					// Documented otherwise: a negative CompressionThreshold
-					// "compresses every message", and Write does, but an
-					// empty message streamed with Writer goes out
-					// uncompressed. Valid on the wire either way.
-					t.Logf("%s echoed by Go: an empty message from Writer went out uncompressed despite CompressionThreshold < 0: %v", e.Name, fromGo[i])
-					wantGo = false
-				}
-				if err := checkCompression(fromGo[i], wantGo); err != nil {
+				// The echo is streamed with Writer: an empty message is
+				// compressed too when the threshold is negative.
+				if err := checkCompression(fromGo[i], goEnd.compresses(e.Size)); err != nil {
 					t.Errorf("%s echoed by Go: %v", e.Name, err)
 				}
 			}

@@ -274,6 +274,47 @@ func (s *peerServer) events(kind string) []peerEvent {
 	return evs
 }
 
+// checkNoErrors fails the test for every error the server has reported.
+func (s *peerServer) checkNoErrors(t *testing.T) {
+	t.Helper()
+	for _, ev := range s.events("ERROR") {
+		t.Errorf("%s error on %q: %s (%s)", s.script, ev.Name, ev.Message, ev.ErrorCode)
+	}
+}
+
+// echoOnce writes a message and reads its echo, concurrently: a large
+// message fills the TCP buffers both ways before its echo is read.
+func echoOnce(ctx context.Context, t *testing.T, c *ws.Conn, typ ws.MessageType, data []byte) {
+	t.Helper()
+	werr := make(chan error, 1)
+	go func() { werr <- c.Write(ctx, typ, data) }()
+	gotTyp, got, err := c.Read(ctx)
+	if err := <-werr; err != nil {
+		t.Fatalf("write: %v", err)
+	}
+	if err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	if gotTyp != typ {
+		t.Errorf("echo is %v, want %v", gotTyp, typ)
+	}
+	if d := diff(got, data); d != "" {
+		t.Errorf("echo differs: %s", d)
+	}
+}
+
+// closeNormally closes c, the connection name, with 1000 and waits for
+// the server to see it.
+func closeNormally(ctx context.Context, t *testing.T, c *ws.Conn, srv *peerServer, name string) {
+	t.Helper()
+	if err := c.Close(ws.StatusNormalClosure, ""); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	if ev := srv.waitEvent(ctx, t, "CLOSE", name); ev.Code != int(ws.StatusNormalClosure) {
+		t.Errorf("the server saw close code %d, want 1000", ev.Code)
+	}
+}
+
 // dial opens a connection named name to the server, with s.compression
 // unless opts turns compression on itself. It checks that both sides
 // agree on the extensions: the names, and the parameters of the server's
@@ -353,12 +394,76 @@ func runPeerClient(ctx context.Context, t *testing.T, argv, env []string) ([]str
 	return stdout.Lines(), err
 }
 
-// runNodeClient runs client.js against target in mode with the extra
-// environment env, and returns its stdout lines and the error of its exit.
+// peerClient runs a client of another implementation, client.js or
+// client.py, against target in mode with the extra environment env, and
+// returns its stdout lines and the error of its exit.
+type peerClient func(ctx context.Context, t *testing.T, target, mode string, env ...string) ([]string, error)
+
+// runNodeClient is the peerClient of client.js.
 func runNodeClient(ctx context.Context, t *testing.T, target, mode string, env ...string) ([]string, error) {
 	t.Helper()
 	node := requireNode(t)
 	return runPeerClient(ctx, t, []string{node, filepath.Join(nodeDir, "client.js"), target, mode}, append([]string{deflateEnv("")}, env...))
+}
+
+// runExchange runs client in mode, exchange or plan, against the echo
+// handler of srv as the connection name, with the extra environment env.
+// It checks that the client passed the checks want (see
+// checkClientReport) and got back its close 4000 "done", and that the Go
+// server's connection ended with that close. It returns the client's
+// lines and the server's result.
+func runExchange(ctx context.Context, t *testing.T, srv *goServer, client peerClient, name, mode string, want []string, env ...string) ([]string, serverResult) {
+	t.Helper()
+	lines, err := client(ctx, t, srv.url+"/echo?name="+url.QueryEscape(name), mode, env...)
+	checkClientReport(t, lines, err, want)
+	if code, _, err := parseCloseLine(lines); err != nil || code != 4000 {
+		t.Errorf("the client got close code %d (%v), want the echo of 4000", code, err)
+	}
+	res := srv.result(ctx, t, name)
+	var ce ws.CloseError
+	if !errors.As(res.err, &ce) || ce != (ws.CloseError{Code: 4000, Reason: "done"}) {
+		t.Errorf("the Go server's connection ended with %v, want a CloseError 4000 \"done\"", res.err)
+	}
+	return lines, res
+}
+
+// testClientAwaitsClose runs client, in its await-close mode, against the
+// close handler of srv with several codes and reasons: the client must get
+// the handler's message, then exactly that close, and the Go server's
+// Close must succeed.
+func testClientAwaitsClose(ctx context.Context, t *testing.T, srv *goServer, client peerClient) {
+	cases := []struct {
+		name   string
+		code   ws.StatusCode
+		reason string
+	}{
+		{"4003-reason", 4003, "server going away"},
+		{"1000-empty", ws.StatusNormalClosure, ""},
+		{"4999-utf8", 4999, "ünïcödé ✓ 🚀 & <html>"},
+		{"3000-123-bytes", 3000, string(pattern(123, true))},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			name := "server-close-" + tc.name
+			q := url.Values{"name": {name}, "code": {fmt.Sprint(int(tc.code))}, "reason": {tc.reason}}
+			lines, err := client(ctx, t, srv.url+"/close?"+q.Encode(), "await-close")
+			checkClientReport(t, lines, err, []string{"close"})
+			msg := fmt.Sprintf("MESSAGE text %q", fmt.Sprintf("closing: %d", tc.code))
+			if !slices.Contains(lines, msg) {
+				t.Errorf("the client did not report %s", msg)
+			}
+			code, reason, err := parseCloseLine(lines)
+			if err != nil {
+				t.Fatalf("the client: %v", err)
+			}
+			if code != int(tc.code) || reason != tc.reason {
+				t.Errorf("the client got close %d %q, want %d %q", code, reason, tc.code, tc.reason)
+			}
+			if res := srv.result(ctx, t, name); res.err != nil {
+				t.Errorf("the Go server's Close: %v", res.err)
+			}
+		})
+	}
 }
 
 // checkClientReport checks the report of a client run that should have

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/url"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -81,10 +79,7 @@ func testEchoServer(ctx context.Context, t *testing.T, srv *peerServer, big int)
 	t.Run("server-ping", func(t *testing.T) { testServerPing(ctx, t, srv) })
 	t.Run("client-close", func(t *testing.T) { testClientClose(ctx, t, srv) })
 	t.Run("server-close", func(t *testing.T) { testServerClose(ctx, t, srv) })
-
-	for _, ev := range srv.events("ERROR") {
-		t.Errorf("echo server error on %q: %s (%s)", ev.Name, ev.Message, ev.ErrorCode)
-	}
+	srv.checkNoErrors(t)
 }
 
 // testEcho sends each of echoCases on one connection and compares the
@@ -92,30 +87,9 @@ func testEchoServer(ctx context.Context, t *testing.T, srv *peerServer, big int)
 func testEcho(ctx context.Context, t *testing.T, srv *peerServer, big int) {
 	c, _ := srv.dial(ctx, t, "echo", nil)
 	for _, tc := range echoCases(big) {
-		t.Run(tc.name, func(t *testing.T) {
-			werr := make(chan error, 1)
-			go func() { werr <- c.Write(ctx, tc.typ, tc.data) }()
-			typ, got, err := c.Read(ctx)
-			if err := <-werr; err != nil {
-				t.Fatalf("write: %v", err)
-			}
-			if err != nil {
-				t.Fatalf("read: %v", err)
-			}
-			if typ != tc.typ {
-				t.Errorf("echo is %v, want %v", typ, tc.typ)
-			}
-			if d := diff(got, tc.data); d != "" {
-				t.Errorf("echo differs: %s", d)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { echoOnce(ctx, t, c, tc.typ, tc.data) })
 	}
-	if err := c.Close(ws.StatusNormalClosure, ""); err != nil {
-		t.Fatalf("close: %v", err)
-	}
-	if ev := srv.waitEvent(ctx, t, "CLOSE", "echo"); ev.Code != int(ws.StatusNormalClosure) {
-		t.Errorf("the server saw close code %d, want 1000", ev.Code)
-	}
+	closeNormally(ctx, t, c, srv, "echo")
 }
 
 // testFragmented streams messages with Writer in writes larger than the
@@ -182,14 +156,11 @@ func testFragmented(ctx context.Context, t *testing.T, srv *peerServer) {
 			}
 		})
 	}
-	if err := c.Close(ws.StatusNormalClosure, ""); err != nil {
-		t.Fatalf("close: %v", err)
-	}
-	srv.waitEvent(ctx, t, "CLOSE", "fragmented")
+	closeNormally(ctx, t, c, srv, "fragmented")
 }
 
-// testPing sends pings, which Node answers, while a goroutine reads: Ping
-// returns only once the reader has seen the pong.
+// testPing sends pings, which the server answers, while a goroutine reads:
+// Ping returns only once the reader has seen the pong.
 func testPing(ctx context.Context, t *testing.T, srv *peerServer) {
 	var pongs [][]byte // appended by the reading goroutine only
 	c, _ := srv.dial(ctx, t, "ping", &ws.DialOptions{Options: ws.Options{
@@ -226,14 +197,11 @@ func testPing(ctx context.Context, t *testing.T, srv *peerServer) {
 			t.Errorf("pong payload %x: want the 8 bytes of the ping", p)
 		}
 	}
-	if err := c.Close(ws.StatusNormalClosure, ""); err != nil {
-		t.Fatalf("close: %v", err)
-	}
-	srv.waitEvent(ctx, t, "CLOSE", "ping")
+	closeNormally(ctx, t, c, srv, "ping")
 }
 
-// testServerPing has Node ping the Go client: the client's read answers
-// the ping with a pong carrying the same payload.
+// testServerPing has the server ping the Go client: the client's read
+// answers the ping with a pong carrying the same payload.
 func testServerPing(ctx context.Context, t *testing.T, srv *peerServer) {
 	const payload = "hello from Go, ping me"
 	var pinged []string // appended by this goroutine, within Read
@@ -256,14 +224,11 @@ func testServerPing(ctx context.Context, t *testing.T, srv *peerServer) {
 	if ev := srv.waitEvent(ctx, t, "PONG", "server-ping"); ev.Payload != payload {
 		t.Errorf("the server's pong payload is %q, want %q", ev.Payload, payload)
 	}
-	if err := c.Close(ws.StatusNormalClosure, ""); err != nil {
-		t.Fatalf("close: %v", err)
-	}
-	srv.waitEvent(ctx, t, "CLOSE", "server-ping")
+	closeNormally(ctx, t, c, srv, "server-ping")
 }
 
 // testClientClose closes from the Go side with several codes and reasons
-// and checks that Node saw exactly them.
+// and checks that the server saw exactly them.
 func testClientClose(ctx context.Context, t *testing.T, srv *peerServer) {
 	cases := []struct {
 		name   string
@@ -295,8 +260,8 @@ func testClientClose(ctx context.Context, t *testing.T, srv *peerServer) {
 	}
 }
 
-// testServerClose has Node close with several codes and reasons and checks
-// that the Go client's read returns exactly them as a CloseError.
+// testServerClose has the server close with several codes and reasons and
+// checks that the Go client's read returns exactly them as a CloseError.
 func testServerClose(ctx context.Context, t *testing.T, srv *peerServer) {
 	cases := []struct {
 		name    string
@@ -372,37 +337,7 @@ func TestNodeClientGoServer(t *testing.T) {
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
-				name := "exchange-" + tc.name
-				lines, err := runNodeClient(ctx, t, srv.url+"/echo?name="+name, "exchange", deflateEnv(tc.deflate))
-				var exit *exec.ExitError
-				if errors.As(err, &exit) {
-					t.Errorf("client.js failed with %v", err)
-				} else if err != nil {
-					t.Fatalf("running client.js: %v", err)
-				}
-				for _, check := range exchangeChecks {
-					if !slices.Contains(lines, "OK "+check) {
-						t.Errorf("client.js did not pass %q", check)
-					}
-				}
-				for _, l := range lines {
-					if strings.HasPrefix(l, "FAIL ") {
-						t.Errorf("client.js: %s", l)
-					}
-				}
-				want := fmt.Sprintf("DONE pass=%d fail=0", len(exchangeChecks))
-				if !slices.Contains(lines, want) {
-					t.Errorf("client.js did not report %q", want)
-				}
-				if code, _, err := parseCloseLine(lines); err != nil || code != 4000 {
-					t.Errorf("client.js got close code %d (%v), want the echo of 4000", code, err)
-				}
-
-				res := srv.result(ctx, t, name)
-				var ce ws.CloseError
-				if !errors.As(res.err, &ce) || ce != (ws.CloseError{Code: 4000, Reason: "done"}) {
-					t.Errorf("the Go server's connection ended with %v, want a CloseError 4000 \"done\"", res.err)
-				}
+				lines, res := runExchange(ctx, t, srv, runNodeClient, "exchange-"+tc.name, "exchange", exchangeChecks, deflateEnv(tc.deflate))
 				ext := fmt.Sprintf("EXTENSIONS %q", res.extensions)
 				if !slices.Contains(lines, ext) {
 					t.Errorf("client.js did not report %s, the extensions of the Go server", ext)
@@ -411,40 +346,5 @@ func TestNodeClientGoServer(t *testing.T) {
 		}
 	})
 
-	t.Run("server-close", func(t *testing.T) {
-		cases := []struct {
-			name   string
-			code   ws.StatusCode
-			reason string
-		}{
-			{"4003-reason", 4003, "server going away"},
-			{"1000-empty", ws.StatusNormalClosure, ""},
-			{"4999-utf8", 4999, "ünïcödé ✓ 🚀 & <html>"},
-			{"3000-123-bytes", 3000, string(pattern(123, true))},
-		}
-		for _, tc := range cases {
-			t.Run(tc.name, func(t *testing.T) {
-				name := "server-close-" + tc.name
-				q := url.Values{"name": {name}, "code": {fmt.Sprint(int(tc.code))}, "reason": {tc.reason}}
-				lines, err := runNodeClient(ctx, t, srv.url+"/close?"+q.Encode(), "await-close")
-				if err != nil {
-					t.Errorf("client.js failed with %v", err)
-				}
-				msg := fmt.Sprintf("MESSAGE text %q", fmt.Sprintf("closing: %d", tc.code))
-				if !slices.Contains(lines, msg) {
-					t.Errorf("client.js did not report %s", msg)
-				}
-				code, reason, err := parseCloseLine(lines)
-				if err != nil {
-					t.Fatalf("client.js: %v", err)
-				}
-				if code != int(tc.code) || reason != tc.reason {
-					t.Errorf("client.js got close %d %q, want %d %q", code, reason, tc.code, tc.reason)
-				}
-				if res := srv.result(ctx, t, name); res.err != nil {
-					t.Errorf("the Go server's Close: %v", res.err)
-				}
-			})
-		}
-	})
+	t.Run("server-close", func(t *testing.T) { testClientAwaitsClose(ctx, t, srv, runNodeClient) })
 }

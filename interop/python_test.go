@@ -2,9 +2,7 @@ package interop
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/url"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -64,8 +62,7 @@ func startPythonServer(t *testing.T, env ...string) *peerServer {
 	return startPeerServer(t, []string{py, filepath.Join(pythonDir, "echo_server.py"), "0"}, env)
 }
 
-// runPythonClient runs client.py against target in mode with the extra
-// environment env, and returns its stdout lines and the error of its exit.
+// runPythonClient is the peerClient of client.py.
 func runPythonClient(ctx context.Context, t *testing.T, target, mode string, env ...string) ([]string, error) {
 	t.Helper()
 	py := requirePython(t)
@@ -164,18 +161,7 @@ func TestPythonClientGoServer(t *testing.T) {
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
 				srv := startGoServer(ctx, t, &ws.AcceptOptions{Options: tc.server})
-				name := "exchange-" + tc.name
-				lines, err := runPythonClient(ctx, t, srv.url+"/echo?name="+name, "exchange", tc.env)
-				checkClientReport(t, lines, err, pythonExchangeChecks)
-				if code, _, err := parseCloseLine(lines); err != nil || code != 4000 {
-					t.Errorf("client.py got close code %d (%v), want the echo of 4000", code, err)
-				}
-
-				res := srv.result(ctx, t, name)
-				var ce ws.CloseError
-				if !errors.As(res.err, &ce) || ce != (ws.CloseError{Code: 4000, Reason: "done"}) {
-					t.Errorf("the Go server's connection ended with %v, want a CloseError 4000 \"done\"", res.err)
-				}
+				lines, res := runExchange(ctx, t, srv, runPythonClient, "exchange-"+tc.name, "exchange", pythonExchangeChecks, tc.env)
 				if got := canonExtension(res.extensions); got != canonExtension(tc.want) {
 					t.Errorf("the Go server agreed on %q, want %q", res.extensions, tc.want)
 				}
@@ -209,40 +195,7 @@ func TestPythonClientGoServer(t *testing.T) {
 	})
 
 	srv := startGoServer(ctx, t, &ws.AcceptOptions{Options: ctxTakeover})
-	t.Run("server-close", func(t *testing.T) {
-		cases := []struct {
-			name   string
-			code   ws.StatusCode
-			reason string
-		}{
-			{"4003-reason", 4003, "server going away"},
-			{"1000-empty", ws.StatusNormalClosure, ""},
-			{"4999-utf8", 4999, "ünïcödé ✓ 🚀 & <html>"},
-			{"3000-123-bytes", 3000, string(pattern(123, true))},
-		}
-		for _, tc := range cases {
-			t.Run(tc.name, func(t *testing.T) {
-				name := "server-close-" + tc.name
-				q := url.Values{"name": {name}, "code": {fmt.Sprint(int(tc.code))}, "reason": {tc.reason}}
-				lines, err := runPythonClient(ctx, t, srv.url+"/close?"+q.Encode(), "await-close")
-				checkClientReport(t, lines, err, []string{"close"})
-				msg := fmt.Sprintf("MESSAGE text %q", fmt.Sprintf("closing: %d", tc.code))
-				if !slices.Contains(lines, msg) {
-					t.Errorf("client.py did not report %s", msg)
-				}
-				code, reason, err := parseCloseLine(lines)
-				if err != nil {
-					t.Fatalf("client.py: %v", err)
-				}
-				if code != int(tc.code) || reason != tc.reason {
-					t.Errorf("client.py got close %d %q, want %d %q", code, reason, tc.code, tc.reason)
-				}
-				if res := srv.result(ctx, t, name); res.err != nil {
-					t.Errorf("the Go server's Close: %v", res.err)
-				}
-			})
-		}
-	})
+	t.Run("server-close", func(t *testing.T) { testClientAwaitsClose(ctx, t, srv, runPythonClient) })
 
 	// The server pings; websockets answers on its own.
 	t.Run("server-ping", func(t *testing.T) {

@@ -239,10 +239,45 @@ func stopServer(t *testing.T, p *proc) {
 // wsURL is the ws:// URL of an httptest server.
 func wsURL(s *httptest.Server) string { return "ws" + strings.TrimPrefix(s.URL, "http") + "/" }
 
+// wsServer starts an httptest server that accepts each WebSocket with
+// opts and hands it to serve, with a context of waitTimeout; the
+// connection is closed when serve returns, the server when the test ends.
+func wsServer(t *testing.T, opts *ws.AcceptOptions, serve func(ctx context.Context, c *ws.Conn, r *http.Request)) *httptest.Server {
+	t.Helper()
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := ws.Accept(w, r, opts)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+		defer cancel()
+		serve(ctx, c, r)
+	}))
+	t.Cleanup(hs.Close)
+	return hs
+}
+
 func wantExit(t *testing.T, p *proc, want int) {
 	t.Helper()
 	if code := p.wait(); code != want {
 		t.Fatalf("ws %s exited with status %d, want %d", strings.Join(p.args, " "), code, want)
+	}
+}
+
+// wantStdout checks that the process wrote exactly want on stdout.
+func wantStdout(t *testing.T, p *proc, want string) {
+	t.Helper()
+	if got := p.stdout.String(); got != want {
+		t.Errorf("stdout = %.200q, want %.200q", got, want)
+	}
+}
+
+// wantStderr checks that the process wrote sub on stderr.
+func wantStderr(t *testing.T, p *proc, sub string) {
+	t.Helper()
+	if s := p.stderr.String(); !strings.Contains(s, sub) {
+		t.Errorf("stderr lacks %q:\n%s", sub, s)
 	}
 }
 
@@ -295,12 +330,8 @@ func TestEcho(t *testing.T) {
 		c.send("three\n\nfour")
 		c.stdin.Close()
 		wantExit(t, c, 0)
-		if got, want := c.stdout.String(), "one\ntwo\nthree\n\nfour\n"; got != want {
-			t.Errorf("stdout = %q, want %q", got, want)
-		}
-		if s := c.stderr.String(); !strings.Contains(s, "closed: 1000 (NormalClosure)") {
-			t.Errorf("stderr lacks the close code:\n%s", s)
-		}
+		wantStdout(t, c, "one\ntwo\nthree\n\nfour\n")
+		wantStderr(t, c, "closed: 1000 (NormalClosure)")
 		srv.waitStderr(`: "three"`)
 	})
 
@@ -342,12 +373,8 @@ func TestEcho(t *testing.T) {
 		c.send("hi\n")
 		c.stdin.Close()
 		wantExit(t, c, 0)
-		if got, want := c.stdout.String(), "[binary 2 bytes] 6869\n"; got != want {
-			t.Errorf("stdout = %q, want %q", got, want)
-		}
-		if s := c.stderr.String(); !strings.Contains(s, "extensions: permessage-deflate") {
-			t.Errorf("stderr lacks the extension:\n%s", s)
-		}
+		wantStdout(t, c, "[binary 2 bytes] 6869\n")
+		wantStderr(t, c, "extensions: permessage-deflate")
 	})
 
 	t.Run("plain GET", func(t *testing.T) {
@@ -399,9 +426,7 @@ func TestChat(t *testing.T) {
 	stopServer(t, srv)
 	for _, c := range []*proc{a, b} {
 		wantExit(t, c, 0)
-		if s := c.stderr.String(); !strings.Contains(s, "closed by the server: 1001 (GoingAway)") {
-			t.Errorf("stderr lacks the close code:\n%s", s)
-		}
+		wantStderr(t, c, "closed by the server: 1001 (GoingAway)")
 	}
 }
 
@@ -428,49 +453,29 @@ func TestHandshakeRefused(t *testing.T) {
 
 // (4) -H and -subprotocol reach the server, and so does -origin.
 func TestHeadersAndSubprotocol(t *testing.T) {
-	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := ws.Accept(w, r, &ws.AcceptOptions{
-			Subprotocols:   []string{"v2.chat", "v1.chat"},
-			OriginPatterns: []string{"example.test"},
-		})
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
-		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-		defer cancel()
+	hs := wsServer(t, &ws.AcceptOptions{
+		Subprotocols:   []string{"v2.chat", "v1.chat"},
+		OriginPatterns: []string{"example.test"},
+	}, func(ctx context.Context, c *ws.Conn, r *http.Request) {
 		msg := fmt.Sprintf("token=%s multi=%s origin=%s subprotocol=%s",
 			r.Header.Get("X-Token"), strings.Join(r.Header.Values("X-Multi"), "|"), r.Header.Get("Origin"), c.Subprotocol())
 		c.Write(ctx, ws.MessageText, []byte(msg))
 		c.Close(ws.StatusNormalClosure, "bye")
-	}))
-	defer hs.Close()
+	})
 	// Flags after the URL count too.
 	c := start(t, "connect", "-H", "X-Token: s3cret", "-subprotocol", "v1.chat", wsURL(hs),
 		"-subprotocol", "v3.chat,v2.chat", "-H", "X-Multi: a", "-H", "X-Multi: b", "-origin", "http://example.test")
 	wantExit(t, c, 0)
-	if got, want := c.stdout.String(), "token=s3cret multi=a|b origin=http://example.test subprotocol=v2.chat\n"; got != want {
-		t.Errorf("stdout = %q, want %q", got, want)
-	}
-	s := c.stderr.String()
-	for _, want := range []string{"subprotocol: v2.chat", `closed by the server: 1000 (NormalClosure) "bye"`} {
-		if !strings.Contains(s, want) {
-			t.Errorf("stderr lacks %q:\n%s", want, s)
-		}
-	}
+	wantStdout(t, c, "token=s3cret multi=a|b origin=http://example.test subprotocol=v2.chat\n")
+	wantStderr(t, c, "subprotocol: v2.chat")
+	wantStderr(t, c, `closed by the server: 1000 (NormalClosure) "bye"`)
 }
 
 // (5) -compress negotiates permessage-deflate, and compressed messages
 // make the round trip.
 func TestCompress(t *testing.T) {
-	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := ws.Accept(w, r, &ws.AcceptOptions{Options: ws.Options{Compression: ws.CompressionContextTakeover}})
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
-		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-		defer cancel()
+	opts := &ws.AcceptOptions{Options: ws.Options{Compression: ws.CompressionContextTakeover}}
+	hs := wsServer(t, opts, func(ctx context.Context, c *ws.Conn, _ *http.Request) {
 		if err := c.Write(ctx, ws.MessageText, []byte("extensions="+c.Extensions())); err != nil {
 			return
 		}
@@ -483,8 +488,7 @@ func TestCompress(t *testing.T) {
 				return
 			}
 		}
-	}))
-	defer hs.Close()
+	})
 	long := strings.Repeat("compress me, ", 400) // over the threshold
 	for _, tc := range []struct {
 		flag, ext string
@@ -497,32 +501,21 @@ func TestCompress(t *testing.T) {
 			c.send(long + "\n" + long + "\n")
 			c.stdin.Close()
 			wantExit(t, c, 0)
-			if got, want := c.stdout.String(), tc.ext+long+"\n"+long+"\n"; got != want {
-				t.Errorf("stdout = %.200q, want %.200q", got, want)
-			}
+			wantStdout(t, c, tc.ext+long+"\n"+long+"\n")
 		})
 	}
 	t.Run("off", func(t *testing.T) {
 		c := start(t, "connect", wsURL(hs))
 		c.stdin.Close()
 		wantExit(t, c, 0)
-		if got, want := c.stdout.String(), "extensions=\n"; got != want {
-			t.Errorf("stdout = %q, want %q", got, want)
-		}
+		wantStdout(t, c, "extensions=\n")
 	})
 }
 
 // (6) -show-ping prints the pings the server sends, and the pongs of
 // -ping keepalive.
 func TestShowPing(t *testing.T) {
-	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := ws.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
-		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-		defer cancel()
+	hs := wsServer(t, nil, func(ctx context.Context, c *ws.Conn, _ *http.Request) {
 		if err := c.Ping(ctx); err != nil {
 			return
 		}
@@ -534,8 +527,7 @@ func TestShowPing(t *testing.T) {
 				return
 			}
 		}
-	}))
-	defer hs.Close()
+	})
 	c := start(t, "connect", "-show-ping", "-ping", "500ms", wsURL(hs))
 	c.waitStdout("pinged\n")
 	c.waitStderr("ping received")
@@ -547,11 +539,7 @@ func TestShowPing(t *testing.T) {
 // The server's close code decides the exit status, and a connection lost
 // without a close frame fails.
 func TestServerCloses(t *testing.T) {
-	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := ws.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
+	hs := wsServer(t, nil, func(_ context.Context, c *ws.Conn, r *http.Request) {
 		switch r.URL.Path {
 		case "/4001":
 			c.Close(4001, "not today")
@@ -560,8 +548,7 @@ func TestServerCloses(t *testing.T) {
 		default:
 			c.CloseNow()
 		}
-	}))
-	defer hs.Close()
+	})
 	for _, tc := range []struct {
 		path   string
 		code   int
@@ -574,9 +561,7 @@ func TestServerCloses(t *testing.T) {
 		t.Run(tc.path, func(t *testing.T) {
 			c := start(t, "connect", wsURL(hs)+tc.path)
 			wantExit(t, c, tc.code)
-			if s := c.stderr.String(); !strings.Contains(s, tc.stderr) {
-				t.Errorf("stderr lacks %q:\n%s", tc.stderr, s)
-			}
+			wantStderr(t, c, tc.stderr)
 		})
 	}
 }
@@ -590,7 +575,5 @@ func TestDialTimeout(t *testing.T) {
 	defer ln.Close()
 	c := start(t, "connect", "-timeout", "200ms", ln.Addr().String())
 	wantExit(t, c, 1)
-	if s := c.stderr.String(); !strings.Contains(s, "deadline exceeded") {
-		t.Errorf("stderr lacks the timeout:\n%s", s)
-	}
+	wantStderr(t, c, "deadline exceeded")
 }

@@ -1,40 +1,30 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"net/http"
-	"net/http/httptest"
 	"testing"
-	"time"
 
 	"github.com/seed-d6ba7b20/ws"
+	"github.com/seed-d6ba7b20/ws/internal/exampletest"
 	"go.uber.org/goleak"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestRun(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	var out bytes.Buffer
-	if err := run(ctx, &out); err != nil {
-		t.Fatal(err)
-	}
+	out := exampletest.Output(t, run)
 	want := "without logging in: 401 Unauthorized: log in first, at /login\n" +
 		"login: 200 OK\n" +
 		"after logging in: alice said \"hello\"\n"
-	if out.String() != want {
-		t.Fatalf("got %q, want %q", out.String(), want)
+	if out != want {
+		t.Fatalf("got %q, want %q", out, want)
 	}
 }
 
 // TestRefused checks the requests that must not get a connection.
 func TestRefused(t *testing.T) {
-	srv := httptest.NewServer(newServer().handler())
-	defer srv.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	srv := exampletest.Server(t, newServer().handler())
+	ctx := exampletest.Context(t)
 
 	// A made-up session cookie.
 	h := http.Header{"Cookie": {"session=guessed"}}

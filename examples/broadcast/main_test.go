@@ -1,25 +1,19 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/seed-d6ba7b20/ws"
+	"github.com/seed-d6ba7b20/ws/internal/exampletest"
 	"go.uber.org/goleak"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestRun(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	var out bytes.Buffer
-	if err := run(ctx, &out); err != nil {
-		t.Fatal(err)
-	}
+	out := exampletest.Output(t, run)
 	want := `alice got "alice joined"
 alice got "bob joined"
 bob   got "bob joined"
@@ -31,8 +25,8 @@ carol got "alice: hi all"
 alice got "bob: hi alice"
 carol got "bob: hi alice"
 `
-	if out.String() != want {
-		t.Fatalf("got:\n%s\nwant:\n%s", out.String(), want)
+	if out != want {
+		t.Fatalf("got:\n%s\nwant:\n%s", out, want)
 	}
 }
 
@@ -40,15 +34,9 @@ carol got "bob: hi alice"
 // while it does hear announcements to all.
 func TestNotToSender(t *testing.T) {
 	s := newServer()
-	srv := httptest.NewServer(s)
-	defer srv.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c, _, err := ws.Dial(ctx, srv.URL+"/?name=solo", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.CloseNow()
+	srv := exampletest.Server(t, s)
+	ctx := exampletest.Context(t)
+	c := exampletest.Dial(t, ctx, srv.URL+"/?name=solo", nil)
 	if _, msg, err := c.Read(ctx); err != nil || string(msg) != "solo joined" {
 		t.Fatalf("got %q %v", msg, err)
 	}

@@ -1,12 +1,11 @@
 package main
 
 import (
-	"context"
-	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/seed-d6ba7b20/ws"
+	"github.com/seed-d6ba7b20/ws/internal/exampletest"
 	"go.uber.org/goleak"
 )
 
@@ -14,19 +13,15 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestChat(t *testing.T) {
 	s, h := newServer()
-	srv := httptest.NewServer(h)
-	defer srv.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	a, _, err := ws.Dial(ctx, srv.URL+"/ws", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _, err := ws.Dial(ctx, srv.URL+"/ws", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := exampletest.Server(t, h)
+	ctx := exampletest.Context(t)
+	a := exampletest.Dial(t, ctx, srv.URL+"/ws", nil)
+	b := exampletest.Dial(t, ctx, srv.URL+"/ws", nil)
+	// Broadcast sends to the connections the server has taken in.
 	for s.Len() < 2 {
+		if ctx.Err() != nil {
+			t.Fatalf("the server has %d connections, want 2", s.Len())
+		}
 		time.Sleep(5 * time.Millisecond)
 	}
 	if err := a.Write(ctx, ws.MessageText, []byte("hi from a")); err != nil {

@@ -1,28 +1,21 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"net/http"
 	"testing"
-	"time"
 
+	"github.com/seed-d6ba7b20/ws/internal/exampletest"
 	"go.uber.org/goleak"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestRun(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	var out bytes.Buffer
-	if err := run(ctx, &out); err != nil {
-		t.Fatal(err)
-	}
+	out := exampletest.Output(t, run)
 	want := "RemoteAddr says 127.0.0.1\n" +
 		"RemoteAddr says 127.0.0.1, X-Forwarded-For says 203.0.113.7\n"
-	if out.String() != want {
-		t.Fatalf("got %q, want %q", out.String(), want)
+	if out != want {
+		t.Fatalf("got %q, want %q", out, want)
 	}
 }
 

@@ -1,32 +1,24 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/seed-d6ba7b20/ws/internal/exampletest"
 	"go.uber.org/goleak"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestRun(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	var out bytes.Buffer
-	if err := run(ctx, &out); err != nil {
-		t.Fatal(err)
-	}
-	if got := strings.Count(out.String(), "on the wire\n"); got != len(settings) {
-		t.Fatalf("%d results, want %d:\n%s", got, len(settings), out.String())
+	out := exampletest.Output(t, run)
+	if got := strings.Count(out, "on the wire\n"); got != len(settings) {
+		t.Fatalf("%d results, want %d:\n%s", got, len(settings), out)
 	}
 }
 
 func TestSettings(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	ctx := exampletest.Context(t)
 	// What each setting must agree on, and whether the messages must take
 	// less room on the wire than they hold.
 	want := []struct {

@@ -1,14 +1,12 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"testing"
-	"time"
 
 	"github.com/seed-d6ba7b20/ws"
+	"github.com/seed-d6ba7b20/ws/internal/exampletest"
 	"go.uber.org/goleak"
 )
 
@@ -16,16 +14,11 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestEndpoints(t *testing.T) {
 	handler, wsServers := newHandler()
-	srv := httptest.NewServer(handler) // on 127.0.0.1, at a free port
-	defer srv.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	srv := exampletest.Server(t, handler)
+	ctx := exampletest.Context(t)
 
 	for path, want := range map[string]string{"/echo": "Hello", "/shout": "HELLO"} {
-		c, _, err := ws.Dial(ctx, srv.URL+path, nil)
-		if err != nil {
-			t.Fatal(path, err)
-		}
+		c := exampletest.Dial(t, ctx, srv.URL+path, nil)
 		if err := c.Write(ctx, ws.MessageText, []byte("Hello")); err != nil {
 			t.Fatal(path, err)
 		}

@@ -2,37 +2,34 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/seed-d6ba7b20/ws"
+	"github.com/seed-d6ba7b20/ws/internal/exampletest"
 	"go.uber.org/goleak"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestRun(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	var out bytes.Buffer
-	if err := run(ctx, 100*time.Millisecond, &out); err != nil {
-		t.Fatal(err)
-	}
+	out := exampletest.Output(t, func(ctx context.Context, out io.Writer) error {
+		return run(ctx, 100*time.Millisecond, out)
+	})
 	for _, want := range []string{
 		"the server dropped the silent client after ",
 		ws.ErrKeepaliveTimeout.Error(),
 		"the healthy client is still connected\n",
 	} {
-		if !strings.Contains(out.String(), want) {
-			t.Fatalf("no %q in:\n%s", want, out.String())
+		if !strings.Contains(out, want) {
+			t.Fatalf("no %q in:\n%s", want, out)
 		}
 	}
 }
@@ -43,8 +40,7 @@ func TestRun(t *testing.T) {
 func TestVanishedPeer(t *testing.T) {
 	const interval = 100 * time.Millisecond
 	s, gone := newServer(interval)
-	srv := httptest.NewServer(s)
-	defer srv.Close()
+	srv := exampletest.Server(t, s)
 
 	nc, err := net.Dial("tcp", srv.Listener.Addr().String())
 	if err != nil {

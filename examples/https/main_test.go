@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"crypto/x509"
 	"errors"
 	"io"
@@ -10,24 +8,19 @@ import (
 	"net"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/seed-d6ba7b20/ws"
+	"github.com/seed-d6ba7b20/ws/internal/exampletest"
 	"go.uber.org/goleak"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestRun(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	var out bytes.Buffer
-	if err := run(ctx, &out); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasPrefix(out.String(), "connected to wss://127.0.0.1:") ||
-		!strings.HasSuffix(out.String(), "\nreceived: hello over TLS\n") {
-		t.Fatalf("got %q", out.String())
+	out := exampletest.Output(t, run)
+	if !strings.HasPrefix(out, "connected to wss://127.0.0.1:") ||
+		!strings.HasSuffix(out, "\nreceived: hello over TLS\n") {
+		t.Fatalf("got %q", out)
 	}
 }
 
@@ -48,9 +41,7 @@ func TestUntrusted(t *testing.T) {
 	go func() { served <- srv.ServeTLS(ln, "", "") }()
 	defer func() { srv.Close(); <-served }()
 
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	_, _, err = ws.Dial(ctx, "wss://"+ln.Addr().String()+"/ws", nil)
+	_, _, err = ws.Dial(exampletest.Context(t), "wss://"+ln.Addr().String()+"/ws", nil)
 	var unknown x509.UnknownAuthorityError
 	if !errors.As(err, &unknown) {
 		t.Fatalf("got %v, want an unknown authority error", err)

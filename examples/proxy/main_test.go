@@ -1,8 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -10,53 +10,45 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/seed-d6ba7b20/ws"
+	"github.com/seed-d6ba7b20/ws/internal/exampletest"
 	"go.uber.org/goleak"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestRun(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	var out bytes.Buffer
-	if err := run(ctx, "", "", &out); err != nil {
-		t.Fatal(err)
-	}
+	out := exampletest.Output(t, func(ctx context.Context, out io.Writer) error {
+		return run(ctx, "", "", out)
+	})
 	want := `^connected to ws://(127\.0\.0\.1:\d+)/ through http://127\.0\.0\.1:\d+
 received: hello through the proxy
 the proxy opened tunnels to \[127\.0\.0\.1:\d+\]
 $`
-	m := regexp.MustCompile(want).FindStringSubmatch(out.String())
+	m := regexp.MustCompile(want).FindStringSubmatch(out)
 	if m == nil {
-		t.Fatalf("got:\n%s", out.String())
+		t.Fatalf("got:\n%s", out)
 	}
 	// The tunnel went to the echo server.
-	if !strings.Contains(out.String(), "["+m[1]+"]") {
-		t.Fatalf("the tunnel did not go to %s:\n%s", m[1], out.String())
+	if !strings.Contains(out, "["+m[1]+"]") {
+		t.Fatalf("the tunnel did not go to %s:\n%s", m[1], out)
 	}
 }
 
 // TestThroughProxy runs the test's own echo server and proxy, as with the
 // -url and -proxy flags, and checks the proxy carried the connection.
 func TestThroughProxy(t *testing.T) {
-	echoSrv := httptest.NewServer(http.HandlerFunc(echo))
-	defer echoSrv.Close()
+	echoSrv := exampletest.Server(t, http.HandlerFunc(echo))
 	proxy := &connectProxy{}
-	proxySrv := httptest.NewServer(proxy)
-	defer proxySrv.Close()
+	proxySrv := exampletest.Server(t, proxy)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	var out bytes.Buffer
 	wsURL := "ws://" + echoSrv.Listener.Addr().String() + "/"
-	if err := run(ctx, wsURL, proxySrv.URL, &out); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(out.String(), "received: hello through the proxy\n") {
-		t.Fatalf("got:\n%s", out.String())
+	out := exampletest.Output(t, func(ctx context.Context, out io.Writer) error {
+		return run(ctx, wsURL, proxySrv.URL, out)
+	})
+	if !strings.Contains(out, "received: hello through the proxy\n") {
+		t.Fatalf("got:\n%s", out)
 	}
 	if got, want := proxy.Tunnels(), []string{echoSrv.Listener.Addr().String()}; !slices.Equal(got, want) {
 		t.Fatalf("tunnels %v, want %v", got, want)
@@ -67,14 +59,11 @@ func TestThroughProxy(t *testing.T) {
 // response, when the server is not there: the dial goes to a port where
 // nothing listens.
 func TestRefused(t *testing.T) {
-	proxySrv := httptest.NewServer(&connectProxy{})
-	defer proxySrv.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	proxySrv := exampletest.Server(t, &connectProxy{})
 	nowhere := httptest.NewServer(http.NotFoundHandler())
 	addr := nowhere.Listener.Addr().String()
 	nowhere.Close()
-	_, resp, err := ws.Dial(ctx, "ws://"+addr+"/", &ws.DialOptions{
+	_, resp, err := ws.Dial(exampletest.Context(t), "ws://"+addr+"/", &ws.DialOptions{
 		Proxy: func(*http.Request) (*url.URL, error) { return url.Parse(proxySrv.URL) },
 	})
 	if err == nil || resp == nil || resp.StatusCode != http.StatusBadGateway {

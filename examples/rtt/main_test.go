@@ -1,26 +1,23 @@
 package main
 
 import (
-	"bytes"
 	"context"
+	"io"
 	"regexp"
 	"testing"
-	"time"
 
+	"github.com/seed-d6ba7b20/ws/internal/exampletest"
 	"go.uber.org/goleak"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestRun(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	var out bytes.Buffer
-	if err := run(ctx, "", 3, &out); err != nil {
-		t.Fatal(err)
-	}
+	out := exampletest.Output(t, func(ctx context.Context, out io.Writer) error {
+		return run(ctx, "", 3, out)
+	})
 	line := `round-trip time: [0-9.]+(ns|µs|ms|s)\n`
-	if !regexp.MustCompile(`^(` + line + `){3}$`).MatchString(out.String()) {
-		t.Fatalf("got %q", out.String())
+	if !regexp.MustCompile(`^(` + line + `){3}$`).MatchString(out) {
+		t.Fatalf("got %q", out)
 	}
 }

@@ -4,9 +4,9 @@ import (
 	"context"
 	"net"
 	"testing"
-	"time"
 
 	"github.com/seed-d6ba7b20/ws"
+	"github.com/seed-d6ba7b20/ws/internal/exampletest"
 	"go.uber.org/goleak"
 )
 
@@ -23,13 +23,8 @@ func TestEcho(t *testing.T) {
 	served := make(chan error, 1)
 	go func() { served <- s.Serve(srvCtx, ln) }()
 
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c, _, err := ws.Dial(ctx, "ws://"+ln.Addr().String(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.CloseNow()
+	ctx := exampletest.Context(t)
+	c := exampletest.Dial(t, ctx, "ws://"+ln.Addr().String(), nil)
 	for _, typ := range []ws.MessageType{ws.MessageText, ws.MessageBinary} {
 		if err := c.Write(ctx, typ, []byte("ping?")); err != nil {
 			t.Fatal(err)
@@ -43,8 +38,7 @@ func TestEcho(t *testing.T) {
 	// Ctrl-C: the server says Going Away to the client that is still
 	// connected, and Serve returns nil.
 	stop()
-	_, _, err = c.Read(ctx)
-	if ws.CloseStatus(err) != ws.StatusGoingAway {
+	if _, _, err := c.Read(ctx); ws.CloseStatus(err) != ws.StatusGoingAway {
 		t.Fatalf("got %v, want 1001", err)
 	}
 	if err := <-served; err != nil {

@@ -2,16 +2,15 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/seed-d6ba7b20/ws"
+	"github.com/seed-d6ba7b20/ws/internal/exampletest"
 	"go.uber.org/goleak"
 )
 
@@ -21,8 +20,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // comes back on standard output before the next one is written, as when
 // someone types.
 func TestRun(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	ctx := exampletest.Context(t)
 	stdin, typing, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
@@ -61,11 +59,9 @@ func TestRun(t *testing.T) {
 // TestLastReplies checks that input that ends at once still comes back
 // whole before the program ends.
 func TestLastReplies(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
 	input := strings.Repeat("a line of input\n", 5000)
 	var out strings.Builder
-	if err := run(ctx, "", strings.NewReader(input), &out); err != nil {
+	if err := run(exampletest.Context(t), "", strings.NewReader(input), &out); err != nil {
 		t.Fatal(err)
 	}
 	if out.String() != input {
@@ -77,7 +73,7 @@ func TestLastReplies(t *testing.T) {
 // server closes first, at the next line of input.
 func TestServerCloses(t *testing.T) {
 	handled := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := exampletest.Server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer close(handled)
 		c, err := ws.Accept(w, r, nil)
 		if err != nil {
@@ -86,9 +82,7 @@ func TestServerCloses(t *testing.T) {
 		c.Write(r.Context(), ws.MessageText, []byte("goodbye\n"))
 		c.Close(ws.StatusGoingAway, "")
 	}))
-	defer srv.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	ctx := exampletest.Context(t)
 	stdin, typing := io.Pipe()
 	var out strings.Builder
 	done := make(chan error, 1)

@@ -36,7 +36,7 @@ type CompressorOptions struct {
 	// BestSpeed, the fastest and, with context takeover, the smallest
 	// writer that finds matches; StoredOnly selects flate's level 0.
 	//
-	// Below 15 window bits every level from 1 to 9 gives the same
+	// Below 15 window bits every level from 1 to 9, and -1, gives the same
 	// compressor, klauspost's custom window one (flate.NewWriterWindow),
 	// which is its level 5 algorithm with a distance limit.
 	Level int
@@ -101,12 +101,9 @@ type Compressor struct {
 // allows this end (8..15; 0 means 15) and whether it has context takeover.
 // It allocates no flate state until the first message.
 func NewCompressor(side Side, opts CompressorOptions) (*Compressor, error) {
-	bits := side.WindowBits
-	if bits == 0 {
-		bits = MaxWindowBits
-	}
-	if bits < MinWindowBits || bits > MaxWindowBits {
-		return nil, fmt.Errorf("deflate: window bits %d out of range 8 to 15", side.WindowBits)
+	bits, err := side.bits()
+	if err != nil {
+		return nil, err
 	}
 	level := opts.Level
 	switch {
@@ -173,20 +170,15 @@ func newWriter(w io.Writer, level, bits int) *flate.Writer {
 // getWriter takes an idle writer from the pool, or makes one, set to write
 // to c.tw and primed with dict, if any.
 func (c *Compressor) getWriter(dict []byte) *flate.Writer {
-	var fw *flate.Writer
-	if v := c.pool.Get(); v != nil {
-		fw = v.(*flate.Writer)
-		if len(dict) == 0 {
-			fw.Reset(&c.tw)
-			return fw
-		}
-	} else {
+	fw, _ := c.pool.Get().(*flate.Writer)
+	if fw == nil {
 		fw = newWriter(&c.tw, c.level, c.bits)
-		if len(dict) == 0 {
-			return fw
-		}
+	} else if len(dict) == 0 {
+		fw.Reset(&c.tw)
 	}
-	fw.ResetDict(&c.tw, dict)
+	if len(dict) > 0 {
+		fw.ResetDict(&c.tw, dict)
+	}
 	return fw
 }
 
@@ -293,9 +285,8 @@ func (c *Compressor) Abort() {
 // for other connections. The Compressor may be used again afterwards and
 // then starts with no history.
 func (c *Compressor) Close() {
-	c.Abort()
+	c.Abort() // forgets the dictionary; pooled writers are back already
 	c.putWriter()
-	c.hist.reset()
 }
 
 // Compress appends the compressed payload of the message msg to dst and

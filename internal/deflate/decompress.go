@@ -74,12 +74,9 @@ type Decompressor struct {
 // peer compresses with (8..15; 0 means 15) and whether it uses context
 // takeover.
 func NewDecompressor(side Side) (*Decompressor, error) {
-	bits := side.WindowBits
-	if bits == 0 {
-		bits = MaxWindowBits
-	}
-	if bits < MinWindowBits || bits > MaxWindowBits {
-		return nil, fmt.Errorf("deflate: window bits %d out of range 8 to 15", side.WindowBits)
+	bits, err := side.bits()
+	if err != nil {
+		return nil, err
 	}
 	return &Decompressor{noContext: side.NoContextTakeover, hist: newHistory(1 << bits)}, nil
 }
@@ -89,8 +86,14 @@ func NewDecompressor(side Side) (*Decompressor, error) {
 type inflater struct {
 	src     source
 	br      *bufio.Reader
-	fr      io.ReadCloser // a flate.Resetter
+	fr      flateReader
 	scratch [64]byte
+}
+
+// flateReader is what flate.NewReader returns.
+type flateReader interface {
+	io.Reader
+	flate.Resetter
 }
 
 var inflaterPool sync.Pool
@@ -103,7 +106,7 @@ func getInflater() *inflater {
 	// A *bufio.Reader is a flate.Reader, so flate reads from it directly,
 	// without a bufio of its own, and has a fast path for it.
 	inf.br = bufio.NewReaderSize(&inf.src, inflateBufSize)
-	inf.fr = flate.NewReader(inf.br)
+	inf.fr = flate.NewReader(inf.br).(flateReader)
 	return inf
 }
 
@@ -134,7 +137,7 @@ func (d *Decompressor) Reset(r io.Reader) {
 		dict = d.hist.window()
 	}
 	// Reset copies the dictionary into the inflater's window.
-	inf.fr.(flate.Resetter).Reset(inf.br, dict)
+	inf.fr.Reset(inf.br, dict)
 	d.inf = inf
 }
 
@@ -211,6 +214,7 @@ func (d *Decompressor) Close() {
 // It allocates nothing when dst has room for the message.
 func (d *Decompressor) Decompress(dst, payload []byte, limit int) ([]byte, error) {
 	d.br.Reset(payload)
+	defer d.br.Reset(nil) // keep no reference to payload
 	d.Reset(&d.br)
 	start := len(dst)
 	for {
@@ -227,15 +231,12 @@ func (d *Decompressor) Decompress(dst, payload []byte, limit int) ([]byte, error
 		dst = dst[:len(dst)+n]
 		if limit >= 0 && len(dst)-start > limit {
 			d.Abort()
-			d.br.Reset(nil)
 			return dst[:start+limit], ErrTooLarge
 		}
 		if err == io.EOF {
-			d.br.Reset(nil)
 			return dst, nil
 		}
 		if err != nil {
-			d.br.Reset(nil)
 			return dst, err
 		}
 	}

@@ -83,12 +83,12 @@
 // klauspost's writers are large whatever the window: a 256 KiB token
 // buffer, a 64 KiB input window, 320 KiB of match history and hash tables
 // of 128 KiB (level 1) to 640 KiB, so a smaller window saves nothing on
-// the compressor side (the custom-window writer is its level 5 one). The inflater, about
-// 40 KB with its buffers, is pooled in every mode, since under context
-// takeover only the history needs to survive between messages. A server
-// short of memory should use server_no_context_takeover, or keep context
-// takeover with CompressorOptions.DictSize, which keeps only a dictionary
-// and primes a pooled writer with it for each message at the cost of CPU
-// (compressing DictSize bytes per message), and may ask clients for a
-// smaller client_max_window_bits to shrink its histories.
+// the compressor side (the custom-window writer is its level 5 one). The
+// inflater, about 40 KB with its buffers, is pooled in every mode, since
+// under context takeover only the history needs to survive between
+// messages. A server short of memory should use server_no_context_takeover,
+// or keep context takeover with CompressorOptions.DictSize, which keeps
+// only a dictionary and primes a pooled writer with it for each message at
+// the cost of CPU (compressing DictSize bytes per message), and may ask
+// clients for a smaller client_max_window_bits to shrink its histories.
 package deflate

@@ -101,6 +101,15 @@ func bitsOrMax(b int) int {
 	return b
 }
 
+// bits is the window of s, 0 meaning 15, checked to be within 8..15.
+func (s Side) bits() (int, error) {
+	b := bitsOrMax(s.WindowBits)
+	if b < MinWindowBits || b > MaxWindowBits {
+		return 0, fmt.Errorf("deflate: window bits %d out of range 8 to 15", s.WindowBits)
+	}
+	return b, nil
+}
+
 // clampBits maps a configured window to 8..15, 0 meaning 15.
 func clampBits(b int) int {
 	switch {

@@ -27,7 +27,7 @@ func Apply(key uint32, pos int, b []byte) int {
 	k := bits.RotateLeft32(key, -8*pos)
 	next := (pos + len(b)) & 3
 
-	// Short payloads and the head before alignment of the loop: bytewise.
+	// Short payloads: bytewise.
 	if len(b) < 8 {
 		for i := range b {
 			b[i] ^= byte(k)

@@ -19,10 +19,6 @@ type Validator struct {
 // Reset prepares v for a new text.
 func (v *Validator) Reset() { *v = Validator{} }
 
-// Valid reports whether everything written so far is valid UTF-8 or a
-// valid prefix of it.
-func (v *Validator) Valid() bool { return !v.bad }
-
 // Complete reports whether everything written so far is valid UTF-8 that
 // does not end inside a code point.
 func (v *Validator) Complete() bool { return !v.bad && v.need == 0 }

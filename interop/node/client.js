@@ -235,12 +235,7 @@ async function plan() {
 
 /** Waits for the server to close, reporting the messages before. */
 async function awaitClose() {
-  let extensionsHeader = '';
-ws.on('upgrade', (res) => {
-  extensionsHeader = res.headers['sec-websocket-extensions'] || '';
-});
-
-ws.on('message', (data, isBinary) => {
+  ws.on('message', (data, isBinary) => {
     if (isBinary) line(`MESSAGE binary ${data.length}`);
     else line(`MESSAGE text ${JSON.stringify(data.toString())}`);
   });

@@ -9,16 +9,9 @@ import (
 	"net"
 	"strings"
 	"time"
-)
 
-// handshake is the client's opening handshake, the same for every
-// connection (the key is RFC 6455's example). It offers no extension.
-const handshake = "GET / HTTP/1.1\r\n" +
-	"Host: %s\r\n" +
-	"Upgrade: websocket\r\n" +
-	"Connection: Upgrade\r\n" +
-	"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" +
-	"Sec-WebSocket-Version: 13\r\n\r\n"
+	"github.com/seed-d6ba7b20/ws/bench/internal/harness"
+)
 
 // client is one load-generator connection: raw TCP, with WebSocket
 // framing made by hand when ws is set.
@@ -46,7 +39,7 @@ func dial(addr string, ws bool, bufSize int) (*client, error) {
 func (cl *client) handshake(addr string) error {
 	cl.c.SetDeadline(time.Now().Add(10 * time.Second))
 	defer cl.c.SetDeadline(time.Time{})
-	req := fmt.Sprintf(handshake, addr)
+	req := harness.Handshake(addr)
 	if _, err := io.WriteString(cl.c, req); err != nil {
 		return err
 	}

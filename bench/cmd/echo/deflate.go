@@ -17,7 +17,6 @@ import (
 	"time"
 
 	coder "github.com/coder/websocket"
-	gorilla "github.com/gorilla/websocket"
 	"github.com/lxzan/gws"
 	ws "github.com/seed-d6ba7b20/ws"
 )
@@ -43,9 +42,9 @@ var zServers = map[string]server{
 	// klauspost's custom-window compressor, whatever the level.
 	"gws-deflate-15": serveGWSDeflate(15),
 	// gorilla negotiates only no context takeover.
-	"gorilla-deflate-nct": httpServer(gorillaDeflate),
+	"gorilla-deflate-nct": httpServer(gorillaReadWrite(true)),
 	// coder with CompressionContextTakeover.
-	"coder-deflate": httpServer(coderDeflate),
+	"coder-deflate": httpServer(coderReadWrite(&coder.AcceptOptions{CompressionMode: coder.CompressionContextTakeover})),
 }
 
 func init() {
@@ -59,78 +58,24 @@ func init() {
 // defaults, compresses the echoes.
 const zSize = 1024
 
+// wsDeflate is wsReadWrite with the options o.
 func wsDeflate(o ws.Options) http.HandlerFunc {
-	opts := &ws.AcceptOptions{Options: o}
-	return func(w http.ResponseWriter, r *http.Request) {
-		c, err := ws.Accept(w, r, opts)
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
-		wsEcho(c)
-	}
-}
-
-func gorillaDeflate(w http.ResponseWriter, r *http.Request) {
-	up := gorilla.Upgrader{EnableCompression: true}
-	c, err := up.Upgrade(w, r, nil)
-	if err != nil {
-		return
-	}
-	defer c.Close()
-	for {
-		typ, p, err := c.ReadMessage()
-		if err != nil {
-			return
-		}
-		if err := c.WriteMessage(typ, p); err != nil {
-			return
-		}
-	}
-}
-
-func coderDeflate(w http.ResponseWriter, r *http.Request) {
-	c, err := coder.Accept(w, r, &coder.AcceptOptions{CompressionMode: coder.CompressionContextTakeover})
-	if err != nil {
-		return
-	}
-	defer c.CloseNow()
-	c.SetReadLimit(readLimit)
-	ctx := context.Background()
-	for {
-		typ, p, err := c.Read(ctx)
-		if err != nil {
-			return
-		}
-		if err := c.Write(ctx, typ, p); err != nil {
-			return
-		}
-	}
+	return wsReadWrite(&ws.AcceptOptions{Options: o})
 }
 
 // serveGWSDeflate serves gws with context takeover both ways and window
 // bits of bits each (0: gws's default, 12 with context takeover).
 func serveGWSDeflate(bits int) server {
-	return func(ln net.Listener) error {
-		e := &gwsEcho{conns: make(map[*gws.Conn]struct{})}
-		up := gws.NewUpgrader(e, &gws.ServerOption{
-			ReadMaxPayloadSize: readLimit,
-			PermessageDeflate: gws.PermessageDeflate{
-				Enabled:               true,
-				ServerContextTakeover: true,
-				ClientContextTakeover: true,
-				ServerMaxWindowBits:   bits,
-				ClientMaxWindowBits:   bits,
-			},
-		})
-		return (&http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			c, err := up.Upgrade(w, r)
-			if err != nil {
-				return
-			}
-			go c.ReadLoop()
-		})}).Serve(ln)
-	}
+	return serveGWS(&gws.ServerOption{
+		ReadMaxPayloadSize: readLimit,
+		PermessageDeflate: gws.PermessageDeflate{
+			Enabled:               true,
+			ServerContextTakeover: true,
+			ClientContextTakeover: true,
+			ServerMaxWindowBits:   bits,
+			ClientMaxWindowBits:   bits,
+		},
+	}, false)
 }
 
 // countConn counts the bytes that cross a client's TCP connection.
@@ -288,8 +233,7 @@ func zRecord(r *rand.Rand) []byte {
 // records the negotiated extension.
 func runZEcho(addr string, pid, n int, limit time.Duration, msgs [][]byte) (sample, error) {
 	s := sample{cell: cell{"zecho", zSize, n}}
-	per := max(totalMessages(zSize)/n, 20)
-	warm := min(per/10, 100)
+	warm, per := echoCounts(zSize, n)
 	if len(msgs) < n*(warm+per) {
 		return s, fmt.Errorf("%d messages prepared, need %d", len(msgs), n*(warm+per))
 	}
@@ -311,94 +255,43 @@ func runZEcho(addr string, pid, n int, limit time.Duration, msgs [][]byte) (samp
 	}
 	s.ext = clients[0].ext
 	// Connection i uses msgs[i*(warm+per):], warm-up first.
-	index := make(map[*zClient]int, n)
-	for i, c := range clients {
-		index[c] = i
+	rt := func(i, from int) func(int) error {
+		base := i*(warm+per) + from
+		return func(j int) error { return clients[i].roundTrip(msgs[base+j]) }
 	}
-	each := func(f func(*zClient) error) error {
-		errc := make(chan error, n)
+	wire := func() (in, out int64) {
 		for _, c := range clients {
-			go func() { errc <- f(c) }()
+			in += c.cc.in.Load()
+			out += c.cc.out.Load()
 		}
-		var first error
-		for range n {
-			if err := <-errc; err != nil && first == nil {
-				first = err
-			}
-		}
-		return first
+		return in, out
 	}
 	wend := time.Now().Add(limit)
-	if err := each(func(c *zClient) error {
-		c.cc.SetDeadline(wend.Add(10 * time.Second))
-		base := index[c] * (warm + per)
-		for j := range warm {
-			if time.Now().After(wend) {
-				return nil
-			}
-			if err := c.roundTrip(msgs[base+j]); err != nil {
-				return err
-			}
-		}
-		return nil
+	if err := parallel(n, func(i int) error {
+		clients[i].cc.SetDeadline(wend.Add(10 * time.Second))
+		return roundTrips(warm, wend, nil, rt(i, 0))
 	}); err != nil {
 		return s, fmt.Errorf("warm-up: %w", err)
 	}
-	var in0, out0 int64
-	for _, c := range clients {
-		in0 += c.cc.in.Load()
-		out0 += c.cc.out.Load()
-	}
+	in0, out0 := wire()
 	lat := make([][]time.Duration, n)
-	sched0, tick0, err := cpuTime(pid)
-	if err != nil {
+	if err := timed(&s, pid, limit, func(end time.Time) error {
+		return parallel(n, func(i int) error {
+			clients[i].cc.SetDeadline(end.Add(10 * time.Second))
+			lat[i] = make([]time.Duration, 0, per)
+			return roundTrips(per, end, &lat[i], rt(i, warm))
+		})
+	}); err != nil {
 		return s, err
 	}
-	start := time.Now()
-	end := start.Add(limit)
-	err = each(func(c *zClient) error {
-		i := index[c]
-		base := i*(warm+per) + warm
-		c.cc.SetDeadline(end.Add(10 * time.Second))
-		lat[i] = make([]time.Duration, 0, per)
-		for j := range per {
-			t := time.Now()
-			if t.After(end) {
-				return nil
-			}
-			if err := c.roundTrip(msgs[base+j]); err != nil {
-				return err
-			}
-			lat[i] = append(lat[i], time.Since(t))
-		}
-		return nil
-	})
-	s.secs = time.Since(start).Seconds()
-	sched1, tick1, cerr := cpuTime(pid)
-	if err != nil {
-		return s, err
-	}
-	if cerr != nil {
-		return s, cerr
-	}
-	var in1, out1 int64
-	for _, c := range clients {
-		in1 += c.cc.in.Load()
-		out1 += c.cc.out.Load()
-	}
-	s.cpuNs, s.tickNs = sched1-sched0, tick1-tick0
+	in1, out1 := wire()
 	s.wireIn, s.wireOut = float64(in1-in0), float64(out1-out0)
-	var d []time.Duration
-	for _, l := range lat {
-		d = append(d, l...)
-	}
-	s.ops = len(d)
-	percentiles(&s, d)
+	latencies(&s, lat)
 	return s, nil
 }
 
 // zMessageCount is how many messages runZEcho needs for n connections.
 func zMessageCount(n int) int {
-	per := max(totalMessages(zSize)/n, 20)
-	return n * (min(per/10, 100) + per)
+	warm, per := echoCounts(zSize, n)
+	return n * (warm + per)
 }

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +16,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/seed-d6ba7b20/ws/bench/internal/harness"
 )
 
 // cell is one measurement setting: a test, a message size and a number of
@@ -156,7 +156,7 @@ func runMain(args []string) error {
 	if cfg.conns, err = parseInts(*conns); err != nil {
 		return err
 	}
-	if _, err := exec.LookPath("taskset"); err == nil && !*nopin {
+	if tp, err := exec.LookPath("taskset"); err == nil && !*nopin {
 		cfg.pin = true
 		if os.Getenv("ECHO_PINNED") == "" {
 			// Re-execute the load generator on CPU 1.
@@ -165,7 +165,6 @@ func runMain(args []string) error {
 				return err
 			}
 			argv := append([]string{"taskset", "-c", "1", exe}, os.Args[1:]...)
-			tp, _ := exec.LookPath("taskset")
 			return syscall.Exec(tp, argv, append(os.Environ(), "ECHO_PINNED=1"))
 		}
 	}
@@ -180,7 +179,7 @@ func runMain(args []string) error {
 	}
 	// The servers inherit the limit: the Go ones raise it again, node
 	// cannot.
-	lim, err := raiseNoFile(20000)
+	lim, err := harness.RaiseNoFile(20000)
 	if err != nil {
 		return err
 	}
@@ -210,8 +209,8 @@ func runMain(args []string) error {
 		}
 		zmsgs = zMessages(n, 1)
 	}
+	names := slices.Concat(cfg.libs, cfg.zLibs, cfg.bcastLibs)
 	for round := 1; round <= cfg.rounds; round++ {
-		names := slices.Concat(cfg.libs, cfg.zLibs, cfg.bcastLibs)
 		for i := range names {
 			j := (i + round - 1) % len(names)
 			lib, mode := names[j], "echo"
@@ -239,16 +238,12 @@ func runMain(args []string) error {
 	return nil
 }
 
-// serverProc is a running server process.
-type serverProc struct {
-	cmd   *exec.Cmd
-	in    io.WriteCloser
-	lines chan string
-	addr  string
-}
+// errNoAnswer is the error of a wait for the server's next line that
+// times out.
+var errNoAnswer = errors.New("no answer from the server")
 
 // startServer starts lib's server, pinned to CPU 0 if cfg.pin.
-func startServer(cfg config, lib string, round int) (*serverProc, error) {
+func startServer(cfg config, lib string, round int) (*harness.Proc, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -268,70 +263,10 @@ func startServer(cfg config, lib string, round int) (*serverProc, error) {
 		args = append([]string{"taskset", "-c", "0"}, args...)
 	}
 	cmd := exec.Command(args[0], args[1:]...)
-	cmd.Stderr = os.Stderr
 	cmd.Env = append(os.Environ(), "ECHO_PINNED=")
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		return nil, err
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	s := &serverProc{cmd: cmd, in: stdin, lines: make(chan string, 1)}
-	go func() {
-		defer close(s.lines)
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			s.lines <- sc.Text()
-		}
-	}()
-	line, err := s.line(10 * time.Second)
-	if err != nil {
-		s.stop()
-		return nil, err
-	}
-	addr, ok := strings.CutPrefix(line, "addr ")
-	if !ok {
-		s.stop()
-		return nil, fmt.Errorf("server said %q, want its address", line)
-	}
-	s.addr = addr
-	return s, nil
-}
-
-// line returns the server's next line of output.
-func (s *serverProc) line(timeout time.Duration) (string, error) {
-	select {
-	case l, ok := <-s.lines:
-		if !ok {
-			return "", errors.New("server exited")
-		}
-		return l, nil
-	case <-time.After(timeout):
-		return "", errors.New("no answer from the server")
-	}
-}
-
-// stop asks the server to quit and waits; it kills it, by its PID, if it
-// has not exited in 10 seconds.
-func (s *serverProc) stop() {
-	io.WriteString(s.in, "quit\n")
-	s.in.Close()
-	done := make(chan struct{})
-	go func() {
-		s.cmd.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		s.cmd.Process.Kill()
-		<-done
-	}
+	ctx, cancel := context.WithTimeoutCause(context.Background(), 10*time.Second, errNoAnswer)
+	defer cancel()
+	return harness.Start(ctx, cmd)
 }
 
 // cpuTime returns the process's time on CPU in ns: the sum of the first
@@ -372,8 +307,8 @@ func runServer(cfg config, lib string, round int, mode string, zmsgs [][]byte) (
 	if err != nil {
 		return nil, err
 	}
-	defer srv.stop()
-	pid := srv.cmd.Process.Pid
+	defer srv.Stop()
+	pid := srv.Cmd.Process.Pid
 	ws := lib != "tcp"
 	var out []sample
 	add := func(s sample, err error) error {
@@ -393,7 +328,7 @@ func runServer(cfg config, lib string, round int, mode string, zmsgs [][]byte) (
 	switch mode {
 	case "zecho":
 		for _, n := range cfg.conns {
-			if err := add(runZEcho(srv.addr, pid, n, cfg.limit, zmsgs)); err != nil {
+			if err := add(runZEcho(srv.Addr, pid, n, cfg.limit, zmsgs)); err != nil {
 				return out, err
 			}
 		}
@@ -401,14 +336,14 @@ func runServer(cfg config, lib string, round int, mode string, zmsgs [][]byte) (
 	case "echo":
 		for _, size := range cfg.sizes {
 			for _, n := range cfg.conns {
-				if err := add(runEcho(srv.addr, ws, pid, size, n, cfg.limit)); err != nil {
+				if err := add(runEcho(srv.Addr, ws, pid, size, n, cfg.limit)); err != nil {
 					return out, err
 				}
 			}
 		}
 		if cfg.hsCount > 0 {
 			for _, conc := range []int{1, 16} {
-				if err := add(runHandshakes(srv.addr, ws, pid, cfg.hsCount, conc, cfg.limit)); err != nil {
+				if err := add(runHandshakes(srv.Addr, ws, pid, cfg.hsCount, conc, cfg.limit)); err != nil {
 					return out, err
 				}
 			}
@@ -430,6 +365,61 @@ func totalMessages(size int) int {
 	return 300
 }
 
+// echoCounts is how many round trips each of n connections of an echo
+// cell with messages of size bytes makes: warm to warm up, per measured.
+func echoCounts(size, n int) (warm, per int) {
+	per = max(totalMessages(size)/n, 20)
+	return min(per/10, 100), per
+}
+
+// timed runs f, which is to stop at end, limit after its start. It sets
+// s.secs to f's wall time, and s.cpuNs and s.tickNs to the CPU time of
+// the server process pid over it.
+func timed(s *sample, pid int, limit time.Duration, f func(end time.Time) error) error {
+	sched0, tick0, err := cpuTime(pid)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	err = f(start.Add(limit))
+	s.secs = time.Since(start).Seconds()
+	sched1, tick1, cerr := cpuTime(pid)
+	if err != nil {
+		return err
+	}
+	if cerr != nil {
+		return cerr
+	}
+	s.cpuNs, s.tickNs = sched1-sched0, tick1-tick0
+	return nil
+}
+
+// roundTrips calls rt(j) for j from 0 up to count, or until end, and
+// appends the time of each call to *lat unless lat is nil.
+func roundTrips(count int, end time.Time, lat *[]time.Duration, rt func(j int) error) error {
+	for j := range count {
+		t := time.Now()
+		if t.After(end) {
+			return nil
+		}
+		if err := rt(j); err != nil {
+			return err
+		}
+		if lat != nil {
+			*lat = append(*lat, time.Since(t))
+		}
+	}
+	return nil
+}
+
+// latencies sets s.ops to the number of round trips in lat, and s.p50 and
+// s.p99 to their percentiles.
+func latencies(s *sample, lat [][]time.Duration) {
+	d := slices.Concat(lat...)
+	s.ops = len(d)
+	percentiles(s, d)
+}
+
 // percentiles sets p50 and p99 of d, in µs.
 func percentiles(s *sample, d []time.Duration) {
 	if len(d) == 0 {
@@ -445,7 +435,7 @@ func percentiles(s *sample, d []time.Duration) {
 // and the time limit.
 func runEcho(addr string, ws bool, pid, size, n int, limit time.Duration) (sample, error) {
 	s := sample{cell: cell{"echo", size, n}}
-	per := max(totalMessages(size)/n, 20)
+	warm, per := echoCounts(size, n)
 	clients := make([]*client, 0, n)
 	defer func() {
 		for _, c := range clients {
@@ -460,21 +450,16 @@ func runEcho(addr string, ws bool, pid, size, n int, limit time.Duration) (sampl
 		clients = append(clients, c)
 	}
 	msg := message(size, ws)
+	rt := func(c *client) func(int) error {
+		return func(int) error { return c.roundTrip(msg, size) }
+	}
 	// Warm up: 10% of the count, at most 100 round trips per connection,
 	// and no longer than the time limit (with many connections of large
 	// messages, even the warm-up's count would take long).
 	wend := time.Now().Add(limit)
-	if err := eachClient(clients, func(c *client) error {
-		c.c.SetDeadline(wend.Add(10 * time.Second))
-		for range min(per/10, 100) {
-			if time.Now().After(wend) {
-				return nil
-			}
-			if err := c.roundTrip(msg, size); err != nil {
-				return err
-			}
-		}
-		return nil
+	if err := parallel(n, func(i int) error {
+		clients[i].c.SetDeadline(wend.Add(10 * time.Second))
+		return roundTrips(warm, wend, nil, rt(clients[i]))
 	}); err != nil {
 		return s, fmt.Errorf("warm-up: %w", err)
 	}
@@ -482,54 +467,27 @@ func runEcho(addr string, ws bool, pid, size, n int, limit time.Duration) (sampl
 	for i := range lat {
 		lat[i] = make([]time.Duration, 0, per)
 	}
-	sched0, tick0, err := cpuTime(pid)
-	if err != nil {
+	if err := timed(&s, pid, limit, func(end time.Time) error {
+		return parallel(n, func(i int) error {
+			clients[i].c.SetDeadline(end.Add(10 * time.Second))
+			return roundTrips(per, end, &lat[i], rt(clients[i]))
+		})
+	}); err != nil {
 		return s, err
 	}
-	start := time.Now()
-	end := start.Add(limit)
-	var next atomic.Int64
-	err = eachClient(clients, func(c *client) error {
-		i := next.Add(1) - 1
-		c.c.SetDeadline(end.Add(10 * time.Second))
-		for range per {
-			t := time.Now()
-			if t.After(end) {
-				return nil
-			}
-			if err := c.roundTrip(msg, size); err != nil {
-				return err
-			}
-			lat[i] = append(lat[i], time.Since(t))
-		}
-		return nil
-	})
-	s.secs = time.Since(start).Seconds()
-	sched1, tick1, cerr := cpuTime(pid)
-	if err != nil {
-		return s, err
-	}
-	if cerr != nil {
-		return s, cerr
-	}
-	s.cpuNs, s.tickNs = sched1-sched0, tick1-tick0
-	var d []time.Duration
-	for _, l := range lat {
-		d = append(d, l...)
-	}
-	s.ops = len(d)
-	percentiles(&s, d)
+	latencies(&s, lat)
 	return s, nil
 }
 
-// eachClient runs f for every client at once and returns the first error.
-func eachClient(clients []*client, f func(*client) error) error {
+// parallel runs f(i) for i from 0 up to n, all at once, and returns the
+// first error.
+func parallel(n int, f func(i int) error) error {
 	var wg sync.WaitGroup
 	var once sync.Once
 	var first error
-	for _, c := range clients {
+	for i := range n {
 		wg.Go(func() {
-			if err := f(c); err != nil {
+			if err := f(i); err != nil {
 				once.Do(func() { first = err })
 			}
 		})
@@ -551,46 +509,24 @@ func runHandshakes(addr string, ws bool, pid, count, conc int, limit time.Durati
 		c.close()
 	}
 	lat := make([][]time.Duration, conc)
-	sched0, tick0, err := cpuTime(pid)
-	if err != nil {
-		return s, err
-	}
-	start := time.Now()
-	end := start.Add(limit)
 	var next atomic.Int64
-	var wg sync.WaitGroup
-	var once sync.Once
-	var first error
-	for i := range conc {
-		wg.Go(func() {
+	if err := timed(&s, pid, limit, func(end time.Time) error {
+		return parallel(conc, func(i int) error {
 			for next.Add(1) <= int64(count) && time.Now().Before(end) {
 				t := time.Now()
 				c, err := dial(addr, ws, 4096)
 				if err != nil {
-					once.Do(func() { first = err })
-					return
+					return err
 				}
 				lat[i] = append(lat[i], time.Since(t))
 				c.close()
 			}
+			return nil
 		})
+	}); err != nil {
+		return s, err
 	}
-	wg.Wait()
-	s.secs = time.Since(start).Seconds()
-	sched1, tick1, cerr := cpuTime(pid)
-	if first != nil {
-		return s, first
-	}
-	if cerr != nil {
-		return s, cerr
-	}
-	s.cpuNs, s.tickNs = sched1-sched0, tick1-tick0
-	var d []time.Duration
-	for _, l := range lat {
-		d = append(d, l...)
-	}
-	s.ops = len(d)
-	percentiles(&s, d)
+	latencies(&s, lat)
 	return s, nil
 }
 
@@ -601,7 +537,7 @@ const bcastBurst = 16
 // runBroadcast connects n receivers, then has the server broadcast
 // bursts of bcastBurst messages of size bytes, waiting after each burst
 // until every receiver has read it. p50 and p99 are of the burst times.
-func runBroadcast(srv *serverProc, pid, size, n, bursts int, limit time.Duration) (sample, error) {
+func runBroadcast(srv *harness.Proc, pid, size, n, bursts int, limit time.Duration) (sample, error) {
 	s := sample{cell: cell{"bcast", size, n}}
 	clients := make([]*client, 0, n)
 	defer func() {
@@ -610,7 +546,7 @@ func runBroadcast(srv *serverProc, pid, size, n, bursts int, limit time.Duration
 		}
 	}()
 	for range n {
-		c, err := dial(srv.addr, true, 4096)
+		c, err := dial(srv.Addr, true, 4096)
 		if err != nil {
 			return s, err
 		}
@@ -639,8 +575,10 @@ func runBroadcast(srv *serverProc, pid, size, n, bursts int, limit time.Duration
 	burst := func() (time.Duration, error) {
 		t := time.Now()
 		wg.Add(n)
-		fmt.Fprintf(srv.in, "broadcast %d %d\n", bcastBurst, size)
-		l, err := srv.line(limit)
+		fmt.Fprintf(srv.In, "broadcast %d %d\n", bcastBurst, size)
+		lctx, lcancel := context.WithTimeoutCause(context.Background(), limit, errNoAnswer)
+		l, err := srv.Line(lctx)
+		lcancel()
 		if err != nil {
 			return 0, err
 		}
@@ -667,28 +605,22 @@ func runBroadcast(srv *serverProc, pid, size, n, bursts int, limit time.Duration
 			return s, err
 		}
 	}
-	sched0, tick0, err := cpuTime(pid)
-	if err != nil {
-		return s, err
-	}
-	start := time.Now()
 	var d []time.Duration
-	for range bursts {
-		bt, err := burst()
-		if err != nil {
-			return s, err
+	if err := timed(&s, pid, limit, func(end time.Time) error {
+		for range bursts {
+			bt, err := burst()
+			if err != nil {
+				return err
+			}
+			d = append(d, bt)
+			if time.Now().After(end) {
+				break
+			}
 		}
-		d = append(d, bt)
-		if time.Since(start) > limit {
-			break
-		}
-	}
-	s.secs = time.Since(start).Seconds()
-	sched1, tick1, err := cpuTime(pid)
-	if err != nil {
+		return nil
+	}); err != nil {
 		return s, err
 	}
-	s.cpuNs, s.tickNs = sched1-sched0, tick1-tick0
 	s.ops = len(d) * bcastBurst * n
 	percentiles(&s, d)
 	return s, nil

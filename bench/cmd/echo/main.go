@@ -29,27 +29,11 @@ package main
 import (
 	"fmt"
 	"os"
-	"syscall"
+
+	"github.com/seed-d6ba7b20/ws/bench/internal/harness"
 )
 
-func main() {
-	if len(os.Args) < 2 {
-		usage()
-	}
-	var err error
-	switch os.Args[1] {
-	case "server":
-		err = serverMain(os.Args[2:])
-	case "run":
-		err = runMain(os.Args[2:])
-	default:
-		usage()
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "echo:", err)
-		os.Exit(1)
-	}
-}
+func main() { harness.Main("echo", usage, serverMain, runMain) }
 
 func usage() {
 	fmt.Fprintln(os.Stderr, "usage: echo server -lib LIB [-addr 127.0.0.1:0] [-cpuprofile FILE]")
@@ -57,29 +41,4 @@ func usage() {
 	fmt.Fprintln(os.Stderr, "LIB is one of:", libNames())
 	fmt.Fprintln(os.Stderr, "and, for run only, node (-libs, -bcastlibs) and node-deflate (-zlibs): Node.js ws from bench/node/echo.js")
 	os.Exit(2)
-}
-
-// raiseNoFile raises the soft RLIMIT_NOFILE to want, or to the hard limit
-// if that is lower, and returns the limit in force. It is the idle
-// harness's approach, without the hard-limit raise.
-func raiseNoFile(want uint64) (uint64, error) {
-	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		return 0, err
-	}
-	if lim.Cur >= want {
-		return lim.Cur, nil
-	}
-	n := lim
-	n.Cur = want
-	n.Max = max(lim.Max, want)
-	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &n); err == nil {
-		return want, nil
-	}
-	n = lim
-	n.Cur = min(lim.Max, want)
-	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &n); err != nil {
-		return lim.Cur, err
-	}
-	return n.Cur, nil
 }

@@ -12,15 +12,16 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 )
 
 // nodeLibs are the Node.js ws servers, by name, and the tests each may
 // run: node is the plain echo (also handshakes and broadcast),
 // node-deflate the compressed echo. The name is echo.js's --mode.
-var nodeLibs = map[string]string{
-	"node":         "echo,bcast",
-	"node-deflate": "zecho",
+var nodeLibs = map[string][]string{
+	"node":         {"echo", "bcast"},
+	"node-deflate": {"zecho"},
 }
 
 // isNodeLib says whether lib is served by echo.js.
@@ -32,12 +33,7 @@ func isNodeLib(lib string) bool {
 // nodeTest says whether the node lib lib may run test ("echo", "zecho" or
 // "bcast").
 func nodeTest(lib, test string) bool {
-	for t := range strings.SplitSeq(nodeLibs[lib], ",") {
-		if t == test {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(nodeLibs[lib], test)
 }
 
 // nodeVersions is what `node echo.js --versions` prints.

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/seed-d6ba7b20/ws/bench/internal/harness"
 )
 
 // medianOf is the median of f over the samples of lib in c.
@@ -19,14 +21,7 @@ func medianOf(all []sample, lib string, c cell, f func(sample) float64) (float64
 			v = append(v, f(s))
 		}
 	}
-	if len(v) == 0 {
-		return 0, false
-	}
-	slices.Sort(v)
-	if len(v)%2 == 1 {
-		return v[len(v)/2], true
-	}
-	return (v[len(v)/2-1] + v[len(v)/2]) / 2, true
+	return harness.Median(v), len(v) > 0
 }
 
 // family is a library's name without its variant: ws-rw is ws.

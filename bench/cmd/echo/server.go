@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"runtime/pprof"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,6 +21,7 @@ import (
 	gorilla "github.com/gorilla/websocket"
 	"github.com/lxzan/gws"
 	ws "github.com/seed-d6ba7b20/ws"
+	"github.com/seed-d6ba7b20/ws/bench/internal/harness"
 )
 
 // server serves ln until it fails.
@@ -36,13 +36,13 @@ type broadcaster interface {
 var servers = map[string]server{
 	"tcp":        serveTCP,
 	"ws":         httpServer(wsStream),
-	"ws-rw":      httpServer(wsReadWrite),
+	"ws-rw":      httpServer(wsReadWrite(nil)),
 	"ws-server":  serveWSServer,
 	"gorilla":    httpServer(gorillaStream),
-	"gorilla-rw": httpServer(gorillaReadWrite),
-	"coder":      httpServer(coderReadWrite),
+	"gorilla-rw": httpServer(gorillaReadWrite(false)),
+	"coder":      httpServer(coderReadWrite(nil)),
 	"gobwas":     serveGobwas,
-	"gws":        serveGWS,
+	"gws":        serveGWS(&gws.ServerOption{ReadMaxPayloadSize: readLimit}, true),
 }
 
 // current is the broadcaster of the running server, if it is one.
@@ -51,14 +51,7 @@ var current atomic.Pointer[broadcaster]
 // setCurrent makes b the running server's broadcaster.
 func setCurrent(b broadcaster) { current.Store(&b) }
 
-func libNames() string {
-	var names []string
-	for n := range servers {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return strings.Join(names, ", ")
-}
+func libNames() string { return harness.Names(servers) }
 
 // httpServer serves ln with net/http and h.
 func httpServer(h http.HandlerFunc) server {
@@ -125,14 +118,17 @@ func wsStream(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// wsReadWrite echoes with ws.Accept and Read/Write of whole messages.
-func wsReadWrite(w http.ResponseWriter, r *http.Request) {
-	c, err := ws.Accept(w, r, nil)
-	if err != nil {
-		return
+// wsReadWrite echoes with ws.Accept(opts) and Read/Write of whole
+// messages.
+func wsReadWrite(opts *ws.AcceptOptions) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c, err := ws.Accept(w, r, opts)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		wsEcho(c)
 	}
-	defer c.CloseNow()
-	wsEcho(c)
 }
 
 // wsEcho echoes whole messages on c until it fails.
@@ -190,41 +186,47 @@ func gorillaStream(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// gorillaReadWrite echoes with gorilla's ReadMessage/WriteMessage.
-func gorillaReadWrite(w http.ResponseWriter, r *http.Request) {
-	up := gorilla.Upgrader{}
-	c, err := up.Upgrade(w, r, nil)
-	if err != nil {
-		return
-	}
-	defer c.Close()
-	for {
-		typ, p, err := c.ReadMessage()
+// gorillaReadWrite echoes with gorilla's ReadMessage/WriteMessage,
+// offering permessage-deflate if compress.
+func gorillaReadWrite(compress bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		up := gorilla.Upgrader{EnableCompression: compress}
+		c, err := up.Upgrade(w, r, nil)
 		if err != nil {
 			return
 		}
-		if err := c.WriteMessage(typ, p); err != nil {
-			return
+		defer c.Close()
+		for {
+			typ, p, err := c.ReadMessage()
+			if err != nil {
+				return
+			}
+			if err := c.WriteMessage(typ, p); err != nil {
+				return
+			}
 		}
 	}
 }
 
-// coderReadWrite echoes with coder/websocket's Read/Write.
-func coderReadWrite(w http.ResponseWriter, r *http.Request) {
-	c, err := coder.Accept(w, r, nil)
-	if err != nil {
-		return
-	}
-	defer c.CloseNow()
-	c.SetReadLimit(readLimit)
-	ctx := context.Background()
-	for {
-		typ, p, err := c.Read(ctx)
+// coderReadWrite echoes with coder/websocket's Accept(opts) and
+// Read/Write.
+func coderReadWrite(opts *coder.AcceptOptions) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c, err := coder.Accept(w, r, opts)
 		if err != nil {
 			return
 		}
-		if err := c.Write(ctx, typ, p); err != nil {
-			return
+		defer c.CloseNow()
+		c.SetReadLimit(readLimit)
+		ctx := context.Background()
+		for {
+			typ, p, err := c.Read(ctx)
+			if err != nil {
+				return
+			}
+			if err := c.Write(ctx, typ, p); err != nil {
+				return
+			}
 		}
 	}
 }
@@ -298,19 +300,23 @@ func (e *gwsEcho) broadcast(p []byte) (int, error) {
 	return n, nil
 }
 
-// serveGWS echoes with gws, ReadLoop on a goroutine per connection as
-// gws's README does.
-func serveGWS(ln net.Listener) error {
-	e := &gwsEcho{conns: make(map[*gws.Conn]struct{})}
-	setCurrent(e)
-	up := gws.NewUpgrader(e, &gws.ServerOption{ReadMaxPayloadSize: readLimit})
-	return (&http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := up.Upgrade(w, r)
-		if err != nil {
-			return
+// serveGWS echoes with gws and opt, ReadLoop on a goroutine per
+// connection as gws's README does; it is the broadcaster if bcast.
+func serveGWS(opt *gws.ServerOption, bcast bool) server {
+	return func(ln net.Listener) error {
+		e := &gwsEcho{conns: make(map[*gws.Conn]struct{})}
+		if bcast {
+			setCurrent(e)
 		}
-		go c.ReadLoop()
-	})}).Serve(ln)
+		up := gws.NewUpgrader(e, opt)
+		return (&http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			c, err := up.Upgrade(w, r)
+			if err != nil {
+				return
+			}
+			go c.ReadLoop()
+		})}).Serve(ln)
+	}
 }
 
 func serverMain(args []string) error {
@@ -323,7 +329,7 @@ func serverMain(args []string) error {
 	if !ok {
 		return fmt.Errorf("unknown library %q; one of %s", *lib, libNames())
 	}
-	if _, err := raiseNoFile(20000); err != nil {
+	if _, err := harness.RaiseNoFile(20000); err != nil {
 		return err
 	}
 	if *cpuprofile != "" {

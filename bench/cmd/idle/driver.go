@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,12 +13,13 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/seed-d6ba7b20/ws/bench/internal/harness"
 )
 
 // result is one measurement: the server's stats before and after n idle
@@ -118,48 +118,23 @@ func measure(ctx context.Context, lib string, n, conc, rate int, profile string)
 		args = append(args, "-memprofilerate", strconv.Itoa(rate))
 	}
 	cmd := exec.CommandContext(ctx, exe, args...)
-	cmd.Stderr = os.Stderr
 	cmd.WaitDelay = 5 * time.Second
-	stdin, err := cmd.StdinPipe()
+	srv, err := harness.Start(ctx, cmd)
 	if err != nil {
 		return res, err
 	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return res, err
-	}
-	if err := cmd.Start(); err != nil {
-		return res, err
-	}
-	srv := &serverProc{cmd: cmd, in: stdin, lines: make(chan string, 1)}
-	go func() {
-		defer close(srv.lines)
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			srv.lines <- sc.Text()
-		}
-	}()
-	defer srv.stop()
-
-	line, err := srv.line(ctx)
-	if err != nil {
-		return res, err
-	}
-	addr, ok := strings.CutPrefix(line, "addr ")
-	if !ok {
-		return res, fmt.Errorf("server said %q, want its address", line)
-	}
-	if res.before, err = srv.ask(ctx, "stats"); err != nil {
+	defer srv.Stop()
+	if res.before, err = ask(ctx, srv, "stats"); err != nil {
 		return res, err
 	}
 
-	conns, err := openConns(ctx, addr, n, conc, lib != "tcp")
+	conns, err := openConns(ctx, srv.Addr, n, conc, lib != "tcp")
 	defer closeConns(conns)
 	if err != nil {
 		return res, err
 	}
 	for {
-		s, err := srv.ask(ctx, "count")
+		s, err := ask(ctx, srv, "count")
 		if err != nil {
 			return res, err
 		}
@@ -178,7 +153,7 @@ func measure(ctx context.Context, lib string, n, conc, rate int, profile string)
 	if profile != "" {
 		q = "profile " + profile
 	}
-	if res.after, err = srv.ask(ctx, q); err != nil {
+	if res.after, err = ask(ctx, srv, q); err != nil {
 		return res, err
 	}
 	if res.after.Conns != int64(n) {
@@ -187,33 +162,13 @@ func measure(ctx context.Context, lib string, n, conc, rate int, profile string)
 	return res, nil
 }
 
-// serverProc is a running server process.
-type serverProc struct {
-	cmd   *exec.Cmd
-	in    io.WriteCloser
-	lines chan string
-}
-
-// line returns the server's next line of output.
-func (s *serverProc) line(ctx context.Context) (string, error) {
-	select {
-	case l, ok := <-s.lines:
-		if !ok {
-			return "", errors.New("server exited")
-		}
-		return l, nil
-	case <-ctx.Done():
-		return "", ctx.Err()
-	}
-}
-
-// ask sends a command and decodes the reply.
-func (s *serverProc) ask(ctx context.Context, cmd string) (stats, error) {
+// ask sends a command to the server and decodes the reply.
+func ask(ctx context.Context, srv *harness.Proc, cmd string) (stats, error) {
 	var st stats
-	if _, err := io.WriteString(s.in, cmd+"\n"); err != nil {
+	if _, err := io.WriteString(srv.In, cmd+"\n"); err != nil {
 		return st, err
 	}
-	l, err := s.line(ctx)
+	l, err := srv.Line(ctx)
 	if err != nil {
 		return st, err
 	}
@@ -226,38 +181,11 @@ func (s *serverProc) ask(ctx context.Context, cmd string) (stats, error) {
 	return st, nil
 }
 
-// stop asks the server to quit and waits for it; it is killed if it does
-// not exit within the command's WaitDelay, or when the context ends.
-func (s *serverProc) stop() {
-	io.WriteString(s.in, "quit\n")
-	s.in.Close()
-	done := make(chan struct{})
-	go func() {
-		s.cmd.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		s.cmd.Process.Kill()
-		<-done
-	}
-}
-
-// handshake is the client's opening handshake, the same for every
-// connection (the key is RFC 6455's example).
-const handshake = "GET / HTTP/1.1\r\n" +
-	"Host: %s\r\n" +
-	"Upgrade: websocket\r\n" +
-	"Connection: Upgrade\r\n" +
-	"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" +
-	"Sec-WebSocket-Version: 13\r\n\r\n"
-
 // openConns opens n connections to addr, conc at a time, each with a
 // WebSocket handshake if ws is set, and leaves them idle.
 func openConns(ctx context.Context, addr string, n, conc int, ws bool) ([]net.Conn, error) {
 	conns := make([]net.Conn, n)
-	req := []byte(fmt.Sprintf(handshake, addr))
+	req := []byte(harness.Handshake(addr))
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	var errOnce sync.Once
@@ -362,18 +290,11 @@ func medianTable(names []string, all []result) string {
 
 // median is the median over rs of a stat per connection, in KiB.
 func median(rs []result, f func(stats) float64) float64 {
-	if len(rs) == 0 {
-		return 0
-	}
 	v := make([]float64, len(rs))
 	for i, r := range rs {
 		v[i] = r.perConn(f)
 	}
-	slices.Sort(v)
-	if len(v)%2 == 1 {
-		return v[len(v)/2]
-	}
-	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+	return harness.Median(v)
 }
 
 // libModules are the modules of the libraries.

@@ -30,27 +30,11 @@ package main
 import (
 	"fmt"
 	"os"
-	"syscall"
+
+	"github.com/seed-d6ba7b20/ws/bench/internal/harness"
 )
 
-func main() {
-	if len(os.Args) < 2 {
-		usage()
-	}
-	var err error
-	switch os.Args[1] {
-	case "server":
-		err = serverMain(os.Args[2:])
-	case "run":
-		err = runMain(os.Args[2:])
-	default:
-		usage()
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "idle:", err)
-		os.Exit(1)
-	}
-}
+func main() { harness.Main("idle", usage, serverMain, runMain) }
 
 func usage() {
 	fmt.Fprintln(os.Stderr, "usage: idle server -lib LIB [-addr 127.0.0.1:0] [-memprofilerate N]")
@@ -59,31 +43,12 @@ func usage() {
 	os.Exit(2)
 }
 
-// raiseNoFile raises RLIMIT_NOFILE to want, the hard limit too if the
-// process may (it needs CAP_SYS_RESOURCE). Otherwise it raises the soft
-// limit to the hard one, which must be at least need. It returns the limit
-// in force.
+// raiseNoFile raises RLIMIT_NOFILE to want (see harness.RaiseNoFile); the
+// limit in force must be at least need. It returns that limit.
 func raiseNoFile(want, need uint64) (uint64, error) {
-	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		return 0, err
+	lim, err := harness.RaiseNoFile(want)
+	if err == nil && lim < need {
+		err = fmt.Errorf("RLIMIT_NOFILE hard limit %d is below the %d needed", lim, need)
 	}
-	if lim.Cur >= want {
-		return lim.Cur, nil
-	}
-	n := lim
-	n.Cur = want
-	n.Max = max(lim.Max, want)
-	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &n); err == nil {
-		return want, nil
-	}
-	n = lim
-	n.Cur = lim.Max
-	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &n); err != nil {
-		return lim.Cur, err
-	}
-	if n.Cur < need {
-		return n.Cur, fmt.Errorf("RLIMIT_NOFILE hard limit %d is below the %d needed", n.Cur, need)
-	}
-	return n.Cur, nil
+	return lim, err
 }

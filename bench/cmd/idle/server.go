@@ -14,7 +14,6 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,6 +26,7 @@ import (
 	gorilla "github.com/gorilla/websocket"
 	"github.com/lxzan/gws"
 	ws "github.com/seed-d6ba7b20/ws"
+	"github.com/seed-d6ba7b20/ws/bench/internal/harness"
 )
 
 // server is one library's server: it serves ln, adding 1 to accepted for
@@ -50,14 +50,7 @@ var servers = map[string]server{
 	"gws":       httpServer(gwsHandler),
 }
 
-func libNames() string {
-	var names []string
-	for n := range servers {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return strings.Join(names, ", ")
-}
+func libNames() string { return harness.Names(servers) }
 
 // httpServer serves ln with net/http and h as the handler.
 func httpServer(h func(accepted *atomic.Int64) http.HandlerFunc) server {
