@@ -852,11 +852,19 @@ func (c *Conn) sent(it sendItem, err error) {
 		sq.moved = make(chan struct{})
 	}
 	sq.mu.Unlock()
-	if it.done != nil {
-		select {
-		case it.done <- err:
-		case <-c.gs.shutdown:
-		}
+	if it.done == nil {
+		return
+	}
+	// A channel with room takes the result even after Close; only a full
+	// one is given up on then, so that Close does not wait forever.
+	select {
+	case it.done <- err:
+		return
+	default:
+	}
+	select {
+	case it.done <- err:
+	case <-c.gs.shutdown:
 	}
 }
 
