@@ -241,6 +241,7 @@ func BenchmarkCompressedConnMemory(b *testing.B) {
 		{"takeover-dict4KiB", Options{Compression: CompressionContextTakeover}, deflate.Params{}},
 		{"takeover-dict4KiB-peer10bits", Options{Compression: CompressionContextTakeover}, deflate.Params{ServerMaxWindowBits: 10, ClientMaxWindowBits: 10}},
 		{"takeover-full-compressor", Options{Compression: CompressionContextTakeover, CompressionDictSize: -1}, deflate.Params{}},
+		{"takeover-window-level6", Options{Compression: CompressionContextTakeover, CompressionLevel: 6}, deflate.Params{}},
 	}
 	msg := []byte(`{"id":12345,"user":"someone","text":"hello there, how are you doing today?","tags":["a","b","c"],"ts":1700000000}`)
 	for len(msg) < 1024 {

@@ -29,10 +29,11 @@ const (
 	// CompressionContextTakeover lets each message refer back to earlier
 	// ones, which compresses streams of similar messages (JSON, say) far
 	// better. A connection then holds what it needs to stay in step with
-	// its peer between messages: the last 4 KiB it sent (see
-	// Options.CompressionDictSize) and up to 40 KiB of inflate history (less
-	// with Options.CompressionPeerWindowBits). A peer may still ask for no
-	// context takeover.
+	// its peer between messages: at the default level the last 4 KiB it
+	// sent (see Options.CompressionDictSize), at levels 2 to 9 a window
+	// compressor (144 KiB; see Options.CompressionLevel), and up to 40 KiB
+	// of inflate history (less with Options.CompressionPeerWindowBits). A
+	// peer may still ask for no context takeover.
 	CompressionContextTakeover
 )
 
@@ -74,6 +75,9 @@ const DefaultCompressionDictSize = 4096
 func (o *Options) compressorOptions() deflate.CompressorOptions {
 	dict := o.CompressionDictSize
 	switch {
+	case dict == 0 && o.CompressionLevel >= 2:
+		// The window compressor, with context takeover.
+		return deflate.CompressorOptions{Level: o.CompressionLevel, Window: true}
 	case dict == 0:
 		dict = DefaultCompressionDictSize
 	case dict < 0:

@@ -47,6 +47,7 @@ func TestCompressionRoundTrip(t *testing.T) {
 		{"8 bits both", ws.Options{Compression: ws.CompressionContextTakeover, CompressionWindowBits: 8}, ws.Options{Compression: ws.CompressionContextTakeover, CompressionWindowBits: 8}, []string{"server_max_window_bits=8", "client_max_window_bits=8"}},
 		{"dict size", ws.Options{Compression: ws.CompressionContextTakeover, CompressionDictSize: 4096}, ws.Options{Compression: ws.CompressionContextTakeover, CompressionLevel: 9}, []string{"permessage-deflate"}},
 		{"threshold all", ws.Options{Compression: ws.CompressionContextTakeover, CompressionThreshold: -1}, ws.Options{Compression: ws.CompressionContextTakeover, CompressionThreshold: -1}, []string{"permessage-deflate"}},
+		{"window compressor", ws.Options{Compression: ws.CompressionContextTakeover, CompressionLevel: 6}, ws.Options{Compression: ws.CompressionContextTakeover, CompressionLevel: 9, CompressionWindowBits: 10}, []string{"client_max_window_bits=10"}},
 	}
 	for _, m := range modes {
 		for _, tcp := range []bool{true, false} {

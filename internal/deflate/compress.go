@@ -49,8 +49,16 @@ type CompressorOptions struct {
 	// the last DictSize bytes it sent, and primes a pooled writer with
 	// them for every message (flate.Writer.ResetDict). Priming costs about
 	// as much CPU as compressing DictSize bytes, once per message. DictSize
-	// is capped at the window; 0 keeps the writer.
+	// is capped at the window; 0 keeps the writer (or see Window).
 	DictSize int
+	// Window, at levels 2 to 9 with context takeover and no DictSize,
+	// selects this package's window compressor instead of flate's: hash
+	// chains and lazy matching over the whole window, searching as zlib's
+	// level of the same number does, with 144 KiB of state at 15 bits. It
+	// compresses a stream of similar messages as well as zlib does, where
+	// flate's writers either find fewer matches (levels 1 to 6) or hold
+	// 1.4 MB (levels 7 to 9). Elsewhere it is ignored.
+	Window bool
 }
 
 // mode is how a Compressor keeps context between messages.
@@ -60,6 +68,7 @@ const (
 	modeNoContext mode = iota // pooled writer, reset for every message
 	modeStateful              // own writer, kept between messages
 	modeDict                  // pooled writer, primed with a kept dictionary
+	modeWindow                // own window compressor, kept between messages
 )
 
 // Compressor compresses the messages of one direction of a connection per
@@ -72,7 +81,8 @@ const (
 // its flate writer between messages: about 0.8 MB at level 1, 1.1 MB at
 // levels 5 and 6 or below 15 window bits, 1.4 MB at level 9 (see
 // TestMemoryPerConnection). CompressorOptions.DictSize trades that memory
-// for CPU. Without context takeover the Compressor takes a writer from a
+// for CPU; CompressorOptions.Window keeps the whole window in 144 KiB
+// with this package's own compressor. Without context takeover the Compressor takes a writer from a
 // pool for each message and returns it in Finish, so between messages it
 // holds nothing but itself (about 150 bytes).
 //
@@ -90,8 +100,10 @@ type Compressor struct {
 	mode  mode
 	pool  *sync.Pool
 
-	fw     *flate.Writer // the writer; kept between messages only in modeStateful
-	hist   history       // modeDict: the last bytes sent
+	fw     *flate.Writer  // the writer; kept between messages only in modeStateful
+	hist   history        // modeDict: the last bytes sent
+	we     *windowEncoder // modeWindow
+	dst    io.Writer      // modeWindow: where the message goes
 	tw     tailWriter
 	aw     appendWriter
 	active bool // between Reset and Finish
@@ -122,6 +134,9 @@ func NewCompressor(side Side, opts CompressorOptions) (*Compressor, error) {
 	case opts.DictSize > 0:
 		c.mode = modeDict
 		c.hist = newHistory(min(opts.DictSize, 1<<bits))
+	case opts.Window && level >= 2:
+		c.mode = modeWindow
+		c.we = newWindowEncoder(level, bits)
 	default:
 		c.mode = modeStateful
 	}
@@ -204,6 +219,12 @@ func (c *Compressor) Reset(dst io.Writer) {
 	if c.active {
 		c.Abort()
 	}
+	if c.mode == modeWindow {
+		c.dst = dst
+		c.we.start(nil, true)
+		c.active = true
+		return
+	}
 	c.tw.reset(dst)
 	switch c.mode {
 	case modeNoContext:
@@ -225,6 +246,16 @@ func (c *Compressor) Write(p []byte) (int, error) {
 	if !c.active {
 		return 0, errNoMessage
 	}
+	if c.mode == modeWindow {
+		c.we.write(p)
+		if out := c.we.takeOutput(); len(out) > 0 {
+			if _, err := c.dst.Write(out); err != nil {
+				c.Abort()
+				return 0, err
+			}
+		}
+		return len(p), nil
+	}
 	n, err := c.fw.Write(p)
 	if c.mode == modeDict {
 		c.hist.write(p[:n])
@@ -244,6 +275,16 @@ func (c *Compressor) Write(p []byte) (int, error) {
 func (c *Compressor) Finish() error {
 	if !c.active {
 		return errNoMessage
+	}
+	if c.mode == modeWindow {
+		_, err := c.dst.Write(c.we.finish())
+		c.we.release()
+		c.dst = nil
+		c.active = false
+		if err != nil {
+			c.Abort()
+		}
+		return err
 	}
 	if err := c.fw.Flush(); err != nil {
 		c.Abort()
@@ -269,6 +310,9 @@ func (c *Compressor) Abort() {
 	c.tw.reset(nil)
 	c.active = false
 	switch c.mode {
+	case modeWindow:
+		c.dst = nil
+		c.we.forget()
 	case modeStateful:
 		if c.fw != nil {
 			c.fw.Reset(&c.tw)
@@ -287,12 +331,25 @@ func (c *Compressor) Abort() {
 func (c *Compressor) Close() {
 	c.Abort() // forgets the dictionary; pooled writers are back already
 	c.putWriter()
+	if c.we != nil {
+		c.we.free()
+	}
 }
 
 // Compress appends the compressed payload of the message msg to dst and
 // returns the extended slice: Reset, Write, Finish in one. It allocates
 // nothing when dst has room.
 func (c *Compressor) Compress(dst, msg []byte) ([]byte, error) {
+	if c.mode == modeWindow {
+		if c.active {
+			c.Abort()
+		}
+		c.we.start(dst, false)
+		c.we.write(msg)
+		out := c.we.finish()
+		c.we.release()
+		return out, nil
+	}
 	c.aw.b = dst
 	c.Reset(&c.aw)
 	_, err := c.Write(msg)

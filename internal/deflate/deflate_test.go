@@ -138,6 +138,9 @@ func TestRoundTripSizes(t *testing.T) {
 		{"level5", CompressorOptions{Level: 5}},
 		{"level9", CompressorOptions{Level: 9}},
 		{"dict8k", CompressorOptions{Level: 1, DictSize: 8 << 10}},
+		{"window2", CompressorOptions{Level: 2, Window: true}},
+		{"window6", CompressorOptions{Level: 6, Window: true}},
+		{"window9", CompressorOptions{Level: 9, Window: true}},
 	}
 	for _, cf := range cfgs {
 		for _, noCtx := range []bool{false, true} {
@@ -151,7 +154,7 @@ func TestRoundTripSizes(t *testing.T) {
 				var plain []byte
 				for i, n := range sizes {
 					for kind, msg := range [][]byte{textData(n, uint64(i)), randomData(n, uint64(i))} {
-						if n == 1<<20 && cf.name == "level9" && testing.Short() {
+						if n == 1<<20 && (cf.name == "level9" || cf.name == "window9") && testing.Short() {
 							continue
 						}
 						payload, err := c.Compress(nil, msg)
@@ -175,21 +178,26 @@ func TestRoundTripSizes(t *testing.T) {
 	}
 }
 
-// TestWindowBits compresses with every window of 8..15 bits, in every mode,
-// and checks that no match reaches further back than the window, also
+// TestWindowBits compresses with every window of 8..15 bits, in every mode
+// (the window compressor at three levels), through texts long enough to
+// slide its buffer many times, and checks that no match reaches further back than the window, also
 // across messages, and that a decompressor with that window inflates it.
 func TestWindowBits(t *testing.T) {
 	msgs := [][]byte{
 		textData(3000, 1), jsonMessage(1), jsonMessage(2), textData(70_000, 2),
 		randomData(500, 3), jsonMessage(3), textData(10, 4), nil, jsonMessage(1), textData(3000, 1),
+		textData(150_000, 5), jsonMessage(2), randomData(70_000, 6), jsonMessage(3),
 	}
 	for bits := MinWindowBits; bits <= MaxWindowBits; bits++ {
-		for _, mode := range []string{"stateful", "dict", "nocontext"} {
+		for _, mode := range []string{"stateful", "dict", "nocontext", "window2", "window6", "window9"} {
 			t.Run(fmt.Sprintf("%d/%s", bits, mode), func(t *testing.T) {
 				side := Side{WindowBits: bits, NoContextTakeover: mode == "nocontext"}
 				opts := CompressorOptions{Level: 1}
-				if mode == "dict" {
+				switch mode {
+				case "dict":
 					opts.DictSize = 1 << 15 // capped at the window
+				case "window2", "window6", "window9":
+					opts = CompressorOptions{Level: int(mode[6] - '0'), Window: true}
 				}
 				c := mustCompressor(t, side, opts)
 				defer c.Close()
@@ -339,7 +347,7 @@ func TestPoolIsolation(t *testing.T) {
 // TestAbortForgets checks that an aborted message leaves the compressor
 // able to go on, with no references to what the peer never saw.
 func TestAbortForgets(t *testing.T) {
-	for _, opts := range []CompressorOptions{{}, {DictSize: 1 << 15}} {
+	for _, opts := range []CompressorOptions{{}, {DictSize: 1 << 15}, {Level: 6, Window: true}} {
 		c := mustCompressor(t, Side{}, opts)
 		d := mustDecompressor(t, Side{})
 		m := jsonMessage(1)
@@ -596,6 +604,8 @@ func TestAllocs(t *testing.T) {
 		{"takeover-window10", Side{WindowBits: 10}, CompressorOptions{}},
 		{"dict", Side{}, CompressorOptions{DictSize: 4096}},
 		{"nocontext", Side{NoContextTakeover: true}, CompressorOptions{}},
+		{"window", Side{}, CompressorOptions{Level: 6, Window: true}},
+		{"window-bits9", Side{WindowBits: 9}, CompressorOptions{Level: 9, Window: true}},
 	} {
 		c := mustCompressor(t, tc.side, tc.opts)
 		d := mustDecompressor(t, tc.side)

@@ -94,11 +94,15 @@ func runInflateFuzz(t *testing.T, data []byte, split uint16) {
 }
 
 // FuzzRoundTrip compresses arbitrary messages with an arbitrary level,
-// window and mode, and checks they come back, within the window.
+// window and mode (flate's writers or the window compressor, whole or
+// streamed in pieces), and checks they come back, within the window.
 func FuzzRoundTrip(f *testing.F) {
 	f.Add([]byte("Hello, Hello, Hello"), int8(1), uint8(15), uint8(0), uint16(5))
 	f.Add(textData(5000, 1), int8(9), uint8(8), uint8(1), uint16(1000))
 	f.Add(jsonMessage(1), int8(-2), uint8(12), uint8(2), uint16(0))
+	f.Add(textData(9000, 2), int8(8), uint8(0), uint8(8), uint16(3000))
+	f.Add(textData(9000, 5), int8(6), uint8(3), uint8(24), uint16(100))
+	f.Add(randomData(3000, 3), int8(8), uint8(0), uint8(24), uint16(700))
 	f.Fuzz(func(t *testing.T, data []byte, level int8, bits uint8, mode uint8, split uint16) {
 		if len(data) > 256<<10 {
 			return
@@ -108,8 +112,11 @@ func FuzzRoundTrip(f *testing.F) {
 		if opts.Level == -1 && mode&4 != 0 {
 			opts.StoredOnly = true
 		}
-		if mode%3 == 1 {
+		switch {
+		case mode%3 == 1:
 			opts.DictSize = 1 + int(split)
+		case mode&8 != 0:
+			opts.Window = true // levels 2 to 9 with takeover
 		}
 		c, err := NewCompressor(side, opts)
 		if err != nil {
@@ -121,8 +128,21 @@ func FuzzRoundTrip(f *testing.F) {
 		cut := int(split) % (len(data) + 1)
 		var stream []byte
 		for i, m := range [][]byte{data[:cut], data[cut:], data} {
-			p, err := c.Compress(nil, m)
-			if err != nil {
+			var p []byte
+			if mode&16 != 0 {
+				// Stream the message in pieces.
+				var b bytes.Buffer
+				c.Reset(&b)
+				for q, k := m, 1+int(split)%3000; len(q) > 0; q = q[min(k, len(q)):] {
+					if _, err := c.Write(q[:min(k, len(q))]); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if err := c.Finish(); err != nil {
+					t.Fatal(err)
+				}
+				p = b.Bytes()
+			} else if p, err = c.Compress(nil, m); err != nil {
 				t.Fatal(err)
 			}
 			got, err := inflate(d, p, []int{1 + i + int(split)%100}, 1+int(split)%5000)

@@ -42,6 +42,8 @@ func TestMemoryPerConnection(t *testing.T) {
 		{"takeover/dict32k", Side{}, CompressorOptions{DictSize: 32 << 10}, 96 << 10},
 		{"takeover/dict1k/window10", Side{WindowBits: 10}, CompressorOptions{DictSize: 1 << 10}, 8 << 10},
 		{"nocontext", Side{NoContextTakeover: true}, CompressorOptions{}, 1 << 10},
+		{"takeover/window-level6", Side{}, CompressorOptions{Level: 6, Window: true}, 190 << 10},
+		{"takeover/window-level6/window10", Side{WindowBits: 10}, CompressorOptions{Level: 6, Window: true}, 16 << 10},
 	}
 	msgs := []struct {
 		name string

@@ -34,6 +34,10 @@ var zServers = map[string]server{
 	// for the bytes against CPU trade-off next to zlib's level 6 in
 	// node-deflate and gws's level-5-like 12-bit compressor.
 	"ws-deflate-l8": httpServer(wsDeflate(ws.Options{Compression: ws.CompressionContextTakeover, CompressionLevel: 8, CompressionDictSize: -1})),
+	// ws at level 6 with context takeover: ws's window compressor, which
+	// searches about as hard as zlib's level 6 (Node's default), with 144
+	// KiB kept per connection.
+	"ws-deflate-l6": httpServer(wsDeflate(ws.Options{Compression: ws.CompressionContextTakeover, CompressionLevel: 6})),
 	// gws with context takeover both ways, its defaults otherwise (level 1,
 	// window bits 12 both ways when context takeover is on).
 	"gws-deflate": serveGWSDeflate(0),
