@@ -68,7 +68,7 @@ type compression struct {
 
 // DefaultCompressionDictSize is how much of its recent output a
 // connection with context takeover keeps to compress the next message
-// against, unless Options.CompressionDictSize says otherwise.
+// against at level 1, unless Options.CompressionDictSize says otherwise.
 const DefaultCompressionDictSize = 4096
 
 // compressorOptions are the deflate settings of o.

@@ -108,7 +108,7 @@ type Options struct {
 	// for 0) to 9 (smallest).
 	//
 	// With context takeover and no CompressionDictSize, levels 2 to 9 use
-	// ws's window compressor: hash chains and lazy matching over the whole
+	// ws's window compressor: hash chains and lazy matching over the
 	// window, searching about as hard as zlib at the same level, with 144
 	// KiB of state per connection at 15 bits (9 KiB at 10). At level 6,
 	// zlib's default and so Node's ws's, it sends no more bytes than Node's
@@ -122,8 +122,10 @@ type Options struct {
 	// CompressionDictSize is how context takeover compresses. By default
 	// (0) the connection keeps only the last DefaultCompressionDictSize
 	// (4 KiB) bytes it sent, and primes a pooled compressor with them for
-	// each message, which costs about as much CPU as compressing them; a
-	// positive value keeps that many bytes instead (up to the window). A
+	// each message, which costs about as much CPU as compressing them (at
+	// levels 2 to 9 the default is the window compressor instead; see
+	// CompressionLevel); a positive value keeps that many bytes instead (up
+	// to the window). A
 	// negative value keeps a whole compressor per connection between
 	// messages: no priming per message, so often less CPU, but about 0.8 MB
 	// per connection at level 1 (1.4 MB at level 9). Either setting, at any

@@ -37,8 +37,9 @@ type CompressorOptions struct {
 	// writer that finds matches; StoredOnly selects flate's level 0.
 	//
 	// Below 15 window bits every level from 1 to 9, and -1, gives the same
-	// compressor, klauspost's custom window one (flate.NewWriterWindow),
-	// which is its level 5 algorithm with a distance limit.
+	// flate compressor, klauspost's custom window one
+	// (flate.NewWriterWindow), which is its level 5 algorithm with a
+	// distance limit; the window compressor (see Window) keeps its levels.
 	Level int
 	// StoredOnly sends stored (uncompressed) DEFLATE blocks, flate level 0.
 	// It is for tests and peers that insist on the extension.
@@ -53,8 +54,9 @@ type CompressorOptions struct {
 	DictSize int
 	// Window, at levels 2 to 9 with context takeover and no DictSize,
 	// selects this package's window compressor instead of flate's: hash
-	// chains and lazy matching over the whole window, searching as zlib's
-	// level of the same number does, with 144 KiB of state at 15 bits. It
+	// chains and lazy matching over the window (less 262 bytes from 12
+	// bits up, as in zlib), searching about as hard as zlib at the same
+	// level, with 144 KiB of state at 15 bits. It
 	// compresses a stream of similar messages as well as zlib does, where
 	// flate's writers either find fewer matches (levels 1 to 6) or hold
 	// 1.4 MB (levels 7 to 9). Elsewhere it is ignored.
@@ -82,9 +84,10 @@ const (
 // levels 5 and 6 or below 15 window bits, 1.4 MB at level 9 (see
 // TestMemoryPerConnection). CompressorOptions.DictSize trades that memory
 // for CPU; CompressorOptions.Window keeps the whole window in 144 KiB
-// with this package's own compressor. Without context takeover the Compressor takes a writer from a
-// pool for each message and returns it in Finish, so between messages it
-// holds nothing but itself (about 150 bytes).
+// with this package's own compressor. Without context takeover the
+// Compressor takes a writer from a pool for each message and returns it
+// in Finish, so between messages it holds nothing but itself (about 150
+// bytes).
 //
 // Once a message has been compressed with context takeover, the
 // compressor's history includes it: the message must then be sent
@@ -240,18 +243,25 @@ func (c *Compressor) Reset(dst io.Writer) {
 }
 
 // Write compresses p as the next bytes of the message. The output reaches
-// dst in pieces as flate produces it, all but its last four bytes, which
-// wait for Finish.
+// dst in pieces as it is produced: with flate, all but its last four
+// bytes, which wait for Finish; with the window compressor, each block as
+// it is completed (at most every 32 KiB of input), the last at Finish.
 func (c *Compressor) Write(p []byte) (int, error) {
 	if !c.active {
 		return 0, errNoMessage
 	}
 	if c.mode == modeWindow {
-		c.we.write(p)
-		if out := c.we.takeOutput(); len(out) > 0 {
-			if _, err := c.dst.Write(out); err != nil {
-				c.Abort()
-				return 0, err
+		// In pieces, so that the output held before it reaches dst stays
+		// bounded, whatever the size of p.
+		for done := 0; done < len(p); {
+			n := min(len(p)-done, 32<<10)
+			c.we.write(p[done : done+n])
+			done += n
+			if out := c.we.takeOutput(); len(out) > 0 {
+				if _, err := c.dst.Write(out); err != nil {
+					c.Abort()
+					return 0, err
+				}
 			}
 		}
 		return len(p), nil

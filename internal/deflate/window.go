@@ -7,7 +7,8 @@ import (
 )
 
 // The window compressor: LZ77 with hash chains and lazy matching over the
-// whole negotiated window, searching as zlib's deflate_slow does, with
+// negotiated window (less 262 bytes from 12 bits up, as in zlib),
+// searching as zlib's deflate_slow does, with
 // state small enough to keep per connection. It is what context takeover
 // uses at levels 2 to 9 unless a dictionary size is set.
 //

@@ -169,6 +169,43 @@ func TestWindowCompressNil(t *testing.T) {
 	}
 }
 
+// maxWriter records the largest write it is given.
+type maxWriter struct {
+	bytes.Buffer
+	max, n int
+}
+
+func (w *maxWriter) Write(p []byte) (int, error) {
+	w.max = max(w.max, len(p))
+	w.n++
+	return w.Buffer.Write(p)
+}
+
+// TestWindowWriteInPieces checks that one large Write reaches dst in
+// pieces of a block or so, not as one output held whole.
+func TestWindowWriteInPieces(t *testing.T) {
+	c := mustCompressor(t, Side{}, CompressorOptions{Level: 6, Window: true})
+	defer c.Close()
+	msg := randomData(8<<20, 9)
+	var w maxWriter
+	c.Reset(&w)
+	if _, err := c.Write(msg); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	if w.max > 128<<10 || w.n < 64 {
+		t.Errorf("%d writes, the largest %d bytes", w.n, w.max)
+	}
+	d := mustDecompressor(t, Side{})
+	defer d.Close()
+	got, err := d.Decompress(nil, w.Bytes(), -1)
+	if err != nil || !bytes.Equal(got, msg) {
+		t.Fatalf("round trip: %v", err)
+	}
+}
+
 // TestWindowHeld checks what the window compressor keeps between
 // messages, as its documentation says.
 func TestWindowHeld(t *testing.T) {
