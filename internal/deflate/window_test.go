@@ -230,35 +230,50 @@ func TestWindowHeld(t *testing.T) {
 // BenchmarkWindowJSON compresses 1 KiB JSON-like messages, a different one
 // each time, with context takeover: the window compressor at levels 5 to
 // 7 beside flate's level 1 with a 4 KiB dictionary (ws's default) and
-// flate's level 8 with its writer kept. It reports the bytes sent.
+// flate's level 8 with its writer kept. It reports the bytes sent. The
+// cold cases use 256 compressors in turn, as a server with 256 busy
+// connections does, so that each one's state has left the caches by its
+// next message.
 func BenchmarkWindowJSON(b *testing.B) {
-	msgs := make([][]byte, 512)
+	// Enough messages that a cold compressor, seeing every 256th, never
+	// sees one again within its window.
+	msgs := make([][]byte, 1<<14)
 	for i := range msgs {
 		msgs[i] = jsonMessage(i)
 	}
 	for _, tc := range []struct {
 		name string
 		opts CompressorOptions
+		cold bool
 	}{
-		{"flate1-dict4k", CompressorOptions{Level: 1, DictSize: 4096}},
-		{"flate8-kept", CompressorOptions{Level: 8}},
-		{"window5", CompressorOptions{Level: 5, Window: true}},
-		{"window6", CompressorOptions{Level: 6, Window: true}},
-		{"window7", CompressorOptions{Level: 7, Window: true}},
+		{"flate1-dict4k", CompressorOptions{Level: 1, DictSize: 4096}, false},
+		{"flate8-kept", CompressorOptions{Level: 8}, false},
+		{"window5", CompressorOptions{Level: 5, Window: true}, false},
+		{"window6", CompressorOptions{Level: 6, Window: true}, false},
+		{"window7", CompressorOptions{Level: 7, Window: true}, false},
+		{"cold/flate1-dict4k", CompressorOptions{Level: 1, DictSize: 4096}, true},
+		{"cold/window6", CompressorOptions{Level: 6, Window: true}, true},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			c := mustCompressor(b, Side{}, tc.opts)
-			defer c.Close()
+			n := 1
+			if tc.cold {
+				n = 256
+			}
+			cs := make([]*Compressor, n)
 			buf := make([]byte, 0, 4096)
-			for _, m := range msgs {
-				buf, _ = c.Compress(buf[:0], m)
+			for i := range cs {
+				cs[i] = mustCompressor(b, Side{}, tc.opts)
+				defer cs[i].Close()
+				for k := range 40 { // fill the window with other messages
+					buf, _ = cs[i].Compress(buf[:0], jsonMessage(-1-i*40-k))
+				}
 			}
 			var in, out int
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				m := msgs[i%len(msgs)]
-				buf, _ = c.Compress(buf[:0], m)
+				buf, _ = cs[i%n].Compress(buf[:0], m)
 				in += len(m)
 				out += len(buf)
 			}
