@@ -264,7 +264,7 @@ type blockCoder struct {
 	distLen  [numDistCodes]uint8
 	litCode  [numLitCodes]hcode
 	distCode [numDistCodes]hcode
-	cl       []uint8 // run-length coded code lengths: symbol, or symbol | extra<<8 in cl16
+	cl       []uint8 // the code lengths, run-length coded: a code length code symbol each
 	clx      []uint8 // the extra bits value of each cl entry
 	clFreq   [numCLCodes]uint32
 	clLen    [numCLCodes]uint8
