@@ -224,7 +224,7 @@ func (c *Compressor) Reset(dst io.Writer) {
 	}
 	if c.mode == modeWindow {
 		c.dst = dst
-		c.we.start(nil, true)
+		c.we.start()
 		c.active = true
 		return
 	}
@@ -350,16 +350,6 @@ func (c *Compressor) Close() {
 // returns the extended slice: Reset, Write, Finish in one. It allocates
 // nothing when dst has room.
 func (c *Compressor) Compress(dst, msg []byte) ([]byte, error) {
-	if c.mode == modeWindow {
-		if c.active {
-			c.Abort()
-		}
-		c.we.start(dst, false)
-		c.we.write(msg)
-		out := c.we.finish()
-		c.we.release()
-		return out, nil
-	}
 	c.aw.b = dst
 	c.Reset(&c.aw)
 	_, err := c.Write(msg)

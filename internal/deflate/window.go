@@ -90,8 +90,7 @@ type windowEncoder struct {
 	avail             bool
 	prevLen, prevDist int
 
-	bc     *blockCoder // scratch, held between start and finish
-	ownOut bool        // the output goes to bc.buf, not a caller's slice
+	bc *blockCoder // scratch, held between start and release
 	// warmSum keeps what warm read, so that the reads are not dropped.
 	warmSum uint16
 }
@@ -104,19 +103,17 @@ var blockCoders = sync.Pool{New: func() any {
 // level from 2 to 9. Its buffers are made with the first message.
 func newWindowEncoder(level, bits int) *windowEncoder {
 	w := 1 << bits
-	size := w + max(w, 4096)
 	e := &windowEncoder{
 		params:  windowLevels[level],
 		wmask:   w - 1,
-		maxDist: min(w-1, size-w-wLookahead),
+		maxDist: min(w-1, windowBufSize(w)-w-wLookahead),
 		hshift:  uint(32 - min(max(bits, 10), wMaxHashBits)),
 	}
 	return e
 }
 
-// bufSize is the size of the buffer for the window.
-func (e *windowEncoder) bufSize() int {
-	w := e.wmask + 1
+// windowBufSize is the size of the buffer for a window of w bytes.
+func windowBufSize(w int) int {
 	return w + max(w, 4096)
 }
 
@@ -125,22 +122,18 @@ func (e *windowEncoder) held() int {
 	return cap(e.win) + 2*cap(e.head) + 2*cap(e.prev)
 }
 
-// start begins a message, appending its output to out, or, if own, to a
-// buffer of the pooled scratch, which is valid until release.
-func (e *windowEncoder) start(out []byte, own bool) {
+// start begins a message. Its output goes to a buffer of the pooled
+// scratch, which takeOutput and finish hand out until release.
+func (e *windowEncoder) start() {
 	if e.win == nil {
-		e.win = make([]byte, e.bufSize())
+		e.win = make([]byte, windowBufSize(e.wmask+1))
 		e.head = make([]uint16, 1<<(32-e.hshift))
 		e.prev = make([]uint16, e.wmask+1)
 	} else {
 		e.warm()
 	}
 	e.bc = blockCoders.Get().(*blockCoder)
-	e.ownOut = own
-	if own {
-		out = e.bc.buf[:0]
-	}
-	e.bc.bw.out = out
+	e.bc.bw.out = e.bc.buf[:0]
 }
 
 // warm reads a byte of every cache line of the state before a message.
@@ -207,7 +200,7 @@ func (e *windowEncoder) release() {
 		bc.toks = bc.toks[:0]
 		bc.litFreq = [numLitCodes]uint32{}
 		bc.distFreq = [numDistCodes]uint32{}
-		if e.ownOut && cap(bc.bw.out) <= 1<<17 {
+		if cap(bc.bw.out) <= 1<<17 {
 			bc.buf = bc.bw.out[:0] // keep the buffer as it grew
 		}
 		bc.bw = bitBuf{}
