@@ -67,27 +67,20 @@ const readLimit = 4 << 20
 
 // serveTCP is the floor: a raw TCP echo, no framing.
 func serveTCP(ln net.Listener) error {
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			return err
-		}
-		go func() {
-			defer c.Close()
-			buf := make([]byte, copyBufSize)
-			for {
-				n, err := c.Read(buf)
-				if n > 0 {
-					if _, err := c.Write(buf[:n]); err != nil {
-						return
-					}
-				}
-				if err != nil {
+	return harness.Serve(ln, func(c net.Conn) {
+		buf := make([]byte, copyBufSize)
+		for {
+			n, err := c.Read(buf)
+			if n > 0 {
+				if _, err := c.Write(buf[:n]); err != nil {
 					return
 				}
 			}
-		}()
-	}
+			if err != nil {
+				return
+			}
+		}
+	})
 }
 
 // wsStream echoes with ws.Accept and Reader/Writer, streaming each message
@@ -234,27 +227,20 @@ func coderReadWrite(opts *coder.AcceptOptions) http.HandlerFunc {
 // serveGobwas echoes with gobwas/ws without net/http: ws.Upgrade, then
 // wsutil.ReadClientData and wsutil.WriteServerMessage.
 func serveGobwas(ln net.Listener) error {
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			return err
+	return harness.Serve(ln, func(c net.Conn) {
+		if _, err := gobwas.Upgrade(c); err != nil {
+			return
 		}
-		go func() {
-			defer c.Close()
-			if _, err := gobwas.Upgrade(c); err != nil {
+		for {
+			p, op, err := wsutil.ReadClientData(c)
+			if err != nil {
 				return
 			}
-			for {
-				p, op, err := wsutil.ReadClientData(c)
-				if err != nil {
-					return
-				}
-				if err := wsutil.WriteServerMessage(c, op, p); err != nil {
-					return
-				}
+			if err := wsutil.WriteServerMessage(c, op, p); err != nil {
+				return
 			}
-		}()
-	}
+		}
+	})
 }
 
 // gwsEcho echoes in OnMessage and tracks connections for Broadcast.

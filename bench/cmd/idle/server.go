@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -63,39 +64,42 @@ func httpServer(h func(accepted *atomic.Int64) http.HandlerFunc) server {
 // serveTCP is the floor: a raw TCP server with one goroutine per
 // connection, blocked in Read into a small buffer.
 func serveTCP(ln net.Listener, accepted *atomic.Int64) error {
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			return err
-		}
+	return harness.Serve(ln, func(c net.Conn) {
 		accepted.Add(1)
-		go func() {
-			defer c.Close()
-			var buf [16]byte
-			for {
-				if _, err := c.Read(buf[:]); err != nil {
-					return
-				}
+		var buf [16]byte
+		for {
+			if _, err := c.Read(buf[:]); err != nil {
+				return
 			}
-		}()
-	}
+		}
+	})
 }
 
 // wsHandler accepts with ws and reads with the request's context in the
 // handler goroutine.
 func wsHandler(accepted *atomic.Int64) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		c, err := ws.Accept(w, r, nil)
-		if err != nil {
+		wsAcceptRead(r.Context(), accepted, w, r)
+	}
+}
+
+// wsAcceptRead accepts with ws on w and reads with ctx until the
+// connection fails.
+func wsAcceptRead(ctx context.Context, accepted *atomic.Int64, w http.ResponseWriter, r *http.Request) {
+	c, err := ws.Accept(w, r, nil)
+	if err != nil {
+		return
+	}
+	defer c.CloseNow()
+	accepted.Add(1)
+	wsRead(ctx, c)
+}
+
+// wsRead reads messages from c with ctx until it fails.
+func wsRead(ctx context.Context, c *ws.Conn) {
+	for {
+		if _, _, err := c.Read(ctx); err != nil {
 			return
-		}
-		defer c.CloseNow()
-		accepted.Add(1)
-		ctx := r.Context()
-		for {
-			if _, _, err := c.Read(ctx); err != nil {
-				return
-			}
 		}
 	}
 }
@@ -142,24 +146,17 @@ func coderHandler(accepted *atomic.Int64) http.HandlerFunc {
 // accepted connection and wsutil.ReadClientData in a goroutine per
 // connection.
 func serveGobwas(ln net.Listener, accepted *atomic.Int64) error {
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			return err
+	return harness.Serve(ln, func(c net.Conn) {
+		if _, err := gobwas.Upgrade(c); err != nil {
+			return
 		}
-		go func() {
-			defer c.Close()
-			if _, err := gobwas.Upgrade(c); err != nil {
+		accepted.Add(1)
+		for {
+			if _, _, err := wsutil.ReadClientData(c); err != nil {
 				return
 			}
-			accepted.Add(1)
-			for {
-				if _, _, err := wsutil.ReadClientData(c); err != nil {
-					return
-				}
-			}
-		}()
-	}
+		}
+	})
 }
 
 // gwsEvents counts connections as gws opens them.

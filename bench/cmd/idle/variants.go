@@ -17,17 +17,7 @@ import (
 // that Read registers nothing with the request's context.
 func wsBackgroundHandler(accepted *atomic.Int64) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		c, err := ws.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
-		accepted.Add(1)
-		for {
-			if _, _, err := c.Read(context.Background()); err != nil {
-				return
-			}
-		}
+		wsAcceptRead(context.Background(), accepted, w, r)
 	}
 }
 
@@ -44,11 +34,7 @@ func wsGoroutineHandler(accepted *atomic.Int64) http.HandlerFunc {
 		accepted.Add(1)
 		go func() {
 			defer c.CloseNow()
-			for {
-				if _, _, err := c.Read(context.Background()); err != nil {
-					return
-				}
-			}
+			wsRead(context.Background(), c)
 		}()
 	}
 }
@@ -59,18 +45,7 @@ func wsGoroutineHandler(accepted *atomic.Int64) http.HandlerFunc {
 // save by doing the same after its hijack.
 func wsDropHandler(accepted *atomic.Int64) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		c, err := ws.Accept(dropBufs{w}, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
-		accepted.Add(1)
-		ctx := r.Context()
-		for {
-			if _, _, err := c.Read(ctx); err != nil {
-				return
-			}
-		}
+		wsAcceptRead(r.Context(), accepted, dropBufs{w}, r)
 	}
 }
 
@@ -121,11 +96,7 @@ func hijackHandler(accepted *atomic.Int64) http.HandlerFunc {
 func wsServerHandler(accepted *atomic.Int64) http.HandlerFunc {
 	s := &ws.Server{Handler: func(c *ws.Conn, r *http.Request) {
 		accepted.Add(1)
-		for {
-			if _, _, err := c.Read(context.Background()); err != nil {
-				return
-			}
-		}
+		wsRead(context.Background(), c)
 	}}
 	return s.ServeHTTP
 }

@@ -1,6 +1,7 @@
 // Package harness is what the echo and idle benchmarks share: the
-// command's entry point, the RLIMIT_NOFILE raise, the server process
-// that the driver talks to line by line, and small helpers.
+// command's entry point, the RLIMIT_NOFILE raise, the accept loop of the
+// servers without net/http, the server process that the driver talks to
+// line by line, and small helpers.
 package harness
 
 import (
@@ -10,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net"
 	"os"
 	"os/exec"
 	"slices"
@@ -64,6 +66,22 @@ func RaiseNoFile(want uint64) (uint64, error) {
 		return lim.Cur, err
 	}
 	return n.Cur, nil
+}
+
+// Serve accepts connections on ln until Accept fails, and returns its
+// error. It calls handle with each connection on a goroutine of its own
+// and closes the connection when handle returns.
+func Serve(ln net.Listener, handle func(c net.Conn)) error {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return err
+		}
+		go func() {
+			defer c.Close()
+			handle(c)
+		}()
+	}
 }
 
 // Names is m's keys, sorted and joined with commas.
