@@ -11,8 +11,10 @@ package ws_test
 // RFC's rules for senders, validates UTF-8 with its own table (Unicode
 // table 3-7), parses Sec-WebSocket-Extensions itself, compresses with
 // github.com/klauspost/compress/flate and inflates with the standard
-// library's compress/flate. Nothing of the library's internal packages is
-// used, so a bug there cannot hide itself.
+// library's compress/flate, and checks match distances with
+// internal/deflate/deflatetest, a plain RFC 1951 decoder for tests that
+// shares no code with the library. Nothing else of the library's internal
+// packages is used, so a bug there cannot hide itself.
 
 import (
 	"bufio"
@@ -39,6 +41,7 @@ import (
 
 	kflate "github.com/klauspost/compress/flate"
 	"github.com/seed-d6ba7b20/ws"
+	"github.com/seed-d6ba7b20/ws/internal/deflate/deflatetest"
 )
 
 // Opcodes and bits of RFC 6455 section 5.2.
@@ -1422,7 +1425,11 @@ func (p *confPMD) inflate(payload []byte) ([]byte, error) {
 	if p.recvBits < 15 {
 		// Inside the message too, no match may reach back further than
 		// the window.
-		if err := confCheckDistances(in, 1<<p.recvBits); err != nil {
+		_, d, err := deflatetest.Inflate(dict, in)
+		if w := 1 << p.recvBits; d > w {
+			return nil, fmt.Errorf("a back-reference %d bytes back, beyond the negotiated window of %d bytes (RFC 7692 7.1.2)", d, w)
+		}
+		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
 			return nil, err
 		}
 	}
@@ -1433,231 +1440,6 @@ func (p *confPMD) inflate(payload []byte) ([]byte, error) {
 		}
 	}
 	return out, nil
-}
-
-// confCheckDistances walks a DEFLATE stream (RFC 1951) and checks that no
-// back-reference reaches further than window bytes. It stops at the end
-// of the input or after a block with BFINAL set; the inflater has already
-// said the stream is valid.
-func confCheckDistances(in []byte, window int) error {
-	br := confBits{in: in}
-	for {
-		if br.pos >= len(br.in)*8 {
-			return nil
-		}
-		final, err := br.bits(1)
-		if err != nil {
-			return nil
-		}
-		typ, err := br.bits(2)
-		if err != nil {
-			return nil
-		}
-		switch typ {
-		case 0:
-			br.pos = (br.pos + 7) &^ 7
-			n, err := br.bits(16)
-			if err != nil {
-				return nil
-			}
-			if _, err := br.bits(16); err != nil {
-				return nil
-			}
-			br.pos += n * 8
-		case 1, 2:
-			lit, dist := confFixedLit, confFixedDist
-			if typ == 2 {
-				if lit, dist, err = br.dynamic(); err != nil {
-					return nil
-				}
-			}
-			for {
-				sym, err := br.decode(lit)
-				if err != nil {
-					return nil
-				}
-				if sym < 256 {
-					continue
-				}
-				if sym == 256 {
-					break
-				}
-				sym -= 257
-				if sym >= 29 {
-					return fmt.Errorf("invalid length symbol")
-				}
-				if _, err := br.bits(confLenExtra[sym]); err != nil {
-					return nil
-				}
-				ds, err := br.decode(dist)
-				if err != nil || ds >= 30 {
-					return nil
-				}
-				extra, err := br.bits(confDistExtra[ds])
-				if err != nil {
-					return nil
-				}
-				if d := confDistBase[ds] + extra; d > window {
-					return fmt.Errorf("a back-reference %d bytes back, beyond the negotiated window of %d bytes (RFC 7692 7.1.2)", d, window)
-				}
-			}
-		default:
-			return fmt.Errorf("reserved block type")
-		}
-		if final == 1 {
-			return nil
-		}
-	}
-}
-
-var (
-	confLenExtra  = [29]int{0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0}
-	confDistBase  = [30]int{1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577}
-	confDistExtra = [30]int{0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13}
-
-	confFixedLit, confFixedDist = func() (*confHuff, *confHuff) {
-		var l [288]int
-		for i := range l {
-			switch {
-			case i < 144:
-				l[i] = 8
-			case i < 256:
-				l[i] = 9
-			case i < 280:
-				l[i] = 7
-			default:
-				l[i] = 8
-			}
-		}
-		var d [30]int
-		for i := range d {
-			d[i] = 5
-		}
-		return confNewHuff(l[:]), confNewHuff(d[:])
-	}()
-)
-
-// confHuff is a canonical Huffman code, decoded as zlib's puff does.
-type confHuff struct {
-	count  [16]int
-	symbol []int
-}
-
-func confNewHuff(lengths []int) *confHuff {
-	h := &confHuff{symbol: make([]int, len(lengths))}
-	for _, l := range lengths {
-		h.count[l]++
-	}
-	h.count[0] = 0
-	var offs [16]int
-	for l := 1; l < 15; l++ {
-		offs[l+1] = offs[l] + h.count[l]
-	}
-	for sym, l := range lengths {
-		if l != 0 {
-			h.symbol[offs[l]] = sym
-			offs[l]++
-		}
-	}
-	return h
-}
-
-type confBits struct {
-	in  []byte
-	pos int // in bits
-}
-
-var errConfBits = errors.New("out of input")
-
-func (b *confBits) bits(n int) (int, error) {
-	v := 0
-	for i := 0; i < n; i++ {
-		if b.pos >= len(b.in)*8 {
-			return 0, errConfBits
-		}
-		v |= int(b.in[b.pos>>3]>>(b.pos&7)&1) << i
-		b.pos++
-	}
-	return v, nil
-}
-
-func (b *confBits) decode(h *confHuff) (int, error) {
-	code, first, index := 0, 0, 0
-	for l := 1; l <= 15; l++ {
-		bit, err := b.bits(1)
-		if err != nil {
-			return 0, err
-		}
-		code |= bit
-		count := h.count[l]
-		if code-count < first {
-			return h.symbol[index+code-first], nil
-		}
-		index += count
-		first = (first + count) << 1
-		code <<= 1
-	}
-	return 0, errors.New("invalid Huffman code")
-}
-
-func (b *confBits) dynamic() (*confHuff, *confHuff, error) {
-	nlen, err := b.bits(5)
-	if err != nil {
-		return nil, nil, err
-	}
-	ndist, err := b.bits(5)
-	if err != nil {
-		return nil, nil, err
-	}
-	ncode, err := b.bits(4)
-	if err != nil {
-		return nil, nil, err
-	}
-	nlen, ndist, ncode = nlen+257, ndist+1, ncode+4
-	order := [19]int{16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15}
-	var cl [19]int
-	for i := 0; i < ncode; i++ {
-		if cl[order[i]], err = b.bits(3); err != nil {
-			return nil, nil, err
-		}
-	}
-	lencode := confNewHuff(cl[:])
-	lengths := make([]int, nlen+ndist)
-	for i := 0; i < nlen+ndist; {
-		sym, err := b.decode(lencode)
-		if err != nil {
-			return nil, nil, err
-		}
-		if sym < 16 {
-			lengths[i] = sym
-			i++
-			continue
-		}
-		prev, rep := 0, 0
-		switch sym {
-		case 16:
-			if i == 0 {
-				return nil, nil, errors.New("repeat without a length")
-			}
-			prev = lengths[i-1]
-			rep, err = b.bits(2)
-			rep += 3
-		case 17:
-			rep, err = b.bits(3)
-			rep += 3
-		default:
-			rep, err = b.bits(7)
-			rep += 11
-		}
-		if err != nil {
-			return nil, nil, err
-		}
-		for ; rep > 0 && i < len(lengths); rep-- {
-			lengths[i] = prev
-			i++
-		}
-	}
-	return confNewHuff(lengths[:nlen]), confNewHuff(lengths[nlen:]), nil
 }
 
 // ---------------------------------------------------------------------

@@ -8,6 +8,8 @@ import (
 	"io"
 	"testing"
 	"time"
+
+	"github.com/seed-d6ba7b20/ws/internal/deflate/deflatetest"
 )
 
 func mustCompressor(t testing.TB, side Side, opts CompressorOptions) *Compressor {
@@ -150,7 +152,7 @@ func TestRoundTripSizes(t *testing.T) {
 				defer c.Close()
 				d := mustDecompressor(t, side)
 				defer d.Close()
-				var stream []byte // every payload with its tail, for refInflate
+				var stream []byte // every payload with its tail, for deflatetest.Inflate
 				var plain []byte
 				for i, n := range sizes {
 					for kind, msg := range [][]byte{textData(n, uint64(i)), randomData(n, uint64(i))} {
@@ -169,7 +171,7 @@ func TestRoundTripSizes(t *testing.T) {
 						plain = append(plain, msg...)
 					}
 				}
-				ref, _, err := refInflate(stream)
+				ref, _, err := deflatetest.Inflate(nil, stream)
 				if err != nil || !bytes.Equal(ref, plain) {
 					t.Fatalf("reference inflater disagrees: %v", err)
 				}
@@ -224,7 +226,7 @@ func TestWindowBits(t *testing.T) {
 					}
 					if mode == "nocontext" {
 						// Every message must stand alone.
-						_, dist, err := refInflate(append(payload.Bytes(), syncTail[:]...))
+						_, dist, err := deflatetest.Inflate(nil, append(payload.Bytes(), syncTail[:]...))
 						if err != nil || dist > 1<<bits {
 							t.Fatalf("message %d alone: distance %d, %v", i, dist, err)
 						}
@@ -232,7 +234,7 @@ func TestWindowBits(t *testing.T) {
 					stream = append(append(stream, payload.Bytes()...), syncTail[:]...)
 					plain = append(plain, m...)
 				}
-				ref, dist, err := refInflate(stream)
+				ref, dist, err := deflatetest.Inflate(nil, stream)
 				if err != nil || !bytes.Equal(ref, plain) {
 					t.Fatalf("reference inflater: %v", err)
 				}
@@ -337,7 +339,7 @@ func TestPoolIsolation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, _, err := refInflate(append(p, syncTail[:]...))
+		got, _, err := deflatetest.Inflate(nil, append(p, syncTail[:]...))
 		if err != nil || !bytes.Equal(got, m) {
 			t.Fatalf("message %d does not stand alone: %v", i, err)
 		}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/seed-d6ba7b20/ws/internal/deflate/deflatetest"
 )
 
 // kraftComplete reports whether code lengths form a complete prefix code
@@ -108,7 +110,7 @@ func TestWindowBlockKinds(t *testing.T) {
 		if err != nil || !bytes.Equal(got, tc.msg) {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
-		ref, _, err := refInflate(append(p, syncTail[:]...))
+		ref, _, err := deflatetest.Inflate(nil, append(p, syncTail[:]...))
 		if err != nil || !bytes.Equal(ref, tc.msg) {
 			t.Fatalf("%s: reference inflater: %v", tc.name, err)
 		}
