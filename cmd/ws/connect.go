@@ -85,12 +85,9 @@ func connectFlags(cfg *connectConfig) *flag.FlagSet {
 func connect(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var cfg connectConfig
 	fs := connectFlags(&cfg)
-	pos, err := parseFlags(fs, args, stdout, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
-	if err != nil {
-		return exitUsage
+	pos, status, ok := parseFlags(fs, args, stdout, stderr)
+	if !ok {
+		return status
 	}
 	if len(pos) != 1 {
 		fmt.Fprintf(stderr, "ws connect: want one URL, got %d arguments\nRun \"ws help connect\" for usage.\n", len(pos))
@@ -203,17 +200,7 @@ func (cl *client) run() int {
 
 // connected reports the connection on stderr.
 func (cl *client) connected(c *ws.Conn) {
-	var extra []string
-	if p := c.Subprotocol(); p != "" {
-		extra = append(extra, "subprotocol: "+p)
-	}
-	if e := c.Extensions(); e != "" {
-		extra = append(extra, "extensions: "+e)
-	}
-	msg := "connected to " + cl.cfg.url
-	if len(extra) > 0 {
-		msg += " (" + strings.Join(extra, ", ") + ")"
-	}
+	msg := "connected to " + cl.cfg.url + describeConn(c)
 	if f, ok := cl.stdin.(*os.File); ok {
 		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
 			msg += "\ntype a message and press Enter to send it; Ctrl-D closes the connection"

@@ -73,12 +73,9 @@ func listenFlags(cfg *listenConfig) *flag.FlagSet {
 func listen(args []string, stdout, stderr io.Writer) int {
 	var cfg listenConfig
 	fs := listenFlags(&cfg)
-	pos, err := parseFlags(fs, args, stdout, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
-	if err != nil {
-		return exitUsage
+	pos, status, ok := parseFlags(fs, args, stdout, stderr)
+	if !ok {
+		return status
 	}
 	if len(pos) > 0 {
 		fmt.Fprintf(stderr, "ws listen: unexpected argument %q\nRun \"ws help listen\" for usage.\n", pos[0])
@@ -152,18 +149,7 @@ func newServer(cfg *listenConfig, log *syncWriter) *ws.Server {
 	chat := cfg.mode == "chat"
 	srv.Handler = func(c *ws.Conn, r *http.Request) {
 		who := r.RemoteAddr
-		var extra []string
-		if p := c.Subprotocol(); p != "" {
-			extra = append(extra, "subprotocol: "+p)
-		}
-		if e := c.Extensions(); e != "" {
-			extra = append(extra, "extensions: "+e)
-		}
-		if len(extra) > 0 {
-			log.printf("%s connected (%s)\n", who, strings.Join(extra, ", "))
-		} else {
-			log.printf("%s connected\n", who)
-		}
+		log.printf("%s connected%s\n", who, describeConn(c))
 		ctx := context.Background()
 		for {
 			typ, data, err := c.Read(ctx)

@@ -76,29 +76,29 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 // parseFlags parses args with fs, allowing flags after positional
 // arguments ("ws connect URL -H 'A: b'"), and returns the positional
-// arguments. Everything after "--" is positional. With -h it prints the
-// usage to stdout and returns flag.ErrHelp.
-func parseFlags(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) ([]string, error) {
+// arguments and ok true. Everything after "--" is positional. With -h it
+// prints the usage to stdout, and with a bad flag an error to stderr; then
+// ok is false and status is the exit status, exitOK or exitUsage.
+func parseFlags(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (pos []string, status int, ok bool) {
 	fs.SetOutput(io.Discard)
-	var pos []string
 	for {
 		err := fs.Parse(args)
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(stdout)
 			fs.Usage()
-			return nil, err
+			return nil, exitOK, false
 		}
 		if err != nil {
 			fmt.Fprintf(stderr, "ws %s: %v\n", fs.Name(), err)
 			fmt.Fprintf(stderr, "Run \"ws help %s\" for usage.\n", fs.Name())
-			return nil, err
+			return nil, exitUsage, false
 		}
 		rest := fs.Args()
 		if len(rest) == 0 {
-			return pos, nil
+			return pos, 0, true
 		}
 		if i := len(args) - len(rest) - 1; i >= 0 && args[i] == "--" {
-			return append(pos, rest...), nil
+			return append(pos, rest...), 0, true
 		}
 		pos = append(pos, rest[0])
 		args = rest[1:]
@@ -223,6 +223,22 @@ func describeClose(ce ws.CloseError) string {
 		s += fmt.Sprintf(" %q", ce.Reason)
 	}
 	return s
+}
+
+// describeConn formats what a connection agreed on, as " (subprotocol:
+// chat, extensions: permessage-deflate)", or "" if nothing.
+func describeConn(c *ws.Conn) string {
+	var extra []string
+	if p := c.Subprotocol(); p != "" {
+		extra = append(extra, "subprotocol: "+p)
+	}
+	if e := c.Extensions(); e != "" {
+		extra = append(extra, "extensions: "+e)
+	}
+	if len(extra) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(extra, ", ") + ")"
 }
 
 // normalClose reports whether code ends a connection normally.

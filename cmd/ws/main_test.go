@@ -258,6 +258,25 @@ func wsServer(t *testing.T, opts *ws.AcceptOptions, serve func(ctx context.Conte
 	return hs
 }
 
+// get fetches url over a connection of its own and returns the status and
+// the body.
+func get(t *testing.T, url string) (status, body string) {
+	t.Helper()
+	tr := &http.Transport{DisableKeepAlives: true}
+	defer tr.CloseIdleConnections()
+	resp, err := (&http.Client{Transport: tr, Timeout: waitTimeout}).Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("GET %s: reading the body: %v", url, err)
+	}
+	return resp.Status, string(b)
+}
+
+// wantExit checks that the process exits with the status want.
 func wantExit(t *testing.T, p *proc, want int) {
 	t.Helper()
 	if code := p.wait(); code != want {
@@ -378,16 +397,8 @@ func TestEcho(t *testing.T) {
 	})
 
 	t.Run("plain GET", func(t *testing.T) {
-		tr := &http.Transport{DisableKeepAlives: true}
-		defer tr.CloseIdleConnections()
-		resp, err := (&http.Client{Transport: tr, Timeout: waitTimeout}).Get("http://" + addr + "/")
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if !strings.Contains(string(body), "echo server") {
-			t.Errorf("GET / = %s %q", resp.Status, body)
+		if status, body := get(t, "http://"+addr+"/"); !strings.Contains(body, "echo server") {
+			t.Errorf("GET / = %s %q", status, body)
 		}
 	})
 
@@ -399,16 +410,8 @@ func TestEcho(t *testing.T) {
 func TestChat(t *testing.T) {
 	srv, addr := startServer(t, "-mode", "chat")
 
-	tr := &http.Transport{DisableKeepAlives: true}
-	defer tr.CloseIdleConnections()
-	resp, err := (&http.Client{Transport: tr, Timeout: waitTimeout}).Get("http://" + addr + "/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if !strings.Contains(string(page), "new WebSocket(") || !strings.Contains(string(page), `"/ws"`) {
-		t.Fatalf("GET / = %s, not the chat page:\n%s", resp.Status, page)
+	if status, page := get(t, "http://"+addr+"/"); !strings.Contains(page, "new WebSocket(") || !strings.Contains(page, `"/ws"`) {
+		t.Fatalf("GET / = %s, not the chat page:\n%s", status, page)
 	}
 
 	a := start(t, "connect", "ws://"+addr+"/ws")
