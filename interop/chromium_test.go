@@ -101,20 +101,13 @@ func TestChromium(t *testing.T) {
 		paths = append(paths, e.path)
 		opts := &ws.AcceptOptions{Options: e.opts}
 		mux.HandleFunc("GET "+e.path, func(w http.ResponseWriter, r *http.Request) {
-			c, err := ws.Accept(w, r, opts)
-			if err != nil {
-				results <- serverResult{name: e.path, err: err}
-				return
-			}
-			err = echoMessages(ctx, c)
-			c.CloseNow()
-			results <- serverResult{name: e.path, extensions: c.Extensions(), err: err, tap: tapOf(r)}
+			serveConn(w, r, opts, results, e.path, func(c *ws.Conn) error { return echoMessages(ctx, c) })
 		})
 	}
 	addr := serveTapped(t, mux)
 	page := "http://" + addr + "/?endpoints=" + strings.Join(paths, ",")
 
-	browser := startChromium(ctx, t, page)
+	browser := launchChromium(ctx, t, "--headless", page)
 	var rep chromiumReport
 	select {
 	case rep = <-reports:
@@ -202,12 +195,6 @@ func TestChromium(t *testing.T) {
 			}
 		})
 	}
-}
-
-// startChromium opens page in headless Chromium; see launchChromium.
-func startChromium(ctx context.Context, t *testing.T, page string) *groupProcess {
-	t.Helper()
-	return launchChromium(ctx, t, "--headless", page)
 }
 
 // launchChromium starts Chromium with args after the flags every test

@@ -282,12 +282,38 @@ func (s *peerServer) checkNoErrors(t *testing.T) {
 	}
 }
 
-// echoOnce writes a message and reads its echo, concurrently: a large
-// message fills the TCP buffers both ways before its echo is read.
+// echoOnce writes a message with Write and checks its echo; see roundTrip.
 func echoOnce(ctx context.Context, t *testing.T, c *ws.Conn, typ ws.MessageType, data []byte) {
 	t.Helper()
+	roundTrip(ctx, t, c, typ, data, func() error { return c.Write(ctx, typ, data) })
+}
+
+// streamOnce writes a message with Writer in the given writes and checks
+// its echo; see roundTrip.
+func streamOnce(ctx context.Context, t *testing.T, c *ws.Conn, typ ws.MessageType, writes [][]byte) {
+	t.Helper()
+	roundTrip(ctx, t, c, typ, bytes.Join(writes, nil), func() error {
+		w, err := c.Writer(ctx, typ)
+		if err != nil {
+			return err
+		}
+		for _, p := range writes {
+			if _, err := w.Write(p); err != nil {
+				w.Close()
+				return err
+			}
+		}
+		return w.Close()
+	})
+}
+
+// roundTrip sends a message of typ with write and reads its echo,
+// concurrently: a large message fills the TCP buffers both ways before its
+// echo is read. It checks that the echo is want, of typ.
+func roundTrip(ctx context.Context, t *testing.T, c *ws.Conn, typ ws.MessageType, want []byte, write func() error) {
+	t.Helper()
 	werr := make(chan error, 1)
-	go func() { werr <- c.Write(ctx, typ, data) }()
+	go func() { werr <- write() }()
 	gotTyp, got, err := c.Read(ctx)
 	if err := <-werr; err != nil {
 		t.Fatalf("write: %v", err)
@@ -298,7 +324,7 @@ func echoOnce(ctx context.Context, t *testing.T, c *ws.Conn, typ ws.MessageType,
 	if gotTyp != typ {
 		t.Errorf("echo is %v, want %v", gotTyp, typ)
 	}
-	if d := diff(got, data); d != "" {
+	if d := diff(got, want); d != "" {
 		t.Errorf("echo differs: %s", d)
 	}
 }
@@ -444,26 +470,31 @@ func testClientAwaitsClose(ctx context.Context, t *testing.T, srv *goServer, cli
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			name := "server-close-" + tc.name
-			q := url.Values{"name": {name}, "code": {fmt.Sprint(int(tc.code))}, "reason": {tc.reason}}
-			lines, err := client(ctx, t, srv.url+"/close?"+q.Encode(), "await-close")
-			checkClientReport(t, lines, err, []string{"close"})
-			msg := fmt.Sprintf("MESSAGE text %q", fmt.Sprintf("closing: %d", tc.code))
-			if !slices.Contains(lines, msg) {
-				t.Errorf("the client did not report %s", msg)
-			}
-			code, reason, err := parseCloseLine(lines)
-			if err != nil {
-				t.Fatalf("the client: %v", err)
-			}
-			if code != int(tc.code) || reason != tc.reason {
-				t.Errorf("the client got close %d %q, want %d %q", code, reason, tc.code, tc.reason)
-			}
-			if res := srv.result(ctx, t, name); res.err != nil {
-				t.Errorf("the Go server's Close: %v", res.err)
-			}
+			q := url.Values{"name": {"server-close-" + tc.name}, "code": {fmt.Sprint(int(tc.code))}, "reason": {tc.reason}}
+			srv.awaitClose(ctx, t, client, "/close", q, fmt.Sprintf("closing: %d", tc.code), ws.CloseError{Code: tc.code, Reason: tc.reason})
 		})
 	}
+}
+
+// awaitClose runs client, in its await-close mode, against the handler
+// path of s with the query q, which names the connection: the client must
+// get the text message msg, then the close want, and the Go server's
+// connection must end without an error. It returns the server's result.
+func (s *goServer) awaitClose(ctx context.Context, t *testing.T, client peerClient, path string, q url.Values, msg string, want ws.CloseError) serverResult {
+	t.Helper()
+	lines, err := client(ctx, t, s.url+path+"?"+q.Encode(), "await-close")
+	checkClientReport(t, lines, err, []string{"close"})
+	if line := fmt.Sprintf("MESSAGE text %q", msg); !slices.Contains(lines, line) {
+		t.Errorf("the client did not report %s", line)
+	}
+	if code, reason, err := parseCloseLine(lines); err != nil || code != int(want.Code) || reason != want.Reason {
+		t.Errorf("the client got close %d %q (%v), want %d %q", code, reason, err, want.Code, want.Reason)
+	}
+	res := s.result(ctx, t, q.Get("name"))
+	if res.err != nil {
+		t.Errorf("the Go server's connection ended with %v", res.err)
+	}
+	return res
 }
 
 // checkClientReport checks the report of a client run that should have
@@ -619,20 +650,24 @@ func tapOf(r *http.Request) *wireTap {
 	return tap
 }
 
-// handle adapts a handler of an accepted connection: it accepts, runs f,
-// closes the connection and reports the result.
+// handle adapts a handler of an accepted connection to serveConn.
 func (s *goServer) handle(f func(r *http.Request, c *ws.Conn) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		name := r.URL.Query().Get("name")
-		c, err := ws.Accept(w, r, s.opts)
-		if err != nil {
-			s.results <- serverResult{name: name, err: err, tap: tapOf(r)}
-			return
-		}
-		err = f(r, c)
-		c.CloseNow()
-		s.results <- serverResult{name: name, extensions: c.Extensions(), err: err, tap: tapOf(r)}
+		serveConn(w, r, s.opts, s.results, r.URL.Query().Get("name"), func(c *ws.Conn) error { return f(r, c) })
 	}
+}
+
+// serveConn accepts r's WebSocket with opts, runs f on it, closes it and
+// reports how it ended to results, under name.
+func serveConn(w http.ResponseWriter, r *http.Request, opts *ws.AcceptOptions, results chan<- serverResult, name string, f func(*ws.Conn) error) {
+	c, err := ws.Accept(w, r, opts)
+	if err != nil {
+		results <- serverResult{name: name, err: err, tap: tapOf(r)}
+		return
+	}
+	err = f(c)
+	c.CloseNow()
+	results <- serverResult{name: name, extensions: c.Extensions(), err: err, tap: tapOf(r)}
 }
 
 // echo echoes messages with echoMessages.

@@ -3,9 +3,9 @@ package interop
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -199,18 +199,7 @@ func TestPythonClientGoServer(t *testing.T) {
 
 	// The server pings; websockets answers on its own.
 	t.Run("server-ping", func(t *testing.T) {
-		lines, err := runPythonClient(ctx, t, srv.url+"/ping?name=server-ping", "await-close")
-		checkClientReport(t, lines, err, []string{"close"})
-		if !slices.Contains(lines, `MESSAGE text "pinged 3"`) {
-			t.Errorf("client.py did not get the message after the pings")
-		}
-		if code, reason, err := parseCloseLine(lines); err != nil || code != 1000 || reason != "pinged" {
-			t.Errorf("client.py got close %d %q (%v), want 1000 \"pinged\"", code, reason, err)
-		}
-		res := srv.result(ctx, t, "server-ping")
-		if res.err != nil {
-			t.Errorf("the Go server's pings: %v", res.err)
-		}
+		res := srv.awaitClose(ctx, t, runPythonClient, "/ping", url.Values{"name": {"server-ping"}}, "pinged 3", ws.CloseError{Code: ws.StatusNormalClosure, Reason: "pinged"})
 		var pings, pongs int
 		sent, received := res.tap.take()
 		for _, f := range sent {

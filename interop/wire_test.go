@@ -126,12 +126,12 @@ func (w *wireTap) take() (sent, received []frameHeader) {
 	return sent, received
 }
 
-// frameBytes returns the bytes of frames sent and received so far, the
+// receivedBytes returns the bytes of frames received so far, the
 // handshake left out.
-func (w *wireTap) frameBytes() (sent, received int64) {
+func (w *wireTap) receivedBytes() int64 {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.sent.frameBytes, w.received.frameBytes
+	return w.received.frameBytes
 }
 
 // tapConn is a net.Conn whose traffic a wireTap sees.
