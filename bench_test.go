@@ -100,6 +100,77 @@ func BenchmarkRead(b *testing.B) {
 	}
 }
 
+// BenchmarkReadWhole measures Read on the messages whose length the first
+// frame does not give: compressed (without context takeover, so that the
+// stream can repeat) and fragmented in two frames.
+func BenchmarkReadWhole(b *testing.B) {
+	ctx := context.Background()
+	msg := benchJSON(1 << 10)
+	comp, err := deflate.NewCompressor(deflate.Side{NoContextTakeover: true}, deflate.CompressorOptions{Level: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer comp.Close()
+	payload, err := comp.Compress(nil, msg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var compressed, fragmented []byte
+	for range 64 {
+		compressed = appendClientFrame(compressed, frame.Header{Fin: true, Opcode: frame.OpText, Rsv: frame.BitRsv1}, payload)
+		half := len(msg) / 2
+		fragmented = appendClientFrame(fragmented, frame.Header{Opcode: frame.OpText}, msg[:half])
+		fragmented = appendClientFrame(fragmented, frame.Header{Fin: true, Opcode: frame.OpContinuation}, msg[half:])
+	}
+	nct := deflate.Params{ServerNoContextTakeover: true, ClientNoContextTakeover: true}
+	for _, tc := range []struct {
+		name string
+		data []byte
+		comp bool
+	}{{"compressed/1KiB", compressed, true}, {"fragmented/1KiB", fragmented, false}} {
+		b.Run(tc.name, func(b *testing.B) {
+			opts := &Options{Compression: CompressionNoContextTakeover}
+			c := newConn(&loopConn{data: tc.data}, false, opts, nil)
+			if tc.comp {
+				if err := c.setCompression(nct, opts); err != nil {
+					b.Fatal(err)
+				}
+			}
+			defer c.CloseNow()
+			b.SetBytes(int64(len(msg)))
+			b.ReportAllocs()
+			for b.Loop() {
+				_, p, err := c.Read(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(p) != len(msg) {
+					b.Fatalf("read %d bytes, want %d", len(p), len(msg))
+				}
+			}
+		})
+	}
+}
+
+// appendClientFrame appends a masked frame of h with payload p.
+func appendClientFrame(b []byte, h frame.Header, p []byte) []byte {
+	h.Masked, h.Key, h.Length = true, 0x01020304, int64(len(p))
+	b = frame.Append(b, h)
+	start := len(b)
+	b = append(b, p...)
+	mask.Apply(h.Key, 0, b[start:])
+	return b
+}
+
+// benchJSON returns n bytes of JSON-like text.
+func benchJSON(n int) []byte {
+	var b []byte
+	for i := 0; len(b) < n; i++ {
+		b = fmt.Appendf(b, `{"id":%d,"user":"user%d","text":"message number %d","tags":["a","b"]},`, i, i*7%13, i)
+	}
+	return b[:n]
+}
+
 func BenchmarkWrite(b *testing.B) {
 	ctx := context.Background()
 	for _, client := range []bool{false, true} {

@@ -663,18 +663,43 @@ func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
 }
 
 // readAll reads the rest of the message into a buffer that grows as the
-// bytes arrive.
+// bytes arrive, or that fits it when its length is known.
 func (c *Conn) readAll() ([]byte, error) {
 	rd := &c.rd
 	// A whole uncompressed message in one frame of known length gets an
-	// exact buffer, up to 64 KiB; beyond that, and for fragmented or
-	// compressed messages, the buffer doubles as bytes arrive, so a length
-	// that is only claimed costs nothing.
-	first := int64(512)
+	// exact buffer, up to 64 KiB. A fragmented or compressed message is
+	// read into a pooled buffer first and copied out into one of its
+	// size if it ends there, which is one allocation for most messages.
+	// Past that, and past 64 KiB, the buffer doubles as bytes arrive, so
+	// a length that is only claimed costs nothing.
+	var b []byte
 	if rd.fin && !rd.comp {
-		first = min(rd.remain, 64<<10)
+		b = make([]byte, 0, min(rd.remain, 64<<10))
+	} else {
+		sp := getWriteBuf()
+		s := *sp
+		n := 0
+		var err error
+		for n < len(s) && err == nil {
+			var k int
+			k, err = c.readData(s[n:])
+			n += k
+		}
+		if err != nil && err != io.EOF {
+			putWriteBuf(sp)
+			return nil, err
+		}
+		if err == io.EOF {
+			b = make([]byte, n)
+		} else {
+			b = make([]byte, n, 2*n)
+		}
+		copy(b, s)
+		putWriteBuf(sp)
+		if err == io.EOF {
+			return b, nil
+		}
 	}
-	b := make([]byte, 0, first)
 	for {
 		if len(b) == cap(b) {
 			grow := max(2*cap(b), 512)
