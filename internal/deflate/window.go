@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"sync"
+	"sync/atomic"
 )
 
 // The window compressor: LZ77 with hash chains and lazy matching over the
@@ -93,7 +94,20 @@ type windowEncoder struct {
 	bc *blockCoder // scratch, held between start and release
 	// warmSum keeps what warm read, so that the reads are not dropped.
 	warmSum uint16
+	// started is windowStarts when this encoder last started a message.
+	started uint64
 }
+
+// windowStarts counts the messages window encoders have started, process
+// wide: an encoder that sees it moved on by more than warmAfter since
+// its own last message reads its state in (warm) before compressing.
+var windowStarts atomic.Uint64
+
+// warmAfter is how many other messages may have been compressed since an
+// encoder's last one before its state is taken to have left the caches.
+// Two other states fit in a core's 512 KiB second-level cache beside this
+// one; with one busy connection warm would only add its reads.
+const warmAfter = 2
 
 var blockCoders = sync.Pool{New: func() any {
 	return &blockCoder{toks: make([]token, 0, wMaxTokens)}
@@ -129,9 +143,12 @@ func (e *windowEncoder) start() {
 		e.win = make([]byte, windowBufSize(e.wmask+1))
 		e.head = make([]uint16, 1<<(32-e.hshift))
 		e.prev = make([]uint16, e.wmask+1)
-	} else {
+	}
+	n := windowStarts.Add(1)
+	if n-e.started > warmAfter+1 && e.end > 0 {
 		e.warm()
 	}
+	e.started = n
 	e.bc = blockCoders.Get().(*blockCoder)
 	e.bc.bw.out = e.bc.buf[:0]
 }
