@@ -38,6 +38,10 @@ var zServers = map[string]server{
 	// searches about as hard as zlib's level 6 (Node's default), with 144
 	// KiB kept per connection.
 	"ws-deflate-l6": httpServer(wsDeflate(ws.Options{Compression: ws.CompressionContextTakeover, CompressionLevel: 6})),
+	// The same, asking the client for a 12-bit window as gws-deflate does,
+	// so that both servers inflate the same client stream. It also holds
+	// 5 KiB of inflate history per connection instead of 40.
+	"ws-deflate-l6-c12": httpServer(wsDeflate(ws.Options{Compression: ws.CompressionContextTakeover, CompressionLevel: 6, CompressionPeerWindowBits: 12})),
 	// gws with context takeover both ways, its defaults otherwise (level 1,
 	// window bits 12 both ways when context takeover is on).
 	"gws-deflate": serveGWSDeflate(0),
