@@ -296,7 +296,7 @@ func (e *windowEncoder) insertTo(to, end int) {
 				x = x<<8 | uint64(win[i+k])
 			}
 		}
-		h := uint32(x<<(64-8*wHashLen)*0xcf1bbcdcb7a56463>>32) >> shift
+		h := wHash(x, shift)
 		old := int(head[h])
 		head[h] = uint16(i)
 		d := i - old
@@ -306,6 +306,12 @@ func (e *windowEncoder) insertTo(to, end int) {
 		prev[i&wmask] = uint16(d)
 	}
 	e.hashed = max(e.hashed, to)
+}
+
+// wHash is the hash of the low wHashLen bytes of x, little-endian, in
+// 32-shift bits.
+func wHash(x uint64, shift uint) uint32 {
+	return uint32(x<<(64-8*wHashLen)*0xcf1bbcdcb7a56463>>32) >> shift
 }
 
 // compress decides on positions, leaving wLookahead bytes unless final.
@@ -320,8 +326,23 @@ func (e *windowEncoder) compress(final bool) {
 	lazy := e.params.lazy
 	pos := e.pos
 	avail, prevLen, prevDist := e.avail, e.prevLen, e.prevDist
+	buf, head, prev := e.win, e.head, e.prev
+	wmask, maxDist, shift := e.wmask, e.maxDist, e.hshift
 	for pos < limit {
-		e.insertTo(pos+1, end)
+		if e.hashed == pos && pos+8 <= len(buf) && pos+wHashLen <= end {
+			// insertTo(pos+1, end), inlined for the usual single position.
+			h := wHash(binary.LittleEndian.Uint64(buf[pos:]), shift)
+			old := int(head[h])
+			head[h] = uint16(pos)
+			d := pos - old
+			if old == 0 || d <= 0 || d > maxDist {
+				d = 0
+			}
+			prev[pos&wmask] = uint16(d)
+			e.hashed = pos + 1
+		} else {
+			e.insertTo(pos+1, end)
+		}
 		length, dist := 0, 0
 		if !avail || prevLen < lazy {
 			if pos+wHashLen <= end {
@@ -377,17 +398,18 @@ func (e *windowEncoder) findMatch(pos, end, held int) (length, dist int) {
 	minCand := max(pos-e.maxDist, 1)
 	cur := win[pos : pos+maxLen]
 	first := binary.LittleEndian.Uint32(cur)
+	// want is the 4 bytes that end a match one longer than best: a
+	// candidate without them cannot be better. best < maxLen here, and
+	// whenever best grows past nice's reach the search ends.
+	want := binary.LittleEndian.Uint32(cur[best-3:])
 	cand := pos
 	for {
 		d := int(prev[cand&wmask])
-		if d == 0 {
-			break
-		}
 		cand -= d
-		if cand < minCand {
+		if d == 0 || cand < minCand {
 			break
 		}
-		if binary.LittleEndian.Uint32(win[cand+best-3:]) == binary.LittleEndian.Uint32(cur[best-3:]) && binary.LittleEndian.Uint32(win[cand:]) == first {
+		if binary.LittleEndian.Uint32(win[cand+best-3:]) == want && binary.LittleEndian.Uint32(win[cand:]) == first {
 			l := matchLen(win[cand:], cur)
 			// A shortest match from far back costs more bits than its
 			// literals (zlib's TOO_FAR).
@@ -396,6 +418,7 @@ func (e *windowEncoder) findMatch(pos, end, held int) (length, dist int) {
 				if l >= nice {
 					break
 				}
+				want = binary.LittleEndian.Uint32(cur[best-3:])
 			}
 		}
 		chain--
