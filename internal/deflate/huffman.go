@@ -103,13 +103,21 @@ type hcode struct {
 	len  uint8
 }
 
+// lenCounts counts the symbols of each code length, 0 to maxCodeBits.
+type lenCounts [maxCodeBits + 1]uint16
+
 // assignCodes gives each symbol with a length its canonical code (RFC
 // 1951 section 3.2.2).
 func assignCodes(lens []uint8, codes []hcode) {
-	var count [maxCodeBits + 1]uint16
+	var count lenCounts
 	for _, l := range lens {
 		count[l]++
 	}
+	assignCounted(lens, codes, &count)
+}
+
+// assignCounted is assignCodes given how many symbols have each length.
+func assignCounted(lens []uint8, codes []hcode, count *lenCounts) {
 	count[0] = 0
 	var next [maxCodeBits + 1]uint16
 	code := uint16(0)
@@ -132,31 +140,41 @@ func assignCodes(lens []uint8, codes []hcode) {
 // kept between uses.
 type huffBuilder struct {
 	leaves []uint32 // freq<<9 | symbol, sorted
+	tmp    []uint32 // radix sort scratch
 	weight []uint32
 	parent []int32
 	depth  []uint8
 }
 
 // buildLengths sets lens[s] to the code length of each symbol s for the
-// frequencies freq, no code longer than maxBits. A lone symbol gets one
-// bit; absent symbols get 0.
-func (hb *huffBuilder) buildLengths(freq []uint32, maxBits int, lens []uint8) {
+// frequencies freq, no code longer than maxBits, and returns how many
+// symbols have each length. A lone symbol gets one bit; absent symbols
+// get 0.
+func (hb *huffBuilder) buildLengths(freq []uint32, maxBits int, lens []uint8) (lc lenCounts) {
 	hb.leaves = hb.leaves[:0]
+	var maxF uint32
 	for s, f := range freq {
 		lens[s] = 0
 		if f > 0 {
-			hb.leaves = append(hb.leaves, min(f, 1<<22)<<9|uint32(s))
+			f = min(f, 1<<22)
+			maxF = max(maxF, f)
+			hb.leaves = append(hb.leaves, f<<9|uint32(s))
 		}
 	}
 	n := len(hb.leaves)
 	switch n {
 	case 0:
-		return
+		return lc
 	case 1:
 		lens[hb.leaves[0]&511] = 1
-		return
+		lc[1] = 1
+		return lc
 	}
-	slices.Sort(hb.leaves)
+	if maxF < 1<<16 {
+		hb.radixSort(maxF)
+	} else {
+		slices.Sort(hb.leaves)
+	}
 	// Two-queue construction: leaves in order of weight, then internal
 	// nodes, which are made in order of weight too. Nodes 0..n-1 are the
 	// leaves, n..2n-2 the internal nodes; the root is last.
@@ -217,10 +235,44 @@ func (hb *huffBuilder) buildLengths(freq []uint32, maxBits int, lens []uint8) {
 	// The least frequent leaves take the longest codes.
 	i := 0
 	for b := maxBits; b >= 1; b-- {
+		lc[b] = uint16(count[b])
 		for range count[b] {
 			lens[hb.leaves[i]&511] = uint8(b)
 			i++
 		}
+	}
+	return lc
+}
+
+// radixSort sorts the leaves by frequency, below 1<<16, a byte at a time;
+// it is stable, so equal frequencies stay in symbol order, which is the
+// order of the whole keys.
+func (hb *huffBuilder) radixSort(maxF uint32) {
+	src := hb.leaves
+	hb.tmp = slices.Grow(hb.tmp[:0], len(src))[:len(src)]
+	dst := hb.tmp
+	for shift := uint(9); ; shift += 8 {
+		var at [256]uint16 // leaves number at most numLitCodes
+		for _, l := range src {
+			at[byte(l>>shift)]++
+		}
+		sum := uint16(0)
+		for i, c := range at {
+			at[i] = sum
+			sum += c
+		}
+		for _, l := range src {
+			k := byte(l >> shift)
+			dst[at[k]] = l
+			at[k]++
+		}
+		src, dst = dst, src
+		if maxF>>(shift-1) == 0 {
+			break
+		}
+	}
+	if &src[0] != &hb.leaves[0] {
+		copy(hb.leaves, src)
 	}
 }
 
@@ -310,8 +362,8 @@ func (bc *blockCoder) writeBlock(raw []byte) {
 		// A code with no distances is valid, but some decoders want one.
 		bc.distFreq[0] = 1
 	}
-	bc.hb.buildLengths(bc.litFreq[:], maxCodeBits, bc.litLen[:])
-	bc.hb.buildLengths(bc.distFreq[:], maxCodeBits, bc.distLen[:])
+	litCount := bc.hb.buildLengths(bc.litFreq[:], maxCodeBits, bc.litLen[:])
+	distCount := bc.hb.buildLengths(bc.distFreq[:], maxCodeBits, bc.distLen[:])
 	nlit := numLitCodes
 	for nlit > 257 && bc.litLen[nlit-1] == 0 {
 		nlit--
@@ -321,7 +373,7 @@ func (bc *blockCoder) writeBlock(raw []byte) {
 		ndist--
 	}
 	bc.runLengths(nlit, ndist)
-	bc.hb.buildLengths(bc.clFreq[:], maxCLBits, bc.clLen[:])
+	clCount := bc.hb.buildLengths(bc.clFreq[:], maxCLBits, bc.clLen[:])
 	nclen := numCLCodes
 	for nclen > 4 && bc.clLen[clOrder[nclen-1]] == 0 {
 		nclen--
@@ -369,7 +421,7 @@ func (bc *blockCoder) writeBlock(raw []byte) {
 		for _, s := range clOrder[:nclen] {
 			w.writeBits(uint64(bc.clLen[s]), 3)
 		}
-		assignCodes(bc.clLen[:], bc.clCode[:])
+		assignCounted(bc.clLen[:], bc.clCode[:], &clCount)
 		for i, s := range bc.cl {
 			w.writeCode(bc.clCode[s])
 			switch s {
@@ -381,8 +433,8 @@ func (bc *blockCoder) writeBlock(raw []byte) {
 				w.writeBits(uint64(bc.clx[i]), 7)
 			}
 		}
-		assignCodes(bc.litLen[:], bc.litCode[:])
-		assignCodes(bc.distLen[:], bc.distCode[:])
+		assignCounted(bc.litLen[:], bc.litCode[:], &litCount)
+		assignCounted(bc.distLen[:], bc.distCode[:], &distCount)
 		bc.writeTokens(&bc.litCode, &bc.distCode)
 	}
 	bc.toks = bc.toks[:0]

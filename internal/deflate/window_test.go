@@ -40,9 +40,28 @@ func TestHuffmanLengths(t *testing.T) {
 	check := func(name string, freq []uint32, maxBits int) {
 		t.Helper()
 		lens := make([]uint8, len(freq))
-		hb.buildLengths(freq, maxBits, lens)
+		lc := hb.buildLengths(freq, maxBits, lens)
 		if err := kraftComplete(lens, maxBits); err != nil {
 			t.Fatalf("%s: %v", name, err)
+		}
+		var want lenCounts
+		for _, l := range lens {
+			if l > 0 {
+				want[l]++
+			}
+		}
+		if lc != want {
+			t.Fatalf("%s: length counts %v, want %v", name, lc, want)
+		}
+		// Of two symbols of one frequency the later never has the
+		// longer code: leaves are taken in order of frequency and then
+		// symbol, longest codes first.
+		for a := range freq {
+			for b := a + 1; b < len(freq); b++ {
+				if freq[a] == freq[b] && freq[a] > 0 && lens[b] > lens[a] {
+					t.Fatalf("%s: symbols %d and %d of frequency %d have %d and %d bits", name, a, b, freq[a], lens[a], lens[b])
+				}
+			}
 		}
 		for a := range freq {
 			if (freq[a] == 0) != (lens[a] == 0) {
