@@ -297,16 +297,20 @@ func (e *windowEncoder) insertTo(to, end int) {
 				x = x<<8 | uint64(win[i+k])
 			}
 		}
-		h := wHash(x, shift)
-		old := int(head[h])
-		head[h] = uint16(i)
-		d := i - old
-		if old == 0 || d <= 0 || d > maxDist {
-			d = 0
-		}
-		prev[i&wmask] = uint16(d)
+		link(head, prev, wHash(x, shift), i, wmask, maxDist)
 	}
 	e.hashed = max(e.hashed, to)
+}
+
+// link puts position i, whose hash is h, at the head of its chain.
+func link(head, prev []uint16, h uint32, i, wmask, maxDist int) {
+	old := int(head[h])
+	head[h] = uint16(i)
+	d := i - old
+	if old == 0 || d <= 0 || d > maxDist {
+		d = 0
+	}
+	prev[i&wmask] = uint16(d)
 }
 
 // wHash is the hash of the low wHashLen bytes of x, little-endian, in
@@ -332,14 +336,7 @@ func (e *windowEncoder) compress(final bool) {
 	for pos < limit {
 		if e.hashed == pos && pos+8 <= len(buf) && pos+wHashLen <= end {
 			// insertTo(pos+1, end), inlined for the usual single position.
-			h := wHash(binary.LittleEndian.Uint64(buf[pos:]), shift)
-			old := int(head[h])
-			head[h] = uint16(pos)
-			d := pos - old
-			if old == 0 || d <= 0 || d > maxDist {
-				d = 0
-			}
-			prev[pos&wmask] = uint16(d)
+			link(head, prev, wHash(binary.LittleEndian.Uint64(buf[pos:]), shift), pos, wmask, maxDist)
 			e.hashed = pos + 1
 		} else {
 			e.insertTo(pos+1, end)
