@@ -46,11 +46,7 @@ func clientFrames(size, count int) []byte {
 	var b []byte
 	payload := make([]byte, size)
 	for i := 0; i < count; i++ {
-		h := frame.Header{Fin: true, Opcode: frame.OpBinary, Masked: true, Key: 0x01020304, Length: int64(size)}
-		b = frame.Append(b, h)
-		start := len(b)
-		b = append(b, payload...)
-		mask.Apply(h.Key, 0, b[start:])
+		b = appendClientFrame(b, frame.Header{Fin: true, Opcode: frame.OpBinary}, payload)
 	}
 	return b
 }
