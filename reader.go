@@ -667,15 +667,18 @@ func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
 func (c *Conn) readAll() ([]byte, error) {
 	rd := &c.rd
 	// A whole uncompressed message in one frame of known length gets an
-	// exact buffer, up to 64 KiB. A fragmented or compressed message is
-	// read into a pooled buffer first and copied out into one of its
-	// size if it ends there, which is one allocation for most messages.
-	// Past that, and past 64 KiB, the buffer doubles as bytes arrive, so
-	// a length that is only claimed costs nothing.
+	// exact buffer, up to 64 KiB. A compressed message in one frame that
+	// has arrived whole is inflated into a pooled buffer first and copied
+	// out into one of its size if it ends there, which is one allocation
+	// for most messages; reading it never waits for the peer, so no peer
+	// can keep the pooled buffer by stalling. Past that, and for messages
+	// in several frames, the buffer doubles as bytes arrive, so a length
+	// that is only claimed costs nothing.
 	var b []byte
-	if rd.fin && !rd.comp {
+	switch {
+	case rd.fin && !rd.comp:
 		b = make([]byte, 0, min(rd.remain, 64<<10))
-	} else {
+	case rd.fin && rd.remain <= int64(rd.buffered()):
 		sp := getWriteBuf()
 		s := *sp
 		n := 0
@@ -699,6 +702,8 @@ func (c *Conn) readAll() ([]byte, error) {
 		if err == io.EOF {
 			return b, nil
 		}
+	default:
+		b = make([]byte, 0, 512)
 	}
 	for {
 		if len(b) == cap(b) {
