@@ -83,6 +83,18 @@ func BenchmarkRead(b *testing.B) {
 				}
 			}
 		})
+		b.Run(fmt.Sprintf("ReadAppend/%s", sizeName(size)), func(b *testing.B) {
+			c := newConn(&loopConn{data: data}, false, nil, nil)
+			var buf []byte
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			for b.Loop() {
+				var err error
+				if _, buf, err = c.ReadAppend(ctx, buf[:0]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 		b.Run(fmt.Sprintf("Read/%s", sizeName(size)), func(b *testing.B) {
 			c := newConn(&loopConn{data: data}, false, nil, nil)
 			b.SetBytes(int64(size))

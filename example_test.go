@@ -98,6 +98,44 @@ func ExampleConn_Read() {
 	// closed: NormalClosure
 }
 
+// ReadAppend reads each message into the same buffer, so that a loop over
+// messages of similar sizes allocates nothing once the buffer has grown.
+func ExampleConn_ReadAppend() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := ws.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		for _, m := range []string{"one", "two", "three"} {
+			c.Write(r.Context(), ws.MessageText, []byte(m))
+		}
+		c.Close(ws.StatusNormalClosure, "")
+	}))
+	defer srv.Close()
+
+	ctx := context.Background()
+	c, _, err := ws.Dial(ctx, srv.URL, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	buf := make([]byte, 0, 4096)
+	for {
+		var err error
+		_, buf, err = c.ReadAppend(ctx, buf[:0])
+		if err != nil {
+			fmt.Println("closed:", ws.CloseStatus(err))
+			return
+		}
+		fmt.Printf("%s\n", buf)
+	}
+	// Output:
+	// one
+	// two
+	// three
+	// closed: NormalClosure
+}
+
 // Reader and Writer stream a message of any size without holding it whole:
 // here io.Copy sends a file as one message and stores the echo in another.
 func ExampleConn_Writer() {

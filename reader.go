@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"syscall"
 	"time"
 	"unicode/utf8"
@@ -637,7 +638,8 @@ func (r *messageReader) Read(p []byte) (int, error) {
 
 // Read waits for the next message and returns it whole. It allocates the
 // message's bytes as they arrive, never more than the read limit; use
-// Reader to stream a message instead. Cancelling ctx interrupts the read.
+// ReadAppend to read into a buffer of yours, or Reader to stream a message
+// instead. Cancelling ctx interrupts the read.
 // Before the message began the connection stays usable, as for Reader;
 // in the middle of a message the bytes read so far are dropped with the
 // rest of that message by the next read.
@@ -660,6 +662,56 @@ func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
 		return 0, nil, c.readFailed(ctx, err, cancelled, c.rd.comp && c.rd.inMsg)
 	}
 	return c.rd.typ, b, nil
+}
+
+// ReadAppend is Read that appends the message to dst and returns the
+// extended slice, for a caller that reuses one buffer: once the buffer has
+// grown to the size of the messages, reading them allocates nothing. On
+// error it returns dst's bytes as they were, in a buffer that may have
+// grown. The read limit applies to the message, not to what dst held.
+func (c *Conn) ReadAppend(ctx context.Context, dst []byte) (MessageType, []byte, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, dst, err
+	}
+	if err := c.beginRead(ctx); err != nil {
+		return 0, dst, err
+	}
+	defer c.endRead()
+	stop := interrupt(ctx, c.nc, readDeadline)
+	start := len(dst)
+	err := c.startMessage()
+	if err == nil {
+		dst, err = c.readAppend(dst)
+	}
+	cancelled := stop()
+	if err != nil {
+		return 0, dst[:start], c.readFailed(ctx, err, cancelled, c.rd.comp && c.rd.inMsg)
+	}
+	return c.rd.typ, dst, nil
+}
+
+// readAppend reads the rest of the message into b's spare capacity,
+// growing b as Read's buffer grows when it runs out.
+func (c *Conn) readAppend(b []byte) ([]byte, error) {
+	rd := &c.rd
+	start := len(b)
+	for {
+		if len(b) == cap(b) {
+			grow := max(len(b)-start, 512)
+			if rd.fin && !rd.comp && rd.remain > 0 {
+				grow = min(max(grow, 64<<10), int(min(rd.remain, 1<<30)))
+			}
+			b = slices.Grow(b, grow)
+		}
+		n, err := c.readData(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
 }
 
 // readAll reads the rest of the message into a buffer that grows as the

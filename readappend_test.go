@@ -1,0 +1,84 @@
+package ws_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/seed-d6ba7b20/ws"
+)
+
+// TestReadAppend reads messages of every kind with ReadAppend into one
+// buffer that starts with a prefix: each read must keep the prefix and
+// append the message exactly, with and without compression and for
+// messages in several frames; a message over the read limit must leave
+// the buffer as it was.
+func TestReadAppend(t *testing.T) {
+	msgs := [][]byte{
+		{},
+		[]byte("hi"),
+		bytes.Repeat([]byte(`{"k":"value","n":12345},`), 43), // 1 KiB, compresses
+		bytes.Repeat([]byte("0123456789abcdef"), 100<<10/16),
+		randomBytes(300 << 10), // does not compress
+	}
+	for _, mode := range []ws.CompressionMode{ws.CompressionDisabled, ws.CompressionContextTakeover} {
+		t.Run(fmt.Sprint("compression=", mode), func(t *testing.T) {
+			opts := ws.Options{Compression: mode, CompressionThreshold: -1, ReadLimit: 400 << 10, CloseTimeout: 50 * time.Millisecond}
+			client, server := pair(t, false, &ws.AcceptOptions{Options: opts}, &ws.DialOptions{Options: opts})
+			ctx := context.Background()
+			errc := make(chan error, 1)
+			go func() {
+				for _, m := range msgs {
+					if err := client.Write(ctx, ws.MessageBinary, m); err != nil {
+						errc <- err
+						return
+					}
+					// The same message written in three parts: the
+					// large ones go out in several frames.
+					w, err := client.Writer(ctx, ws.MessageBinary)
+					if err != nil {
+						errc <- err
+						return
+					}
+					third := len(m) / 3
+					for _, part := range [][]byte{m[:third], m[third : 2*third], m[2*third:]} {
+						if _, err := w.Write(part); err != nil {
+							errc <- err
+							return
+						}
+					}
+					if err := w.Close(); err != nil {
+						errc <- err
+						return
+					}
+				}
+				errc <- client.Write(ctx, ws.MessageBinary, make([]byte, 400<<10+1))
+			}()
+			buf := []byte("pre:")
+			for i := range 2 * len(msgs) {
+				want := msgs[i/2]
+				typ, got, err := server.ReadAppend(ctx, buf[:4])
+				if err != nil {
+					t.Fatalf("message %d: %v", i, err)
+				}
+				if typ != ws.MessageBinary || string(got[:4]) != "pre:" || !bytes.Equal(got[4:], want) {
+					t.Fatalf("message %d: type %v, %d bytes %.8q, want %d bytes after the prefix", i, typ, len(got), got, len(want))
+				}
+				buf = got
+			}
+			_, got, err := server.ReadAppend(ctx, buf[:4])
+			if !errors.Is(err, ws.ErrMessageTooBig) {
+				t.Fatalf("over the limit: %v", err)
+			}
+			if string(got) != "pre:" {
+				t.Fatalf("over the limit: the buffer holds %d bytes %.8q, want the prefix alone", len(got), got)
+			}
+			if err := <-errc; err != nil {
+				t.Logf("writer: %v", err) // the server may have closed first
+			}
+		})
+	}
+}
