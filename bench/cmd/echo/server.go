@@ -37,6 +37,7 @@ var servers = map[string]server{
 	"tcp":        serveTCP,
 	"ws":         httpServer(wsStream),
 	"ws-rw":      httpServer(wsReadWrite(nil)),
+	"ws-ra":      httpServer(wsReadAppend),
 	"ws-server":  serveWSServer,
 	"gorilla":    httpServer(gorillaStream),
 	"gorilla-rw": httpServer(gorillaReadWrite(false)),
@@ -121,6 +122,28 @@ func wsReadWrite(opts *ws.AcceptOptions) http.HandlerFunc {
 		}
 		defer c.CloseNow()
 		wsEcho(c)
+	}
+}
+
+// wsReadAppend echoes with ws.Accept and ReadAppend/Write of whole
+// messages, reading each into the same buffer.
+func wsReadAppend(w http.ResponseWriter, r *http.Request) {
+	c, err := ws.Accept(w, r, nil)
+	if err != nil {
+		return
+	}
+	defer c.CloseNow()
+	ctx := context.Background()
+	var buf []byte
+	for {
+		typ, p, err := c.ReadAppend(ctx, buf[:0])
+		if err != nil {
+			return
+		}
+		if err := c.Write(ctx, typ, p); err != nil {
+			return
+		}
+		buf = p
 	}
 }
 
