@@ -585,22 +585,17 @@ func (c *Conn) readFailed(ctx context.Context, err error, cancelled, fatal bool)
 //
 // The reader is valid until the next call of Reader or Read.
 func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
-	if err := ctx.Err(); err != nil {
-		return 0, nil, err
-	}
-	if err := c.beginRead(ctx); err != nil {
-		return 0, nil, err
-	}
-	defer c.endRead()
-	stop := interrupt(ctx, c.nc, readDeadline)
-	err := c.startMessage()
-	cancelled := stop()
+	var typ MessageType
+	err := c.readCall(ctx, func() error {
+		c.msgR.ctx = ctx
+		c.msgR.done = false
+		typ = c.rd.typ
+		return nil
+	})
 	if err != nil {
-		return 0, nil, c.readFailed(ctx, err, cancelled, c.rd.comp && c.rd.inMsg)
+		return 0, nil, err
 	}
-	c.msgR.ctx = ctx
-	c.msgR.done = false
-	return c.rd.typ, &c.msgR, nil
+	return typ, &c.msgR, nil
 }
 
 // messageReader is the io.Reader that Reader returns.
@@ -644,24 +639,17 @@ func (r *messageReader) Read(p []byte) (int, error) {
 // in the middle of a message the bytes read so far are dropped with the
 // rest of that message by the next read.
 func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
-	if err := ctx.Err(); err != nil {
-		return 0, nil, err
-	}
-	if err := c.beginRead(ctx); err != nil {
-		return 0, nil, err
-	}
-	defer c.endRead()
-	stop := interrupt(ctx, c.nc, readDeadline)
-	err := c.startMessage()
+	var typ MessageType
 	var b []byte
-	if err == nil {
+	err := c.readCall(ctx, func() (err error) {
+		typ = c.rd.typ
 		b, err = c.readAll()
-	}
-	cancelled := stop()
+		return err
+	})
 	if err != nil {
-		return 0, nil, c.readFailed(ctx, err, cancelled, c.rd.comp && c.rd.inMsg)
+		return 0, nil, err
 	}
-	return c.rd.typ, b, nil
+	return typ, b, nil
 }
 
 // ReadAppend is Read that appends the message to dst and returns the
@@ -670,24 +658,42 @@ func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
 // error it returns dst's bytes as they were, in a buffer that may have
 // grown. The read limit applies to the message, not to what dst held.
 func (c *Conn) ReadAppend(ctx context.Context, dst []byte) (MessageType, []byte, error) {
+	var typ MessageType
+	start := len(dst)
+	err := c.readCall(ctx, func() (err error) {
+		typ = c.rd.typ
+		dst, err = c.readAppend(dst)
+		return err
+	})
+	if err != nil {
+		return 0, dst[:start], err
+	}
+	return typ, dst, nil
+}
+
+// readCall is the frame of Reader, Read and ReadAppend: it takes the read
+// side, waits for the next message and runs body on it, all interrupted
+// by ctx. body runs while the read side is held, so it must take from the
+// connection what the caller returns. Errors come back as the caller
+// reports them.
+func (c *Conn) readCall(ctx context.Context, body func() error) error {
 	if err := ctx.Err(); err != nil {
-		return 0, dst, err
+		return err
 	}
 	if err := c.beginRead(ctx); err != nil {
-		return 0, dst, err
+		return err
 	}
 	defer c.endRead()
 	stop := interrupt(ctx, c.nc, readDeadline)
-	start := len(dst)
 	err := c.startMessage()
 	if err == nil {
-		dst, err = c.readAppend(dst)
+		err = body()
 	}
 	cancelled := stop()
 	if err != nil {
-		return 0, dst[:start], c.readFailed(ctx, err, cancelled, c.rd.comp && c.rd.inMsg)
+		return c.readFailed(ctx, err, cancelled, c.rd.comp && c.rd.inMsg)
 	}
-	return c.rd.typ, dst, nil
+	return nil
 }
 
 // readAppend reads the rest of the message into b's spare capacity,
