@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"slices"
 	"syscall"
 	"time"
 	"unicode/utf8"
@@ -662,7 +661,7 @@ func (c *Conn) ReadAppend(ctx context.Context, dst []byte) (MessageType, []byte,
 	start := len(dst)
 	err := c.readCall(ctx, func() (err error) {
 		typ = c.rd.typ
-		dst, err = c.readAppend(dst)
+		dst, err = c.readRest(dst, start)
 		return err
 	})
 	if err != nil {
@@ -696,30 +695,6 @@ func (c *Conn) readCall(ctx context.Context, body func() error) error {
 	return nil
 }
 
-// readAppend reads the rest of the message into b's spare capacity,
-// growing b as Read's buffer grows when it runs out.
-func (c *Conn) readAppend(b []byte) ([]byte, error) {
-	rd := &c.rd
-	start := len(b)
-	for {
-		if len(b) == cap(b) {
-			grow := max(len(b)-start, 512)
-			if rd.fin && !rd.comp && rd.remain > 0 {
-				grow = min(max(grow, 64<<10), int(min(rd.remain, 1<<30)))
-			}
-			b = slices.Grow(b, grow)
-		}
-		n, err := c.readData(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			return b, nil
-		}
-		if err != nil {
-			return b, err
-		}
-	}
-}
-
 // readAll reads the rest of the message into a buffer that grows as the
 // bytes arrive, or that fits it when its length is known.
 func (c *Conn) readAll() ([]byte, error) {
@@ -730,8 +705,7 @@ func (c *Conn) readAll() ([]byte, error) {
 	// out into one of its size if it ends there, which is one allocation
 	// for most messages; reading it never waits for the peer, so no peer
 	// can keep the pooled buffer by stalling. Past that, and for messages
-	// in several frames, the buffer doubles as bytes arrive, so a length
-	// that is only claimed costs nothing.
+	// in several frames, readRest grows the buffer as bytes arrive.
 	var b []byte
 	switch {
 	case rd.fin && !rd.comp:
@@ -763,13 +737,24 @@ func (c *Conn) readAll() ([]byte, error) {
 	default:
 		b = make([]byte, 0, 512)
 	}
+	return c.readRest(b, 0)
+}
+
+// readRest reads the rest of the message, which starts at b[start:], into
+// b's spare capacity. When b is full it grows by what the message holds
+// so far, at least 512 bytes; in the last frame of an uncompressed message
+// by at least 64 KiB, but never past the frame's end. So the buffer
+// doubles as bytes arrive, and a length that is only claimed costs at most
+// 64 KiB.
+func (c *Conn) readRest(b []byte, start int) ([]byte, error) {
+	rd := &c.rd
 	for {
 		if len(b) == cap(b) {
-			grow := max(2*cap(b), 512)
+			grow := max(len(b)-start, 512)
 			if rd.fin && !rd.comp && rd.remain > 0 {
-				grow = min(grow, len(b)+int(min(rd.remain, 1<<30)))
+				grow = min(max(grow, 64<<10), int(min(rd.remain, 1<<30)))
 			}
-			nb := make([]byte, len(b), grow)
+			nb := make([]byte, len(b), len(b)+grow)
 			copy(nb, b)
 			b = nb
 		}
@@ -779,7 +764,7 @@ func (c *Conn) readAll() ([]byte, error) {
 			return b, nil
 		}
 		if err != nil {
-			return nil, err
+			return b, err
 		}
 	}
 }
