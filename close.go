@@ -245,11 +245,11 @@ func (c *Conn) fail(err error) error {
 }
 
 // Ping sends a ping and waits for its pong, so the time it takes is a
-// round trip. The pong is read by whichever goroutine reads the connection
-// (Read, Reader, or the Messages pump); while none does, Ping reads the
-// control frames itself, stopping at the next data message, which stays
-// for the next read. If the user holds a message half read, the pong waits
-// behind it.
+// round trip. The pong is read by whichever goroutine reads the
+// connection (Read, ReadAppend, Reader, or the Messages pump); while none
+// does, Ping reads the control frames itself, stopping at the next data
+// message, which stays for the next read. If the user holds a message
+// half read, the pong waits behind it.
 func (c *Conn) Ping(ctx context.Context) error {
 	ch := make(chan struct{}, 1)
 	c.pingMu.Lock()

@@ -82,3 +82,44 @@ func TestReadAppend(t *testing.T) {
 		})
 	}
 }
+
+// TestReadAppendCancel interrupts ReadAppend in the middle of a message:
+// it must return the context's error and dst as it was, and the next
+// ReadAppend must drop the rest of that message and return the next one.
+// A context cancelled beforehand leaves dst untouched too.
+func TestReadAppendCancel(t *testing.T) {
+	client, server := pair(t, true, nil, nil)
+	ctx := context.Background()
+	w, err := client.Writer(ctx, ws.MessageText)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A large write goes out at once, as a frame of its own.
+	if _, err := w.Write(bytes.Repeat([]byte("a"), 32<<10)); err != nil {
+		t.Fatal(err)
+	}
+	tctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	_, got, err := server.ReadAppend(tctx, []byte("pre:"))
+	if !errors.Is(err, context.DeadlineExceeded) || string(got) != "pre:" {
+		t.Fatalf("interrupted: %v, %d bytes %.8q", err, len(got), got)
+	}
+	if _, err := w.Write([]byte("tail")); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := client.Write(ctx, ws.MessageText, []byte("next")); err != nil {
+		t.Fatal(err)
+	}
+	typ, got, err := server.ReadAppend(ctx, got)
+	if err != nil || typ != ws.MessageText || string(got) != "pre:next" {
+		t.Fatalf("after the interruption: %v, %v, %q", err, typ, got)
+	}
+	cctx, cancel2 := context.WithCancel(ctx)
+	cancel2()
+	if _, got, err = server.ReadAppend(cctx, []byte("x")); !errors.Is(err, context.Canceled) || string(got) != "x" {
+		t.Fatalf("cancelled beforehand: %v, %q", err, got)
+	}
+}

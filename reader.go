@@ -578,11 +578,12 @@ func (c *Conn) readFailed(ctx context.Context, err error, cancelled, fatal bool)
 // connection stays usable, having consumed nothing of the next message.
 // The returned reader keeps ctx. Cancelling it in the middle of a message
 // interrupts the reader's Read the same way and leaves the connection
-// usable; the next Reader or Read call drops the rest of that message.
+// usable; the next Reader, Read or ReadAppend call drops the rest of that
+// message.
 // Only in a compressed message does cancelling end the connection, since
 // the inflater cannot resume.
 //
-// The reader is valid until the next call of Reader or Read.
+// The reader is valid until the next call of Reader, Read or ReadAppend.
 func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
 	var typ MessageType
 	err := c.readCall(ctx, func() error {
@@ -661,7 +662,7 @@ func (c *Conn) ReadAppend(ctx context.Context, dst []byte) (MessageType, []byte,
 	start := len(dst)
 	err := c.readCall(ctx, func() (err error) {
 		typ = c.rd.typ
-		dst, err = c.readRest(dst, start)
+		dst, err = c.readRest(dst, false)
 		return err
 	})
 	if err != nil {
@@ -737,22 +738,40 @@ func (c *Conn) readAll() ([]byte, error) {
 	default:
 		b = make([]byte, 0, 512)
 	}
-	return c.readRest(b, 0)
+	return c.readRest(b, true)
 }
 
-// readRest reads the rest of the message, which starts at b[start:], into
-// b's spare capacity. When b is full it grows by what the message holds
-// so far, at least 512 bytes; in the last frame of an uncompressed message
-// by at least 64 KiB, but never past the frame's end. So the buffer
-// doubles as bytes arrive, and a length that is only claimed costs at most
-// 64 KiB.
-func (c *Conn) readRest(b []byte, start int) ([]byte, error) {
+// readRest reads the rest of the message into b's spare capacity. When
+// b is full it first checks, without room, whether an uncompressed
+// message has ended, and otherwise grows b by its length, at least 512
+// bytes: the buffer doubles, so appending costs amortised constant time
+// per byte. In the last frame of an uncompressed message, whose end is
+// known, exact (Read's buffer, returned to the caller) grows it to no
+// more than that end, and otherwise (ReadAppend's, kept by the caller) by
+// at least what is left of it; either way by no more than 64 KiB past the
+// bytes held, so a length that is only claimed costs little.
+func (c *Conn) readRest(b []byte, exact bool) ([]byte, error) {
 	rd := &c.rd
 	for {
 		if len(b) == cap(b) {
-			grow := max(len(b)-start, 512)
+			if !rd.comp {
+				// With no room, readData only moves to the next frame, or
+				// reports the end of the message.
+				if _, err := c.readData(b[len(b):]); err != nil {
+					if err == io.EOF {
+						return b, nil
+					}
+					return b, err
+				}
+			}
+			grow := max(len(b), 512)
 			if rd.fin && !rd.comp && rd.remain > 0 {
-				grow = min(max(grow, 64<<10), int(min(rd.remain, 1<<30)))
+				left := int(min(rd.remain, 1<<30))
+				if exact {
+					grow = min(max(grow, 64<<10), left)
+				} else {
+					grow = max(grow, min(left, 64<<10))
+				}
 			}
 			nb := make([]byte, len(b), len(b)+grow)
 			copy(nb, b)
@@ -795,8 +814,8 @@ type Message struct {
 // reads nothing more, so the peer's sending is slowed by TCP, and a slow
 // consumer cannot make memory grow. Every message the peer sent before its
 // close frame is delivered before the channel closes. Once Messages is in
-// use, do not call Read or Reader: they would compete with it for messages,
-// or fail with ErrConcurrentRead while it reads. Close and
+// use, do not call Read, ReadAppend or Reader: they would compete with it
+// for messages, or fail with ErrConcurrentRead while it reads. Close and
 // CloseNow stop the goroutine and wait for it; a message it held then is
 // dropped.
 func (c *Conn) Messages() <-chan Message {

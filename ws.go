@@ -147,10 +147,11 @@ const DefaultSendQueue = 64
 // Conn is a WebSocket connection, from Accept or Dial.
 //
 // Write, Writer, Ping and Close may be called from many goroutines at once;
-// messages never interleave on the wire. Reads (Read, Reader and the
-// readers it returns) must come from one goroutine at a time; a read that
-// overlaps another returns ErrConcurrentRead. Every method that blocks
-// takes a context, and its cancellation interrupts the call (see Read).
+// messages never interleave on the wire. Reads (Read, ReadAppend, Reader
+// and the readers it returns) must come from one goroutine at a time; a
+// read that overlaps another returns ErrConcurrentRead. Every method that
+// blocks takes a context, and its cancellation interrupts the call (see
+// Read).
 type Conn struct {
 	// The fields are ordered to pack small ones together: an idle
 	// connection's Conn is one of its largest costs.
