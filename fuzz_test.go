@@ -49,8 +49,11 @@ func seedFrame(fin bool, op byte, masked bool, payload string) []byte {
 }
 
 // FuzzFrameReader feeds arbitrary bytes to a connection's reader, as a
-// server (first byte even) or a client (odd). It must never panic or hang,
-// and must end every input with an error.
+// server (first byte even) or a client (odd), reading with Read, Reader
+// (first byte & 2) or ReadAppend (& 32), with permessage-deflate when the
+// first byte & 4 is set. It must never panic or hang, and must end every
+// input with an error; ReadAppend must keep the buffer's prefix, and on
+// error return it alone.
 func FuzzFrameReader(f *testing.F) {
 	f.Add(frameSeed(false, seedFrame(true, 1, true, "hello")))
 	f.Add(frameSeed(true, seedFrame(true, 2, false, "bin"), seedFrame(true, 8, false, "\x03\xe8bye")))
@@ -61,6 +64,9 @@ func FuzzFrameReader(f *testing.F) {
 	// Compressed (first byte 4: deflate negotiated), the RFC 7692 example.
 	f.Add(append([]byte{4}, append(frame.Append(nil, frame.Header{Fin: true, Rsv: frame.BitRsv1, Opcode: 1, Masked: true, Length: 7}), 0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00)...))
 	f.Add(append([]byte{5 | 8 | 16}, append(frame.Append(nil, frame.Header{Fin: false, Rsv: frame.BitRsv1, Opcode: 2, Length: 3}), 0xf2, 0x48, 0xcd, 0x80, 0x04, 0xc9, 0xc9, 0x07, 0x00)...))
+	// ReadAppend (32) of fragmented and compressed messages.
+	f.Add(append([]byte{32}, frameSeed(false, seedFrame(false, 1, true, "frag"), seedFrame(true, 9, true, "ping"), seedFrame(true, 0, true, "ment"))[1:]...))
+	f.Add(append([]byte{4 | 32}, append(frame.Append(nil, frame.Header{Fin: true, Rsv: frame.BitRsv1, Opcode: 1, Masked: true, Length: 7}), 0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00)...))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) == 0 {
 			return
@@ -80,14 +86,24 @@ func FuzzFrameReader(f *testing.F) {
 			}
 		}
 		ctx := context.Background()
+		buf := []byte("pre")
 		for i := 0; ; i++ {
 			if i > len(data) {
 				t.Fatal("reader made no progress")
 			}
 			var err error
-			if data[0]&2 == 0 {
+			switch {
+			case data[0]&32 != 0:
+				// ReadAppend into one reused buffer: the prefix stays.
+				var got []byte
+				_, got, err = c.ReadAppend(ctx, buf)
+				if len(got) < 3 || string(got[:3]) != "pre" || err != nil && len(got) != 3 {
+					t.Fatalf("ReadAppend returned %d bytes %.8q, error %v", len(got), got, err)
+				}
+				buf = got[:3]
+			case data[0]&2 == 0:
 				_, _, err = c.Read(ctx)
-			} else {
+			default:
 				var r io.Reader
 				_, r, err = c.Reader(ctx)
 				if err == nil {
