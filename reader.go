@@ -746,10 +746,11 @@ func (c *Conn) readAll() ([]byte, error) {
 // message has ended, and otherwise grows b by its length, at least 512
 // bytes: the buffer doubles, so appending costs amortised constant time
 // per byte. In the last frame of an uncompressed message, whose end is
-// known, exact (Read's buffer, returned to the caller) grows it to no
-// more than that end, and otherwise (ReadAppend's, kept by the caller) by
-// at least what is left of it; either way by no more than 64 KiB past the
-// bytes held, so a length that is only claimed costs little.
+// known, an exact buffer (Read's, returned to the caller) grows to no
+// more than that end, and any other (ReadAppend's, kept by the caller)
+// by at least what is left of it, up to 64 KiB. So a length that is only
+// claimed never grows the buffer by more than 64 KiB beyond what doubling
+// what it holds would.
 func (c *Conn) readRest(b []byte, exact bool) ([]byte, error) {
 	rd := &c.rd
 	for {
