@@ -109,8 +109,9 @@ type Options struct {
 	//
 	// With context takeover and no CompressionDictSize, levels 2 to 9 use
 	// ws's window compressor: hash chains and lazy matching over the
-	// window, searching about as hard as zlib at the same level, with 144
-	// KiB of state per connection at 15 bits (9 KiB at 10). At level 6,
+	// window, searching about as hard as zlib at the same level (levels 2
+	// and 3 search as zlib's 1 and 2 do, but lazily), with 144 KiB of
+	// state per connection at 15 bits (9 KiB at 10). At level 6,
 	// zlib's default and so Node's ws's, it sends no more bytes than Node's
 	// ws for streams of similar messages, for more CPU than level 1 (see
 	// the README). Otherwise the level is klauspost/compress/flate's.

@@ -56,7 +56,7 @@ type CompressorOptions struct {
 	// selects this package's window compressor instead of flate's: hash
 	// chains and lazy matching over the window (less 262 bytes from 12
 	// bits up, as in zlib), searching about as hard as zlib at the same
-	// level, with 144 KiB of state at 15 bits. It
+	// level from 4 up, with 144 KiB of state at 15 bits. It
 	// compresses a stream of similar messages as well as zlib does, where
 	// flate's writers either find fewer matches (levels 1 to 6) or hold
 	// 1.4 MB (levels 7 to 9). Elsewhere it is ignored.

@@ -103,8 +103,9 @@
 // CompressorOptions.Window (levels 2 to 9, context takeover) a Compressor
 // uses its own LZ77 and Huffman coder instead (window.go, huffman.go):
 // zlib's hash chains and lazy matching with zlib's search parameters per
-// level (level 6 a little lazier, see windowLevels), 4-byte minimum matches (and none of 4 bytes further than 4 KiB,
-// which cost more than their literals), and for each block the smallest
+// level (see windowLevels for levels 2, 3 and 6), 4-byte minimum matches
+// (and none of 4 bytes further than 4 KiB, which cost more than their
+// literals), and for each block the smallest
 // of dynamic codes, fixed codes and stored bytes. Its state is the window
 // buffer and 16-bit hash heads and chain links, 144 KiB at 15 bits; the
 // tokens and code tables come from a pool for each message. It never

@@ -48,11 +48,7 @@ var (
 
 func init() {
 	for c := range 29 {
-		n := 1 << encLenExtra[c]
-		if c == 28 {
-			n = 1
-		}
-		for i := range n {
+		for i := range 1 << encLenExtra[c] {
 			encLenCode[int(encLenBase[c])-3+i] = uint8(c)
 		}
 	}
@@ -322,8 +318,7 @@ type blockCoder struct {
 	clLen    [numCLCodes]uint8
 	clCode   [numCLCodes]hcode
 	hb       huffBuilder
-	bw       bitBuf
-	buf      []byte // the output buffer when the caller gives none
+	bw       bitBuf // its out is kept, emptied, between messages
 }
 
 func (bc *blockCoder) literal(b byte) {
@@ -358,7 +353,7 @@ func (bc *blockCoder) writeBlock(raw []byte) {
 		return
 	}
 	bc.litFreq[endOfBlock]++
-	if !hasAny(bc.distFreq[:]) {
+	if bc.distFreq == [numDistCodes]uint32{} {
 		// A code with no distances is valid, but some decoders want one.
 		bc.distFreq[0] = 1
 	}
@@ -440,15 +435,6 @@ func (bc *blockCoder) writeBlock(raw []byte) {
 	bc.toks = bc.toks[:0]
 	bc.litFreq = [numLitCodes]uint32{}
 	bc.distFreq = [numDistCodes]uint32{}
-}
-
-func hasAny(f []uint32) bool {
-	for _, v := range f {
-		if v != 0 {
-			return true
-		}
-	}
-	return false
 }
 
 // writeTokens writes the block's tokens and its end with the codes given.

@@ -9,9 +9,9 @@ import (
 
 // The window compressor: LZ77 with hash chains and lazy matching over the
 // negotiated window (less 262 bytes from 12 bits up, as in zlib),
-// searching as zlib's deflate_slow does, with
-// state small enough to keep per connection. It is what context takeover
-// uses at levels 2 to 9 unless a dictionary size is set.
+// searching as zlib's deflate_slow does, with state small enough to keep
+// per connection. A Compressor uses it when CompressorOptions.Window is
+// set, at levels 2 to 9 with context takeover and no DictSize.
 //
 // A connection keeps, between messages, the window buffer (the window plus
 // room for new input: twice the window, or the window plus 4 KiB below 12
@@ -27,10 +27,12 @@ import (
 // fills, it slides by a multiple of the window, so that prev's indexes
 // stay valid, and the heads are rebased.
 
-// windowParams are the search parameters of a level: zlib's, except at
-// level 6, which looks one position on for a better match after matches of
-// up to 24 bytes rather than 16. That sends 1% fewer bytes for streams of
-// JSON messages, for about the same CPU.
+// windowParams are the search parameters of a level. Levels 4 to 9 take
+// zlib's, except that level 6 looks one position on for a better match
+// after matches of up to 24 bytes rather than 16, which sends 1% fewer
+// bytes for streams of JSON messages for about the same CPU. Levels 2 and
+// 3 take the chain and nice lengths of zlib's levels 1 and 2, which zlib
+// runs without lazy matching; here they search lazily like the others.
 type windowParams struct {
 	good  int // a match this long quarters the search for a better one
 	lazy  int // a match this long is taken without looking one byte on
@@ -107,7 +109,9 @@ var windowStarts atomic.Uint64
 // encoder's last one before its state is taken to have left the caches.
 // Three states of 144 KiB fit in the 512 KiB to 1 MiB second-level cache
 // of a current x86 core; with one busy connection warm would only add its
-// reads.
+// reads. The count is process wide, not per core, so with several cores
+// each busy with one connection the encoders warm as if cold, which costs
+// a read of their state and no more.
 const warmAfter = 2
 
 var blockCoders = sync.Pool{New: func() any {
@@ -151,16 +155,16 @@ func (e *windowEncoder) start() {
 	}
 	e.started = n
 	e.bc = blockCoders.Get().(*blockCoder)
-	e.bc.bw.out = e.bc.buf[:0]
 }
 
-// warm reads a byte of every cache line of the state before a message.
-// With many busy connections a connection's state has left the CPU caches
-// by its next message, and the chain walk is a series of dependent loads:
-// cold, each waits for memory, and a 1 KiB message took about 110 µs
-// instead of 21. Read in order, the lines stream in at memory bandwidth
-// and the walk then hits the cache: about 30 µs cold, and under 1 µs
-// more when the state is hot (BenchmarkWindowJSON/cold).
+// warm reads a byte of every cache line of the state; start calls it
+// before a message when more than warmAfter others have been compressed
+// since this encoder's last. With many busy connections a connection's
+// state has left the CPU caches by its next message, and the chain walk
+// is a series of dependent loads: cold, each waits for memory, and a 1
+// KiB message took about 110 µs instead of 21. Read in order, the lines
+// stream in at memory bandwidth and the walk then hits the cache: about
+// 30 µs cold (BenchmarkWindowJSON/cold).
 func (e *windowEncoder) warm() {
 	var x uint16
 	win := e.win[max(e.end-e.wmask-1, 0):e.end]
@@ -215,13 +219,18 @@ func (e *windowEncoder) finish() []byte {
 // release returns the scratch to its pool.
 func (e *windowEncoder) release() {
 	if bc := e.bc; bc != nil {
-		bc.toks = bc.toks[:0]
-		bc.litFreq = [numLitCodes]uint32{}
-		bc.distFreq = [numDistCodes]uint32{}
-		if cap(bc.bw.out) <= 1<<17 {
-			bc.buf = bc.bw.out[:0] // keep the buffer as it grew
+		if len(bc.toks) > 0 {
+			// Abandoned in the middle of a block; writeBlock leaves the
+			// coder empty otherwise.
+			bc.toks = bc.toks[:0]
+			bc.litFreq = [numLitCodes]uint32{}
+			bc.distFreq = [numDistCodes]uint32{}
 		}
-		bc.bw = bitBuf{}
+		out := bc.bw.out[:0] // keep the output buffer as it grew
+		if cap(out) > 1<<17 {
+			out = nil
+		}
+		bc.bw = bitBuf{out: out}
 		blockCoders.Put(bc)
 		e.bc = nil
 	}
@@ -236,9 +245,9 @@ func (e *windowEncoder) forget() {
 	clear(e.head)
 }
 
-// free forgets and lets the buffers go.
+// free lets the buffers go; the encoder must have been forgotten first
+// (Compressor.Close aborts, which forgets).
 func (e *windowEncoder) free() {
-	e.forget()
 	e.win, e.head, e.prev = nil, nil, nil
 }
 

@@ -22,7 +22,10 @@ func kraftComplete(lens []uint8, maxBits int) error {
 			n++
 		}
 	}
-	if n == 1 && sum == 1<<(maxBits-1) {
+	if n == 1 {
+		if sum != 1<<(maxBits-1) {
+			return fmt.Errorf("a lone symbol's code is not 1 bit long (Kraft sum %d/%d)", sum, 1<<maxBits)
+		}
 		return nil
 	}
 	if n > 1 && sum != 1<<maxBits {
