@@ -12,6 +12,7 @@ import (
 	"github.com/seed-d6ba7b20/ws/internal/deflate"
 	"github.com/seed-d6ba7b20/ws/internal/frame"
 	"github.com/seed-d6ba7b20/ws/internal/mask"
+	"github.com/seed-d6ba7b20/ws/internal/wstest"
 )
 
 var benchSizes = []int{16, 1 << 10, 64 << 10, 1 << 20}
@@ -113,7 +114,7 @@ func BenchmarkRead(b *testing.B) {
 // stream can repeat) and fragmented in two frames.
 func BenchmarkReadWhole(b *testing.B) {
 	ctx := context.Background()
-	msg := benchJSON(1 << 10)
+	msg := wstest.JSON(1 << 10)
 	comp, err := deflate.NewCompressor(deflate.Side{NoContextTakeover: true}, deflate.CompressorOptions{Level: 1})
 	if err != nil {
 		b.Fatal(err)
@@ -168,15 +169,6 @@ func appendClientFrame(b []byte, h frame.Header, p []byte) []byte {
 	b = append(b, p...)
 	mask.Apply(h.Key, 0, b[start:])
 	return b
-}
-
-// benchJSON returns n bytes of JSON-like text.
-func benchJSON(n int) []byte {
-	var b []byte
-	for i := 0; len(b) < n; i++ {
-		b = fmt.Appendf(b, `{"id":%d,"user":"user%d","text":"message number %d","tags":["a","b"]},`, i, i*7%13, i)
-	}
-	return b[:n]
 }
 
 func BenchmarkWrite(b *testing.B) {

@@ -30,8 +30,9 @@ const (
 	// ones, which compresses streams of similar messages (JSON, say) far
 	// better. A connection then holds what it needs to stay in step with
 	// its peer between messages: at the default level the last 4 KiB it
-	// sent (see Options.CompressionDictSize), at levels 2 to 9 a window
-	// compressor (144 KiB; see Options.CompressionLevel), and up to 40 KiB
+	// sent (see Options.CompressionDictSize), at levels 2 to 9 with the
+	// default CompressionDictSize a window compressor (144 KiB; see
+	// Options.CompressionLevel), and up to 40 KiB
 	// of inflate history (less with Options.CompressionPeerWindowBits). A
 	// peer may still ask for no context takeover.
 	CompressionContextTakeover
@@ -63,7 +64,7 @@ type compression struct {
 	threshold int
 	on        atomic.Bool  // EnableWriteCompression
 	send      deflate.Side // how this side compresses
-	level     int          // Options.CompressionLevel
+	level     int          // Options.CompressionLevel, 0 taken as 1
 }
 
 // DefaultCompressionDictSize is how much of its recent output a
@@ -136,7 +137,11 @@ func (c *Conn) setCompression(p deflate.Params, o *Options) error {
 	if err != nil {
 		return err
 	}
-	cz := &compression{comp: comp, decomp: decomp, threshold: o.CompressionThreshold, send: send, level: opts.Level}
+	level := opts.Level
+	if level == 0 {
+		level = deflate.BestSpeed // what the compressor takes 0 for
+	}
+	cz := &compression{comp: comp, decomp: decomp, threshold: o.CompressionThreshold, send: send, level: level}
 	if cz.threshold == 0 {
 		cz.threshold = DefaultCompressionThreshold
 	}

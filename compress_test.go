@@ -15,15 +15,8 @@ import (
 	"github.com/klauspost/compress/flate"
 	"github.com/seed-d6ba7b20/ws"
 	"github.com/seed-d6ba7b20/ws/internal/frame"
+	"github.com/seed-d6ba7b20/ws/internal/wstest"
 )
-
-func jsonish(n int) []byte {
-	var b bytes.Buffer
-	for i := 0; b.Len() < n; i++ {
-		fmt.Fprintf(&b, `{"id":%d,"name":"user%d","active":true,"tags":["a","b"]},`, i, i%7)
-	}
-	return b.Bytes()[:n]
-}
 
 func randomBytes(n int) []byte {
 	r := rand.New(rand.NewPCG(uint64(n), 9))
@@ -81,9 +74,9 @@ func TestCompressionRoundTrip(t *testing.T) {
 					sizes = append(sizes, 1<<20)
 				}
 				for _, n := range sizes {
-					for _, data := range [][]byte{jsonish(n), randomBytes(n)} {
+					for _, data := range [][]byte{wstest.JSON(n), randomBytes(n)} {
 						for _, typ := range []ws.MessageType{ws.MessageText, ws.MessageBinary} {
-							if typ == ws.MessageText && !bytes.Equal(data, jsonish(n)) {
+							if typ == ws.MessageText && !bytes.Equal(data, wstest.JSON(n)) {
 								continue
 							}
 							werr := make(chan error, 1)
@@ -99,7 +92,7 @@ func TestCompressionRoundTrip(t *testing.T) {
 					}
 				}
 				// A streamed, fragmented compressed message from the client.
-				want := jsonish(100000)
+				want := wstest.JSON(100000)
 				go func() {
 					w, _ := c.Writer(ctx, ws.MessageText)
 					for i := 0; i < len(want); i += 7000 {
@@ -239,7 +232,7 @@ func TestCompressionOptOut(t *testing.T) {
 		if err != nil {
 			return
 		}
-		big := jsonish(5000)
+		big := wstest.JSON(5000)
 		sc.Write(ctx, ws.MessageText, big)
 		sc.EnableWriteCompression(false)
 		sc.Write(ctx, ws.MessageText, big)
@@ -300,7 +293,7 @@ func TestPreparedCompressed(t *testing.T) {
 		t.Run(map[ws.CompressionMode]string{ws.CompressionNoContextTakeover: "no takeover", ws.CompressionContextTakeover: "takeover"}[mode], func(t *testing.T) {
 			opts := ws.Options{Compression: mode}
 			c, s := pair(t, true, &ws.AcceptOptions{Options: opts}, &ws.DialOptions{Options: opts})
-			for _, p := range [][]byte{jsonish(2000), randomBytes(40000), jsonish(40000)} {
+			for _, p := range [][]byte{wstest.JSON(2000), randomBytes(40000), wstest.JSON(40000)} {
 				pm, err := ws.NewPreparedMessage(ws.MessageBinary, p)
 				if err != nil {
 					t.Fatal(err)

@@ -1,6 +1,7 @@
 package ws
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -711,29 +712,26 @@ func (c *Conn) readAll() ([]byte, error) {
 	switch {
 	case rd.fin && !rd.comp:
 		b = make([]byte, 0, min(rd.remain, 64<<10))
-	case rd.fin && rd.remain <= int64(rd.buffered()):
+	case rd.comp && rd.fin && rd.remain <= int64(rd.buffered()):
 		sp := getWriteBuf()
-		s := *sp
-		n := 0
+		s, n := *sp, 0
 		var err error
 		for n < len(s) && err == nil {
 			var k int
 			k, err = c.readData(s[n:])
 			n += k
 		}
-		if err != nil && err != io.EOF {
-			putWriteBuf(sp)
-			return nil, err
+		switch err {
+		case io.EOF:
+			b = bytes.Clone(s[:n])
+		case nil: // longer than s: go on in a buffer of twice that
+			b = append(make([]byte, 0, 2*n), s[:n]...)
 		}
-		if err == io.EOF {
-			b = make([]byte, n)
-		} else {
-			b = make([]byte, n, 2*n)
-		}
-		copy(b, s)
 		putWriteBuf(sp)
 		if err == io.EOF {
 			return b, nil
+		} else if err != nil {
+			return nil, err
 		}
 	default:
 		b = make([]byte, 0, 512)
@@ -742,8 +740,8 @@ func (c *Conn) readAll() ([]byte, error) {
 }
 
 // readRest reads the rest of the message into b's spare capacity. When
-// b is full it first checks, without room, whether an uncompressed
-// message has ended, and otherwise grows b by its length, at least 512
+// b is full at the end of an uncompressed frame it first checks, without
+// room, whether the message has ended, and otherwise grows b by its length, at least 512
 // bytes: the buffer doubles, so appending costs amortised constant time
 // per byte. In the last frame of an uncompressed message, whose end is
 // known, an exact buffer (Read's, returned to the caller) grows to no
@@ -755,7 +753,7 @@ func (c *Conn) readRest(b []byte, exact bool) ([]byte, error) {
 	rd := &c.rd
 	for {
 		if len(b) == cap(b) {
-			if !rd.comp {
+			if !rd.comp && rd.remain == 0 {
 				// With no room, readData only moves to the next frame, or
 				// reports the end of the message.
 				if _, err := c.readData(b[len(b):]); err != nil {

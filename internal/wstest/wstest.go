@@ -1,11 +1,12 @@
 // Package wstest provides in-memory transports for tests: a net.Listener
 // whose connections are net.Pipe pairs, so a test can run an http.Server
-// and dial it without a socket.
+// and dial it without a socket; and JSON-like test data.
 package wstest
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"sync"
@@ -83,4 +84,14 @@ func NewServer(h http.Handler) *Server {
 func (s *Server) Close() {
 	s.srv.Close()
 	<-s.done
+}
+
+// JSON returns n bytes of JSON-like text: records that repeat their keys,
+// as a stream of messages does, so that it compresses.
+func JSON(n int) []byte {
+	var b []byte
+	for i := 0; len(b) < n; i++ {
+		b = fmt.Appendf(b, `{"id":%d,"name":"user%d","active":true,"tags":["a","b"]},`, i, i%7)
+	}
+	return b[:n]
 }
