@@ -66,9 +66,9 @@ func init() {
 // defaults, compresses the echoes.
 const zSize = 1024
 
-// wsDeflate is wsReadWrite with the options o.
+// wsDeflate echoes with Read/Write, accepting with the options o.
 func wsDeflate(o ws.Options) http.HandlerFunc {
-	return wsReadWrite(&ws.AcceptOptions{Options: o})
+	return wsHandler(&ws.AcceptOptions{Options: o}, wsEcho)
 }
 
 // serveGWSDeflate serves gws with context takeover both ways and window
@@ -283,10 +283,12 @@ func runZEcho(addr string, pid, n int, limit time.Duration, msgs [][]byte) (samp
 	}
 	in0, out0 := wire()
 	lat := make([][]time.Duration, n)
+	for i := range lat {
+		lat[i] = make([]time.Duration, 0, per)
+	}
 	if err := timed(&s, pid, limit, func(end time.Time) error {
 		return parallel(n, func(i int) error {
 			clients[i].cc.SetDeadline(end.Add(10 * time.Second))
-			lat[i] = make([]time.Duration, 0, per)
 			return roundTrips(per, end, &lat[i], rt(i, warm))
 		})
 	}); err != nil {

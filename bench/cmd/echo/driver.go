@@ -105,7 +105,7 @@ func runMain(args []string) error {
 	fs := flag.NewFlagSet("run", flag.ExitOnError)
 	libs := fs.String("libs", "tcp,ws,ws-rw,gorilla,gorilla-rw,coder,gobwas,gws,node", "echo servers: "+libNames()+", node")
 	bcast := fs.String("bcastlibs", "ws-server,gws", "broadcast servers (ws-server, gws, node); empty for none")
-	zlibs := fs.String("zlibs", "", "compressed echo servers (ws-deflate, ws-deflate-keep, ws-deflate-l6, ws-deflate-l8, gws-deflate, gws-deflate-15, gorilla-deflate-nct, coder-deflate, node-deflate); empty for none")
+	zlibs := fs.String("zlibs", "", "compressed echo servers (ws-deflate, ws-deflate-keep, ws-deflate-l6, ws-deflate-l6-c12, ws-deflate-l8, gws-deflate, gws-deflate-15, gorilla-deflate-nct, coder-deflate, node-deflate); empty for none")
 	nodeDir := fs.String("nodedir", "", "directory of the Node.js server echo.js, with node_modules (default: the first of ./node, ./bench/node, ../../node and the source tree's bench/node that holds echo.js)")
 	sizes := fs.String("sizes", "16,1024,65536", "message sizes, bytes")
 	conns := fs.String("conns", "1,16", "connections")
@@ -509,6 +509,9 @@ func runHandshakes(addr string, ws bool, pid, count, conc int, limit time.Durati
 		c.close()
 	}
 	lat := make([][]time.Duration, conc)
+	for i := range lat {
+		lat[i] = make([]time.Duration, 0, count/conc+1)
+	}
 	var next atomic.Int64
 	if err := timed(&s, pid, limit, func(end time.Time) error {
 		return parallel(conc, func(i int) error {

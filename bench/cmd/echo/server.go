@@ -35,9 +35,9 @@ type broadcaster interface {
 // servers are the echo servers, by name.
 var servers = map[string]server{
 	"tcp":        serveTCP,
-	"ws":         httpServer(wsStream),
-	"ws-rw":      httpServer(wsReadWrite(nil)),
-	"ws-ra":      httpServer(wsReadAppend),
+	"ws":         httpServer(wsHandler(nil, wsStreamEcho)),
+	"ws-rw":      httpServer(wsHandler(nil, wsEcho)),
+	"ws-ra":      httpServer(wsHandler(nil, wsAppendEcho)),
 	"ws-server":  serveWSServer,
 	"gorilla":    httpServer(gorillaStream),
 	"gorilla-rw": httpServer(gorillaReadWrite(false)),
@@ -84,14 +84,21 @@ func serveTCP(ln net.Listener) error {
 	})
 }
 
-// wsStream echoes with ws.Accept and Reader/Writer, streaming each message
-// through a per-connection buffer.
-func wsStream(w http.ResponseWriter, r *http.Request) {
-	c, err := ws.Accept(w, r, nil)
-	if err != nil {
-		return
+// wsHandler accepts with ws.Accept(opts) and runs echo on the connection.
+func wsHandler(opts *ws.AcceptOptions, echo func(*ws.Conn)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c, err := ws.Accept(w, r, opts)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		echo(c)
 	}
-	defer c.CloseNow()
+}
+
+// wsStreamEcho echoes with Reader/Writer, streaming each message through
+// a per-connection buffer.
+func wsStreamEcho(c *ws.Conn) {
 	ctx := context.Background()
 	buf := make([]byte, copyBufSize)
 	for {
@@ -112,27 +119,9 @@ func wsStream(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// wsReadWrite echoes with ws.Accept(opts) and Read/Write of whole
-// messages.
-func wsReadWrite(opts *ws.AcceptOptions) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		c, err := ws.Accept(w, r, opts)
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
-		wsEcho(c)
-	}
-}
-
-// wsReadAppend echoes with ws.Accept and ReadAppend/Write of whole
-// messages, reading each into the same buffer.
-func wsReadAppend(w http.ResponseWriter, r *http.Request) {
-	c, err := ws.Accept(w, r, nil)
-	if err != nil {
-		return
-	}
-	defer c.CloseNow()
+// wsAppendEcho echoes with ReadAppend/Write of whole messages, reading
+// each into the same buffer.
+func wsAppendEcho(c *ws.Conn) {
 	ctx := context.Background()
 	var buf []byte
 	for {
