@@ -85,6 +85,7 @@ type config struct {
 	bcastBursts     int
 	profile         string
 	pin             bool
+	byServer        bool         // run each echo server's cells in a row, one server at a time
 	nodeDir         string       // directory of echo.js, if a node lib runs
 	node            nodeVersions // their versions, if a node lib runs
 }
@@ -117,9 +118,10 @@ func runMain(args []string) error {
 	md := fs.String("md", "", "write the results as Markdown to this file")
 	profile := fs.String("profile", "", "write each server's CPU profile to this directory")
 	nopin := fs.Bool("nopin", false, "do not pin with taskset")
+	byServer := fs.Bool("byserver", false, "run each echo server's cells in a row, one server at a time, instead of every server in each cell in turn")
 	fs.Parse(args)
 
-	cfg := config{rounds: *rounds, limit: *limit, hsCount: *hs, bcastClients: *bclients, bcastBursts: *bbursts, profile: *profile}
+	cfg := config{rounds: *rounds, limit: *limit, hsCount: *hs, bcastClients: *bclients, bcastBursts: *bbursts, profile: *profile, byServer: *byServer}
 	if *libs != "" {
 		cfg.libs = strings.Split(*libs, ",")
 	}
@@ -210,9 +212,21 @@ func runMain(args []string) error {
 		zmsgs = zMessages(n, 1)
 	}
 	names := slices.Concat(cfg.libs, cfg.zLibs, cfg.bcastLibs)
+	first := 0 // the first of names that runs one server at a time
+	if !cfg.byServer {
+		first = len(cfg.libs)
+	}
 	for round := 1; round <= cfg.rounds; round++ {
-		for i := range names {
-			j := (i + round - 1) % len(names)
+		if first > 0 {
+			ss, err := runByCell(cfg, round)
+			if err != nil {
+				return fmt.Errorf("round %d: %w", round, err)
+			}
+			all = append(all, ss...)
+		}
+		rest := names[first:]
+		for i := range rest {
+			j := first + (i+round-1)%len(rest)
 			lib, mode := names[j], "echo"
 			switch {
 			case j >= len(cfg.libs)+len(cfg.zLibs):
@@ -309,21 +323,9 @@ func runServer(cfg config, lib string, round int, mode string, zmsgs [][]byte) (
 	}
 	defer srv.Stop()
 	pid := srv.Cmd.Process.Pid
-	ws := lib != "tcp"
 	var out []sample
 	add := func(s sample, err error) error {
-		if err != nil {
-			return fmt.Errorf("%v: %w", s.cell, err)
-		}
-		s.lib, s.round = lib, round
-		out = append(out, s)
-		fmt.Printf("round %d %-10s %-6s %-18v %10.0f ops/s  p50 %8.1f µs  p99 %8.1f µs  CPU %8.2f µs/op (ticks %.2f)\n",
-			round, lib, s.cell.test, s.cell, s.rate(), s.p50, s.p99, s.cpuPerOp()/1e3, s.tickPerOp()/1e3)
-		if s.cell.test == "zecho" {
-			fmt.Printf("        wire bytes/msg: client to server %.1f, server to client %.1f; extension %q\n",
-				s.outPerOp(), s.inPerOp(), s.ext)
-		}
-		return nil
+		return record(&out, lib, round, s, err)
 	}
 	switch mode {
 	case "zecho":
@@ -334,23 +336,93 @@ func runServer(cfg config, lib string, round int, mode string, zmsgs [][]byte) (
 		}
 		return out, nil
 	case "echo":
-		for _, size := range cfg.sizes {
-			for _, n := range cfg.conns {
-				if err := add(runEcho(srv.Addr, ws, pid, size, n, cfg.limit)); err != nil {
-					return out, err
-				}
-			}
-		}
-		if cfg.hsCount > 0 {
-			for _, conc := range []int{1, 16} {
-				if err := add(runHandshakes(srv.Addr, ws, pid, cfg.hsCount, conc, cfg.limit)); err != nil {
-					return out, err
-				}
+		for _, c := range echoCells(cfg) {
+			if err := add(runCell(cfg, srv, lib, c)); err != nil {
+				return out, err
 			}
 		}
 		return out, nil
 	}
 	return out, add(runBroadcast(srv, pid, 1024, cfg.bcastClients, cfg.bcastBursts, 10*cfg.limit))
+}
+
+// record appends s, measured on lib in round, to out and prints it, or
+// returns err naming the cell.
+func record(out *[]sample, lib string, round int, s sample, err error) error {
+	if err != nil {
+		return fmt.Errorf("%s %v: %w", lib, s.cell, err)
+	}
+	s.lib, s.round = lib, round
+	*out = append(*out, s)
+	fmt.Printf("round %d %-10s %-6s %-18v %10.0f ops/s  p50 %8.1f µs  p99 %8.1f µs  CPU %8.2f µs/op (ticks %.2f)\n",
+		round, lib, s.cell.test, s.cell, s.rate(), s.p50, s.p99, s.cpuPerOp()/1e3, s.tickPerOp()/1e3)
+	if s.cell.test == "zecho" {
+		fmt.Printf("        wire bytes/msg: client to server %.1f, server to client %.1f; extension %q\n",
+			s.outPerOp(), s.inPerOp(), s.ext)
+	}
+	return nil
+}
+
+// echoCells are the cells of the echo mode, in the order they run: every
+// size with every connection count, then the handshakes.
+func echoCells(cfg config) []cell {
+	var cells []cell
+	for _, size := range cfg.sizes {
+		for _, n := range cfg.conns {
+			cells = append(cells, cell{"echo", size, n})
+		}
+	}
+	if cfg.hsCount > 0 {
+		cells = append(cells, cell{"hs", 0, 1}, cell{"hs", 0, 16})
+	}
+	return cells
+}
+
+// runCell measures the echo-mode cell c on lib's server srv.
+func runCell(cfg config, srv *harness.Proc, lib string, c cell) (sample, error) {
+	pid := srv.Cmd.Process.Pid
+	ws := lib != "tcp"
+	if c.test == "hs" {
+		return runHandshakes(srv.Addr, ws, pid, cfg.hsCount, c.conns, cfg.limit)
+	}
+	return runEcho(srv.Addr, ws, pid, c.size, c.conns, cfg.limit)
+}
+
+// runByCell runs one round of the echo mode with every echo server
+// running at once, idle but for the cell at hand: each cell is measured on
+// every server in turn, seconds apart, so that a change in the machine's
+// speed falls on all of them alike and the ratios of one round compare
+// like with like. The order of the servers rotates by one from each cell
+// to the next, and from each round to the next.
+func runByCell(cfg config, round int) ([]sample, error) {
+	n := len(cfg.libs)
+	srvs := make([]*harness.Proc, n)
+	defer func() {
+		for _, s := range srvs {
+			if s != nil {
+				s.Stop()
+			}
+		}
+	}()
+	for i := range n {
+		j := (i + round - 1) % n
+		s, err := startServer(cfg, cfg.libs[j], round)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", cfg.libs[j], err)
+		}
+		srvs[j] = s
+	}
+	var out []sample
+	for k, c := range echoCells(cfg) {
+		for i := range n {
+			j := (i + round - 1 + k) % n
+			s, err := runCell(cfg, srvs[j], cfg.libs[j], c)
+			if err := record(&out, cfg.libs[j], round, s, err); err != nil {
+				return out, err
+			}
+		}
+	}
+	return out, nil
 }
 
 // totalMessages is how many messages an echo cell sends, over all its

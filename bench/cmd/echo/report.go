@@ -50,6 +50,46 @@ func bestPeer(all []sample, libs []string, lib string, c cell, f func(sample) fl
 	return best, found
 }
 
+// valueIn is f of lib's sample in c in round r.
+func valueIn(all []sample, lib string, c cell, r int, f func(sample) float64) (float64, bool) {
+	for _, s := range all {
+		if s.lib == lib && s.cell == c && s.round == r {
+			return f(s), true
+		}
+	}
+	return 0, false
+}
+
+// pairedRatio is the median over rounds of lib's value of m in c divided
+// by the reference's in the same round: raw TCP's if ref is "tcp", else
+// the best among the WebSocket libraries of another family than lib's.
+// When every server runs each cell in turn (the default), the samples of
+// one round were taken seconds apart, so this ratio is steadier than the
+// ratio of medians.
+func pairedRatio(all []sample, libs []string, lib string, c cell, m metric, ref string) (float64, bool) {
+	var v []float64
+	for _, s := range all {
+		if s.lib != lib || s.cell != c {
+			continue
+		}
+		var best float64
+		found := false
+		for _, l := range libs {
+			if ref == "tcp" && l != "tcp" || ref != "tcp" && (l == "tcp" || family(l) == family(lib)) {
+				continue
+			}
+			x, ok := valueIn(all, l, c, s.round, m.f)
+			if ok && (!found || (m.lower && x < best) || (!m.lower && x > best)) {
+				best, found = x, true
+			}
+		}
+		if found && best != 0 {
+			v = append(v, m.f(s)/best)
+		}
+	}
+	return harness.Median(v), len(v) > 0
+}
+
 // metric is one column family of the report.
 type metric struct {
 	title string
@@ -68,12 +108,20 @@ var (
 
 // table writes one Markdown table: a row per library, a column per cell.
 func table(b *strings.Builder, all []sample, libs []string, cells []cell, m metric, kind string) {
-	fmt.Fprintf(b, "\n%s, median of rounds", m.title)
+	if strings.HasSuffix(kind, "-paired") {
+		fmt.Fprintf(b, "\n%s: median over rounds", m.title)
+	} else {
+		fmt.Fprintf(b, "\n%s, median of rounds", m.title)
+	}
 	switch kind {
 	case "peer":
 		b.WriteString(": ratio to the best library of another family (>1 is better for ops/s, <1 is better for CPU and latency)")
 	case "tcp":
 		b.WriteString(": ratio to raw TCP")
+	case "peer-paired":
+		b.WriteString(" of the ratio, in each round, to the best library of another family in that round (>1 is better for ops/s, <1 is better for CPU)")
+	case "tcp-paired":
+		b.WriteString(" of the ratio, in each round, to raw TCP in that round")
 	}
 	b.WriteString("\n\n| library |")
 	for _, c := range cells {
@@ -93,6 +141,9 @@ func table(b *strings.Builder, all []sample, libs []string, cells []cell, m metr
 				ref, ok = bestPeer(all, libs, lib, c, m.f, m.lower)
 			case "tcp":
 				ref, ok = medianOf(all, "tcp", c, m.f)
+			case "peer-paired", "tcp-paired":
+				v, ok = pairedRatio(all, libs, lib, c, m, strings.TrimSuffix(kind, "-paired"))
+				ref = 1
 			default:
 				ref = m.scale
 			}
@@ -128,6 +179,10 @@ func report(cfg config, all []sample) string {
 		table(&b, all, cfg.libs, echo, rateM, "peer")
 		table(&b, all, cfg.libs, echo, cpuM, "tcp")
 		table(&b, all, cfg.libs, echo, rateM, "tcp")
+		for _, m := range []metric{cpuM, rateM} {
+			table(&b, all, cfg.libs, echo, m, "peer-paired")
+			table(&b, all, cfg.libs, echo, m, "tcp-paired")
+		}
 	}
 	if len(cfg.zLibs) > 0 {
 		zReport(&b, cfg, all)
@@ -140,6 +195,10 @@ func report(cfg config, all []sample) string {
 		}
 		table(&b, all, cfg.libs, hs, cpuM, "peer")
 		table(&b, all, cfg.libs, hs, rateM, "peer")
+		for _, m := range []metric{cpuM, rateM} {
+			table(&b, all, cfg.libs, hs, m, "peer-paired")
+			table(&b, all, cfg.libs, hs, m, "tcp-paired")
+		}
 	}
 	if len(cfg.bcastLibs) > 0 {
 		bc := []cell{{"bcast", 1024, cfg.bcastClients}}
