@@ -124,31 +124,34 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 //
 //go:noinline
 func switchingProtocols(r *http.Request, opts *AcceptOptions, sub, extHeader string) []byte {
-	var b strings.Builder
-	b.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ")
-	b.WriteString(handshake.AcceptKey(r.Header.Get("Sec-WebSocket-Key")))
-	b.WriteString("\r\n")
+	const head = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "
+	const protocol, extensions = "Sec-WebSocket-Protocol: ", "Sec-WebSocket-Extensions: "
+	// One allocation, of the size the response needs without
+	// ResponseHeader.
+	b := make([]byte, 0, len(head)+handshake.AcceptKeyLen+len(protocol)+len(sub)+len(extensions)+len(extHeader)+8)
+	b = append(b, head...)
+	b = handshake.AppendAcceptKey(b, r.Header.Get(handshake.HeaderKey))
+	b = append(b, "\r\n"...)
 	if sub != "" {
-		b.WriteString("Sec-WebSocket-Protocol: " + sub + "\r\n")
+		b = appendStrings(b, protocol, sub, "\r\n")
 	}
 	if extHeader != "" {
-		b.WriteString("Sec-WebSocket-Extensions: " + extHeader + "\r\n")
+		b = appendStrings(b, extensions, extHeader, "\r\n")
 	}
-	writeHeaderLines(&b, opts.ResponseHeader, "Upgrade", "Connection", "Sec-Websocket-Accept", "Sec-Websocket-Protocol", "Sec-Websocket-Extensions")
-	b.WriteString("\r\n")
-	return []byte(b.String())
+	b = appendHeaderLines(b, opts.ResponseHeader, "Upgrade", "Connection", handshake.HeaderAccept, handshake.HeaderProtocol, handshake.HeaderExtensions)
+	return append(b, "\r\n"...)
 }
 
 // releaseBuffers gives up net/http's 4 KiB read and write buffers of a
-// hijacked connection. net/http keeps them alive for as long as the
-// handler runs, and nothing uses them after the hijack, so they are
-// swapped for tiny ones: an idle connection does not hold 8 KiB it never
-// uses.
+// hijacked connection. net/http keeps the reader alive for as long as the
+// handler runs, and nothing uses either after the hijack, so both are
+// reset to their zero values, which hold no buffer: an idle connection
+// does not hold 8 KiB it never uses.
 //
 //go:noinline
 func releaseBuffers(brw *bufio.ReadWriter) {
-	*brw.Reader = *bufio.NewReaderSize(nil, 16)
-	*brw.Writer = *bufio.NewWriterSize(nil, 16)
+	*brw.Reader = bufio.Reader{}
+	*brw.Writer = bufio.Writer{}
 }
 
 // checkRequest validates the handshake request and answers a bad one.
@@ -165,13 +168,13 @@ func checkRequest(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) e
 		w.Header().Set("Upgrade", "websocket")
 		return reject(w, http.StatusUpgradeRequired, "this endpoint speaks WebSocket only: expected Connection: Upgrade and Upgrade: websocket")
 	}
-	switch r.Header.Get("Sec-WebSocket-Version") {
+	switch r.Header.Get(handshake.HeaderVersion) {
 	case "13", "8":
 	default:
 		w.Header().Set("Sec-WebSocket-Version", "13, 8")
 		return reject(w, http.StatusUpgradeRequired, "unsupported Sec-WebSocket-Version: this server speaks 13 and 8")
 	}
-	if keys := r.Header.Values("Sec-WebSocket-Key"); len(keys) != 1 || !handshake.ValidKey(keys[0]) {
+	if keys := r.Header.Values(handshake.HeaderKey); len(keys) != 1 || !handshake.ValidKey(keys[0]) {
 		return reject(w, http.StatusBadRequest, "Sec-WebSocket-Key must be 16 bytes in base64")
 	}
 	if err := checkOrigin(r, opts); err != nil {
@@ -196,9 +199,9 @@ func checkOrigin(r *http.Request, opts *AcceptOptions) error {
 	}
 	origin := r.Header.Get("Origin")
 	if origin == "" {
-		origin = r.Header.Get("Sec-WebSocket-Origin") // version 8
+		origin = r.Header.Get(handshake.HeaderOrigin8) // version 8
 	}
-	if origin == "" {
+	if origin == "" || sameOrigin(origin, r.Host) {
 		return nil
 	}
 	u, err := url.Parse(origin)
@@ -220,9 +223,43 @@ func checkOrigin(r *http.Request, opts *AcceptOptions) error {
 	return fmt.Errorf("origin %q is not allowed", origin)
 }
 
+// sameOrigin reports whether origin is "http://" or "https://" followed
+// by host, compared without regard to case, where host is a name of
+// letters, digits, dots and hyphens with an optional port of digits: the
+// common case of a page served by the same host, decided without parsing
+// a URL. A false answer means only that checkOrigin must parse; for every
+// origin it accepts, url.Parse gives host as the Host.
+func sameOrigin(origin, host string) bool {
+	rest, ok := strings.CutPrefix(origin, "https://")
+	if !ok {
+		if rest, ok = strings.CutPrefix(origin, "http://"); !ok {
+			return false
+		}
+	}
+	if len(rest) != len(host) || !strings.EqualFold(rest, host) {
+		return false
+	}
+	name, port, hasPort := strings.Cut(rest, ":")
+	if name == "" || hasPort && port == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	for i := 0; i < len(port); i++ {
+		if port[i] < '0' || port[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 // chooseSubprotocol picks the subprotocol as opts say.
 func chooseSubprotocol(r *http.Request, opts *AcceptOptions) string {
-	offered := handshake.Tokens(r.Header, "Sec-WebSocket-Protocol")
+	offered := handshake.Tokens(r.Header, handshake.HeaderProtocol)
 	if len(offered) == 0 {
 		return ""
 	}
@@ -240,17 +277,26 @@ func chooseSubprotocol(r *http.Request, opts *AcceptOptions) string {
 	return ""
 }
 
-// writeHeaderLines writes the lines of h to b, but not those of the
+// appendHeaderLines appends the lines of h to b, but not those of the
 // headers in skip (canonical names), which the handshake sets itself.
-func writeHeaderLines(b *strings.Builder, h http.Header, skip ...string) {
+func appendHeaderLines(b []byte, h http.Header, skip ...string) []byte {
 	for k, vs := range h {
 		if slices.Contains(skip, http.CanonicalHeaderKey(k)) {
 			continue
 		}
 		for _, v := range vs {
-			b.WriteString(k + ": " + sanitizeHeaderValue(v) + "\r\n")
+			b = appendStrings(b, k, ": ", sanitizeHeaderValue(v), "\r\n")
 		}
 	}
+	return b
+}
+
+// appendStrings appends each of ss to b.
+func appendStrings(b []byte, ss ...string) []byte {
+	for _, s := range ss {
+		b = append(b, s...)
+	}
+	return b
 }
 
 // sanitizeHeaderValue drops line breaks, which would split the header.

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/seed-d6ba7b20/ws/internal/deflate"
@@ -598,17 +599,16 @@ func connectTunnel(ctx context.Context, nc net.Conn, pu *url.URL, addr string, h
 		return err
 	}
 
-	var b strings.Builder
-	b.WriteString("CONNECT " + addr + " HTTP/1.1\r\nHost: " + addr + "\r\n")
+	b := []byte("CONNECT " + addr + " HTTP/1.1\r\nHost: " + addr + "\r\n")
 	if pu.User == nil {
-		writeHeaderLines(&b, header, "Host")
+		b = appendHeaderLines(b, header, "Host")
 	} else {
-		writeHeaderLines(&b, header, "Host", "Proxy-Authorization")
+		b = appendHeaderLines(b, header, "Host", "Proxy-Authorization")
 		pw, _ := pu.User.Password()
-		b.WriteString("Proxy-Authorization: Basic " + basicAuth(pu.User.Username(), pw) + "\r\n")
+		b = append(b, "Proxy-Authorization: Basic "+basicAuth(pu.User.Username(), pw)+"\r\n"...)
 	}
-	b.WriteString("\r\n")
-	if _, err := io.WriteString(nc, b.String()); err != nil {
+	b = append(b, "\r\n"...)
+	if _, err := nc.Write(b); err != nil {
 		return nil, nil, wrap(err)
 	}
 
@@ -669,6 +669,10 @@ func clientHandshake(ctx context.Context, nc net.Conn, u *url.URL, opts *DialOpt
 	return runHandshake(ctx, nc, u, &hopRequest{uri: u.RequestURI(), host: host, header: opts.Header}, opts)
 }
 
+// respReaders are the 4 KiB readers of handshake responses, each kept
+// for another Dial once its response has been read.
+var respReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }}
+
 // runHandshake sends the handshake request hr for u on nc and checks the
 // reply.
 func runHandshake(ctx context.Context, nc net.Conn, u *url.URL, hr *hopRequest, opts *DialOptions) (*Conn, *http.Response, error) {
@@ -689,24 +693,32 @@ func runHandshake(ctx context.Context, nc net.Conn, u *url.URL, hr *hopRequest, 
 	if opts.ProtocolVersion == 8 {
 		version, originHeader = "8", "Sec-WebSocket-Origin"
 	}
-	var b strings.Builder
-	b.WriteString("GET " + hr.uri + " HTTP/1.1\r\nHost: " + sanitizeHeaderValue(hr.host) + "\r\n")
-	b.WriteString("Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + key + "\r\nSec-WebSocket-Version: " + version + "\r\n")
+	b := make([]byte, 0, 256)
+	b = appendStrings(b, "GET ", hr.uri, " HTTP/1.1\r\nHost: ", sanitizeHeaderValue(hr.host),
+		"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ", key,
+		"\r\nSec-WebSocket-Version: ", version, "\r\n")
 	if opts.Origin != "" {
-		b.WriteString(originHeader + ": " + sanitizeHeaderValue(opts.Origin) + "\r\n")
+		b = appendStrings(b, originHeader, ": ", sanitizeHeaderValue(opts.Origin), "\r\n")
 	}
 	if len(opts.Subprotocols) > 0 {
-		b.WriteString("Sec-WebSocket-Protocol: " + sanitizeHeaderValue(strings.Join(opts.Subprotocols, ", ")) + "\r\n")
+		b = appendStrings(b, "Sec-WebSocket-Protocol: ", sanitizeHeaderValue(strings.Join(opts.Subprotocols, ", ")), "\r\n")
 	}
 	if opts.Compression != CompressionDisabled {
-		b.WriteString("Sec-WebSocket-Extensions: " + deflate.ClientOffer(opts.clientConfig()) + "\r\n")
+		b = appendStrings(b, "Sec-WebSocket-Extensions: ", deflate.ClientOffer(opts.clientConfig()), "\r\n")
 	}
-	writeHeaderLines(&b, hr.header, "Host", "Upgrade", "Connection", "Sec-Websocket-Key", "Sec-Websocket-Version", "Sec-Websocket-Extensions", "Sec-Websocket-Protocol")
-	b.WriteString("\r\n")
-	if _, err := io.WriteString(nc, b.String()); err != nil {
+	b = appendHeaderLines(b, hr.header, "Host", "Upgrade", "Connection", handshake.HeaderKey, handshake.HeaderVersion, handshake.HeaderExtensions, handshake.HeaderProtocol)
+	b = append(b, "\r\n"...)
+	if _, err := nc.Write(b); err != nil {
 		return nil, nil, wrap(err)
 	}
-	br := bufio.NewReaderSize(nc, 4096)
+	br := respReaders.Get().(*bufio.Reader)
+	br.Reset(nc)
+	// Every path out has read what it needs of br: an error body is
+	// copied by keepErrorBody, and early frames by newConn.
+	defer func() {
+		br.Reset(nil)
+		respReaders.Put(br)
+	}()
 	req := &http.Request{Method: http.MethodGet, URL: u, Header: http.Header{}}
 	resp, err := http.ReadResponse(br, req)
 	if err != nil {
@@ -723,7 +735,7 @@ func runHandshake(ctx context.Context, nc net.Conn, u *url.URL, hr *hopRequest, 
 		early, _ = br.Peek(n)
 	}
 	c := newConn(nc, true, &opts.Options, early)
-	c.subprotocol = resp.Header.Get("Sec-WebSocket-Protocol")
+	c.subprotocol = resp.Header.Get(handshake.HeaderProtocol)
 	if compress {
 		if err := c.setCompression(params, &opts.Options); err != nil {
 			c.CloseNow()
@@ -748,15 +760,16 @@ func checkResponse(resp *http.Response, key string, opts *DialOptions) (deflate.
 	if !handshake.HasToken(resp.Header, "Connection", "upgrade") {
 		return fail("response lacks Connection: Upgrade")
 	}
-	if got := resp.Header.Get("Sec-WebSocket-Accept"); got != handshake.AcceptKey(key) {
+	var want [28]byte
+	if got := resp.Header.Get(handshake.HeaderAccept); got != string(handshake.AppendAcceptKey(want[:0], key)) {
 		return fail("wrong Sec-WebSocket-Accept")
 	}
-	if vs := resp.Header.Values("Sec-WebSocket-Protocol"); len(vs) > 0 {
+	if vs := resp.Header.Values(handshake.HeaderProtocol); len(vs) > 0 {
 		if len(vs) != 1 || !slices.Contains(opts.Subprotocols, vs[0]) {
 			return fail(fmt.Sprintf("server chose subprotocol %q, which was not offered", strings.Join(vs, ", ")))
 		}
 	}
-	if len(resp.Header.Values("Sec-WebSocket-Extensions")) == 0 {
+	if len(resp.Header.Values(handshake.HeaderExtensions)) == 0 {
 		return deflate.Params{}, false, nil
 	}
 	if opts.Compression == CompressionDisabled {

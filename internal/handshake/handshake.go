@@ -13,14 +13,42 @@ import (
 // GUID is the fixed string of RFC 6455 section 1.3.
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
+// The handshake's header names as http.Header stores them, in the
+// canonical form of textproto.CanonicalMIMEHeaderKey. Header.Get and
+// Values accept any spelling, but canonicalise one that is not canonical
+// already, "Sec-WebSocket-Key" say, into a new string on every call.
+const (
+	HeaderKey        = "Sec-Websocket-Key"
+	HeaderVersion    = "Sec-Websocket-Version"
+	HeaderProtocol   = "Sec-Websocket-Protocol"
+	HeaderExtensions = "Sec-Websocket-Extensions"
+	HeaderAccept     = "Sec-Websocket-Accept"
+	HeaderOrigin8    = "Sec-Websocket-Origin" // the Origin of version 8
+)
+
+// AcceptKeyLen is the length of a Sec-WebSocket-Accept value: a SHA-1
+// digest in base64.
+var AcceptKeyLen = base64.StdEncoding.EncodedLen(sha1.Size)
+
 // AcceptKey returns the Sec-WebSocket-Accept value for a
 // Sec-WebSocket-Key.
 func AcceptKey(key string) string {
-	h := sha1.New()
-	h.Write([]byte(key))
-	h.Write([]byte(GUID))
-	var sum [sha1.Size]byte
-	return base64.StdEncoding.EncodeToString(h.Sum(sum[:0]))
+	var buf [28]byte
+	return string(AppendAcceptKey(buf[:0], key))
+}
+
+// AppendAcceptKey appends the Sec-WebSocket-Accept value for a
+// Sec-WebSocket-Key to dst. A key of 24 bytes, the length section 4.1
+// requires, costs no allocation beyond dst's growth.
+func AppendAcceptKey(dst []byte, key string) []byte {
+	var in [24 + len(GUID)]byte
+	b := in[:0]
+	if len(key) > 24 {
+		b = make([]byte, 0, len(key)+len(GUID))
+	}
+	b = append(append(b, key...), GUID...)
+	sum := sha1.Sum(b)
+	return base64.StdEncoding.AppendEncode(dst, sum[:])
 }
 
 // ValidKey reports whether key is the base64 form of 16 bytes, as
@@ -82,7 +110,7 @@ type Extension struct {
 // ParseExtensions parses every value of Sec-WebSocket-Extensions in h. ok
 // is false when a value does not follow the grammar of section 9.1.
 func ParseExtensions(h http.Header) (exts []Extension, ok bool) {
-	for _, v := range h.Values("Sec-WebSocket-Extensions") {
+	for _, v := range h.Values(HeaderExtensions) {
 		p := parser{s: v}
 		for {
 			p.space()
