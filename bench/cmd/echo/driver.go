@@ -118,7 +118,7 @@ func runMain(args []string) error {
 	md := fs.String("md", "", "write the results as Markdown to this file")
 	profile := fs.String("profile", "", "write each server's CPU profile to this directory")
 	nopin := fs.Bool("nopin", false, "do not pin with taskset")
-	byServer := fs.Bool("byserver", false, "run each echo server's cells in a row, one server at a time, instead of every server in each cell in turn")
+	byServer := fs.Bool("byserver", false, "run each echo and compressed echo server's cells in a row, one server at a time, instead of every server in each cell in turn")
 	fs.Parse(args)
 
 	cfg := config{rounds: *rounds, limit: *limit, hsCount: *hs, bcastClients: *bclients, bcastBursts: *bbursts, profile: *profile, byServer: *byServer}
@@ -214,15 +214,23 @@ func runMain(args []string) error {
 	names := slices.Concat(cfg.libs, cfg.zLibs, cfg.bcastLibs)
 	first := 0 // the first of names that runs one server at a time
 	if !cfg.byServer {
-		first = len(cfg.libs)
+		first = len(cfg.libs) + len(cfg.zLibs)
 	}
 	for round := 1; round <= cfg.rounds; round++ {
 		if first > 0 {
-			ss, err := runByCell(cfg, round)
-			if err != nil {
-				return fmt.Errorf("round %d: %w", round, err)
+			for _, g := range []struct {
+				libs  []string
+				cells []cell
+			}{{cfg.libs, echoCells(cfg)}, {cfg.zLibs, zechoCells(cfg)}} {
+				if len(g.libs) == 0 {
+					continue
+				}
+				ss, err := runByCell(cfg, round, g.libs, g.cells, zmsgs)
+				if err != nil {
+					return fmt.Errorf("round %d: %w", round, err)
+				}
+				all = append(all, ss...)
 			}
-			all = append(all, ss...)
 		}
 		rest := names[first:]
 		for i := range rest {
@@ -329,15 +337,15 @@ func runServer(cfg config, lib string, round int, mode string, zmsgs [][]byte) (
 	}
 	switch mode {
 	case "zecho":
-		for _, n := range cfg.conns {
-			if err := add(runZEcho(srv.Addr, pid, n, cfg.limit, zmsgs)); err != nil {
+		for _, c := range zechoCells(cfg) {
+			if err := add(runCell(cfg, srv, lib, c, zmsgs)); err != nil {
 				return out, err
 			}
 		}
 		return out, nil
 	case "echo":
 		for _, c := range echoCells(cfg) {
-			if err := add(runCell(cfg, srv, lib, c)); err != nil {
+			if err := add(runCell(cfg, srv, lib, c, nil)); err != nil {
 				return out, err
 			}
 		}
@@ -378,24 +386,38 @@ func echoCells(cfg config) []cell {
 	return cells
 }
 
-// runCell measures the echo-mode cell c on lib's server srv.
-func runCell(cfg config, srv *harness.Proc, lib string, c cell) (sample, error) {
+// zechoCells are the cells of the compressed echo, one per connection
+// count.
+func zechoCells(cfg config) []cell {
+	var cells []cell
+	for _, n := range cfg.conns {
+		cells = append(cells, cell{"zecho", zSize, n})
+	}
+	return cells
+}
+
+// runCell measures the echo, handshake or compressed echo cell c on lib's
+// server srv; zmsgs are the compressed echo's messages.
+func runCell(cfg config, srv *harness.Proc, lib string, c cell, zmsgs [][]byte) (sample, error) {
 	pid := srv.Cmd.Process.Pid
 	ws := lib != "tcp"
-	if c.test == "hs" {
+	switch c.test {
+	case "hs":
 		return runHandshakes(srv.Addr, ws, pid, cfg.hsCount, c.conns, cfg.limit)
+	case "zecho":
+		return runZEcho(srv.Addr, pid, c.conns, cfg.limit, zmsgs)
 	}
 	return runEcho(srv.Addr, ws, pid, c.size, c.conns, cfg.limit)
 }
 
-// runByCell runs one round of the echo mode with every echo server
-// running at once, idle but for the cell at hand: each cell is measured on
-// every server in turn, seconds apart, so that a change in the machine's
-// speed falls on all of them alike and the ratios of one round compare
-// like with like. The order of the servers rotates by one from each cell
-// to the next, and from each round to the next.
-func runByCell(cfg config, round int) ([]sample, error) {
-	n := len(cfg.libs)
+// runByCell runs one round of cells with every server of libs running at
+// once, idle but for the cell at hand: each cell is measured on every
+// server in turn, seconds apart, so that a change in the machine's speed
+// falls on all of them alike and the ratios of one round compare like
+// with like. The order of the servers rotates by one from each cell to
+// the next, and from each round to the next.
+func runByCell(cfg config, round int, libs []string, cells []cell, zmsgs [][]byte) ([]sample, error) {
+	n := len(libs)
 	srvs := make([]*harness.Proc, n)
 	defer func() {
 		for _, s := range srvs {
@@ -406,18 +428,18 @@ func runByCell(cfg config, round int) ([]sample, error) {
 	}()
 	for i := range n {
 		j := (i + round - 1) % n
-		s, err := startServer(cfg, cfg.libs[j], round)
+		s, err := startServer(cfg, libs[j], round)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", cfg.libs[j], err)
+			return nil, fmt.Errorf("%s: %w", libs[j], err)
 		}
 		srvs[j] = s
 	}
 	var out []sample
-	for k, c := range echoCells(cfg) {
+	for k, c := range cells {
 		for i := range n {
 			j := (i + round - 1 + k) % n
-			s, err := runCell(cfg, srvs[j], cfg.libs[j], c)
-			if err := record(&out, cfg.libs[j], round, s, err); err != nil {
+			s, err := runCell(cfg, srvs[j], libs[j], c, zmsgs)
+			if err := record(&out, libs[j], round, s, err); err != nil {
 				return out, err
 			}
 		}

@@ -61,8 +61,9 @@ func valueIn(all []sample, lib string, c cell, r int, f func(sample) float64) (f
 }
 
 // pairedRatio is the median over rounds of lib's value of m in c divided
-// by the reference's in the same round: raw TCP's if ref is "tcp", else
-// the best among the WebSocket libraries of another family than lib's.
+// by the reference's in the same round: the best among the WebSocket
+// libraries of another family than lib's if ref is "peer", else the
+// library named ref ("tcp" for raw TCP).
 // When every server runs each cell in turn (the default), the samples of
 // one round were taken seconds apart, so this ratio is steadier than the
 // ratio of medians.
@@ -75,7 +76,7 @@ func pairedRatio(all []sample, libs []string, lib string, c cell, m metric, ref 
 		var best float64
 		found := false
 		for _, l := range libs {
-			if ref == "tcp" && l != "tcp" || ref != "tcp" && (l == "tcp" || family(l) == family(lib)) {
+			if ref != "peer" && l != ref || ref == "peer" && (l == "tcp" || family(l) == family(lib)) {
 				continue
 			}
 			x, ok := valueIn(all, l, c, s.round, m.f)
@@ -122,6 +123,10 @@ func table(b *strings.Builder, all []sample, libs []string, cells []cell, m metr
 		b.WriteString(" of the ratio, in each round, to the best library of another family in that round (>1 is better for ops/s, <1 is better for CPU)")
 	case "tcp-paired":
 		b.WriteString(" of the ratio, in each round, to raw TCP in that round")
+	default:
+		if ref, ok := strings.CutSuffix(kind, "-paired"); ok {
+			fmt.Fprintf(b, " of the ratio, in each round, to %s in that round", ref)
+		}
 	}
 	b.WriteString("\n\n| library |")
 	for _, c := range cells {
@@ -129,7 +134,9 @@ func table(b *strings.Builder, all []sample, libs []string, cells []cell, m metr
 	}
 	b.WriteString("\n|---|" + strings.Repeat("--:|", len(cells)) + "\n")
 	for _, lib := range libs {
-		if kind != "" && lib == "tcp" {
+		// Raw TCP is no peer; against a named library (as in
+		// "gws-paired") its row shows the floor.
+		if lib == "tcp" && (kind == "peer" || kind == "tcp" || kind == "peer-paired") || kind == lib+"-paired" {
 			continue
 		}
 		fmt.Fprintf(b, "| %s |", lib)
@@ -141,10 +148,12 @@ func table(b *strings.Builder, all []sample, libs []string, cells []cell, m metr
 				ref, ok = bestPeer(all, libs, lib, c, m.f, m.lower)
 			case "tcp":
 				ref, ok = medianOf(all, "tcp", c, m.f)
-			case "peer-paired", "tcp-paired":
-				v, ok = pairedRatio(all, libs, lib, c, m, strings.TrimSuffix(kind, "-paired"))
-				ref = 1
 			default:
+				if r, paired := strings.CutSuffix(kind, "-paired"); paired {
+					v, ok = pairedRatio(all, libs, lib, c, m, r)
+					ref = 1
+					break
+				}
 				ref = m.scale
 			}
 			if !ok || ref == 0 {
@@ -198,6 +207,9 @@ func report(cfg config, all []sample) string {
 		for _, m := range []metric{cpuM, rateM} {
 			table(&b, all, cfg.libs, hs, m, "peer-paired")
 			table(&b, all, cfg.libs, hs, m, "tcp-paired")
+			if slices.Contains(cfg.libs, "gws") {
+				table(&b, all, cfg.libs, hs, m, "gws-paired")
+			}
 		}
 	}
 	if len(cfg.bcastLibs) > 0 {
@@ -258,10 +270,11 @@ func zReport(b *strings.Builder, cfg config, all []sample) {
 	}
 }
 
-// zRatios writes the ws rows of the compressed echo divided by ref's.
+// zRatios writes the ws rows of the compressed echo divided by ref's: the
+// ratios of the medians, and the medians of each round's ratio.
 func zRatios(b *strings.Builder, cfg config, all []sample, ref string) {
-	fmt.Fprintf(b, "\nws rows divided by %s (msgs/s: >1 is better; CPU and bytes: <1 is better)\n\n", ref)
-	b.WriteString("| library | conns | msgs/s | server CPU µs/msg | wire B/msg server→client |\n|---|--:|--:|--:|--:|\n")
+	fmt.Fprintf(b, "\nws rows divided by %s (msgs/s: >1 is better; CPU and bytes: <1 is better); \"paired\" is the median over rounds of the ratio in each round\n\n", ref)
+	b.WriteString("| library | conns | msgs/s | server CPU µs/msg | wire B/msg server→client | msgs/s, paired | CPU, paired |\n|---|--:|--:|--:|--:|--:|--:|\n")
 	for _, n := range cfg.conns {
 		c := cell{"zecho", zSize, n}
 		for _, lib := range cfg.zLibs {
@@ -276,7 +289,22 @@ func zRatios(b *strings.Builder, cfg config, all []sample, ref string) {
 				}
 				return fmt.Sprintf("%.2f", v/g)
 			}
-			fmt.Fprintf(b, "| %s | %d | %s | %s | %s |\n", lib, n, r(sample.rate), r(sample.cpuPerOp), r(sample.inPerOp))
+			paired := func(f func(sample) float64) string {
+				var v []float64
+				for _, s := range all {
+					if s.lib != lib || s.cell != c {
+						continue
+					}
+					if g, ok := valueIn(all, ref, c, s.round, f); ok && g != 0 {
+						v = append(v, f(s)/g)
+					}
+				}
+				if len(v) == 0 {
+					return "–"
+				}
+				return fmt.Sprintf("%.2f", harness.Median(v))
+			}
+			fmt.Fprintf(b, "| %s | %d | %s | %s | %s | %s | %s |\n", lib, n, r(sample.rate), r(sample.cpuPerOp), r(sample.inPerOp), paired(sample.rate), paired(sample.cpuPerOp))
 		}
 	}
 }
