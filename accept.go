@@ -128,7 +128,14 @@ func switchingProtocols(r *http.Request, opts *AcceptOptions, sub, extHeader str
 	const protocol, extensions = "Sec-WebSocket-Protocol: ", "Sec-WebSocket-Extensions: "
 	// One allocation, of the size the response needs without
 	// ResponseHeader.
-	b := make([]byte, 0, len(head)+handshake.AcceptKeyLen+len(protocol)+len(sub)+len(extensions)+len(extHeader)+8)
+	n := len(head) + handshake.AcceptKeyLen + 4
+	if sub != "" {
+		n += len(protocol) + len(sub) + 2
+	}
+	if extHeader != "" {
+		n += len(extensions) + len(extHeader) + 2
+	}
+	b := make([]byte, 0, n)
 	b = append(b, head...)
 	b = handshake.AppendAcceptKey(b, r.Header.Get(handshake.HeaderKey))
 	b = append(b, "\r\n"...)
@@ -143,7 +150,7 @@ func switchingProtocols(r *http.Request, opts *AcceptOptions, sub, extHeader str
 }
 
 // releaseBuffers gives up net/http's 4 KiB read and write buffers of a
-// hijacked connection. net/http keeps the reader alive for as long as the
+// hijacked connection. net/http keeps both alive for as long as the
 // handler runs, and nothing uses either after the hijack, so both are
 // reset to their zero values, which hold no buffer: an idle connection
 // does not hold 8 KiB it never uses.
@@ -228,7 +235,8 @@ func checkOrigin(r *http.Request, opts *AcceptOptions) error {
 // letters, digits, dots and hyphens with an optional port of digits: the
 // common case of a page served by the same host, decided without parsing
 // a URL. A false answer means only that checkOrigin must parse; for every
-// origin it accepts, url.Parse gives host as the Host.
+// origin it accepts, url.Parse gives a Host equal to host but for ASCII
+// case.
 func sameOrigin(origin, host string) bool {
 	rest, ok := strings.CutPrefix(origin, "https://")
 	if !ok {

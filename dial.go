@@ -760,7 +760,7 @@ func checkResponse(resp *http.Response, key string, opts *DialOptions) (deflate.
 	if !handshake.HasToken(resp.Header, "Connection", "upgrade") {
 		return fail("response lacks Connection: Upgrade")
 	}
-	var want [28]byte
+	var want [handshake.AcceptKeyLen]byte
 	if got := resp.Header.Get(handshake.HeaderAccept); got != string(handshake.AppendAcceptKey(want[:0], key)) {
 		return fail("wrong Sec-WebSocket-Accept")
 	}

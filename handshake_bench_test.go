@@ -17,15 +17,14 @@ import (
 // hijackWriter is an http.ResponseWriter whose connection Accept can take
 // over: nc, with the bufio.ReadWriter brw.
 type hijackWriter struct {
-	h    http.Header
-	nc   net.Conn
-	brw  *bufio.ReadWriter
-	code int
+	h   http.Header
+	nc  net.Conn
+	brw *bufio.ReadWriter
 }
 
 func (w *hijackWriter) Header() http.Header         { return w.h }
 func (w *hijackWriter) Write(p []byte) (int, error) { return len(p), nil }
-func (w *hijackWriter) WriteHeader(code int)        { w.code = code }
+func (w *hijackWriter) WriteHeader(int)             {}
 func (w *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return w.nc, w.brw, nil
 }
@@ -84,6 +83,7 @@ type answerConn struct {
 	loopConn
 	req, resp []byte
 	off       int
+	after     []byte // sent right behind the response
 }
 
 const answerHead = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "
@@ -96,7 +96,7 @@ func (c *answerConn) Write(p []byte) (int, error) {
 			return 0, errors.New("no Sec-WebSocket-Key in the request")
 		}
 		c.resp = append(append(c.resp[:0], answerHead...), handshake.AcceptKey(string(key[:24]))...)
-		c.resp = append(c.resp, "\r\n\r\n"...)
+		c.resp = append(append(c.resp, "\r\n\r\n"...), c.after...)
 		c.req, c.off = c.req[:0], 0
 	}
 	return len(p), nil

@@ -27,13 +27,13 @@ const (
 )
 
 // AcceptKeyLen is the length of a Sec-WebSocket-Accept value: a SHA-1
-// digest in base64.
-var AcceptKeyLen = base64.StdEncoding.EncodedLen(sha1.Size)
+// digest of 20 bytes in padded base64.
+const AcceptKeyLen = (sha1.Size + 2) / 3 * 4
 
 // AcceptKey returns the Sec-WebSocket-Accept value for a
 // Sec-WebSocket-Key.
 func AcceptKey(key string) string {
-	var buf [28]byte
+	var buf [AcceptKeyLen]byte
 	return string(AppendAcceptKey(buf[:0], key))
 }
 

@@ -358,7 +358,7 @@ func runServer(cfg config, lib string, round int, mode string, zmsgs [][]byte) (
 // returns err naming the cell.
 func record(out *[]sample, lib string, round int, s sample, err error) error {
 	if err != nil {
-		return fmt.Errorf("%s %v: %w", lib, s.cell, err)
+		return fmt.Errorf("%v: %w", s.cell, err)
 	}
 	s.lib, s.round = lib, round
 	*out = append(*out, s)
@@ -440,7 +440,7 @@ func runByCell(cfg config, round int, libs []string, cells []cell, zmsgs [][]byt
 			j := (i + round - 1 + k) % n
 			s, err := runCell(cfg, srvs[j], libs[j], c, zmsgs)
 			if err := record(&out, libs[j], round, s, err); err != nil {
-				return out, err
+				return out, fmt.Errorf("%s: %w", libs[j], err)
 			}
 		}
 	}
