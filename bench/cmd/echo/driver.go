@@ -144,6 +144,10 @@ func runMain(args []string) error {
 				if _, ok := zServers[l]; !ok {
 					return fmt.Errorf("%q is not a compressed echo server", l)
 				}
+			case test == "bcast":
+				if !slices.Contains(broadcasters, l) {
+					return fmt.Errorf("%q cannot broadcast; -bcastlibs takes %s and node", l, strings.Join(broadcasters, ", "))
+				}
 			default:
 				if _, ok := servers[l]; !ok {
 					return fmt.Errorf("unknown library %q; one of %s, node, node-deflate", l, libNames())

@@ -46,6 +46,10 @@ var servers = map[string]server{
 	"gws":        serveGWS(&gws.ServerOption{ReadMaxPayloadSize: readLimit}, true),
 }
 
+// broadcasters are the servers of servers that set a broadcaster, and so
+// can run the broadcast test (besides node).
+var broadcasters = []string{"ws-server", "gws"}
+
 // current is the broadcaster of the running server, if it is one.
 var current atomic.Pointer[broadcaster]
 

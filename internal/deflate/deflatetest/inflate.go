@@ -81,12 +81,28 @@ type huffman struct {
 	sym   []int
 }
 
-func newHuffman(h *huffman, lengths []int) {
+// newHuffman builds h from the code lengths of its symbols (0 for a
+// symbol with no code). It returns what puff.c's construct returns: 0 for
+// a complete code or for no code at all, more than 0 for an incomplete one
+// (codes left unused), less than 0 for an over-subscribed one, which no
+// decoder may accept.
+func newHuffman(h *huffman, lengths []int) (left int) {
 	*h = huffman{}
 	for _, l := range lengths {
 		h.count[l]++
 	}
+	if h.count[0] == len(lengths) {
+		h.count[0] = 0
+		return 0
+	}
 	h.count[0] = 0
+	left = 1
+	for l := 1; l < 16; l++ {
+		left = left<<1 - h.count[l]
+		if left < 0 {
+			return left
+		}
+	}
 	var offs [16]int
 	for l := 1; l < 16; l++ {
 		offs[l] = offs[l-1] + h.count[l-1]
@@ -98,6 +114,7 @@ func newHuffman(h *huffman, lengths []int) {
 			offs[l]++
 		}
 	}
+	return left
 }
 
 func (r *bitReader) decode(h *huffman) (int, error) {
@@ -199,7 +216,9 @@ func (r *bitReader) dynamic(lit, dist *huffman) error {
 		return r.err
 	}
 	var clh huffman
-	newHuffman(&clh, cl[:])
+	if newHuffman(&clh, cl[:]) != 0 {
+		return errors.New("deflatetest: incomplete or over-subscribed code length code")
+	}
 	lengths := make([]int, 0, hlit+hdist)
 	for len(lengths) < hlit+hdist {
 		s, err := r.decode(&clh)
@@ -228,7 +247,25 @@ func (r *bitReader) dynamic(lit, dist *huffman) error {
 	if len(lengths) > hlit+hdist {
 		return errors.New("deflatetest: too many lengths")
 	}
-	newHuffman(lit, lengths[:hlit])
-	newHuffman(dist, lengths[hlit:])
+	if lengths[256] == 0 {
+		return errors.New("deflatetest: no end-of-block code")
+	}
+	// As puff.c: an incomplete code is allowed only when it is a single
+	// code of one bit; an over-subscribed one never.
+	if left := newHuffman(lit, lengths[:hlit]); left < 0 || left > 0 && !lit.single() {
+		return errors.New("deflatetest: incomplete or over-subscribed literal/length code")
+	}
+	if left := newHuffman(dist, lengths[hlit:]); left < 0 || left > 0 && !dist.single() {
+		return errors.New("deflatetest: incomplete or over-subscribed distance code")
+	}
 	return nil
+}
+
+// single reports whether h is one code of one bit.
+func (h *huffman) single() bool {
+	n := 0
+	for _, c := range h.count[2:] {
+		n += c
+	}
+	return h.count[1] == 1 && n == 0
 }
