@@ -68,10 +68,10 @@ func TestAcceptReleasesBuffers(t *testing.T) {
 	}
 }
 
-// TestDialEarlyFramesPooledReader dials twice, so that the second Dial is
-// likely to read its response through the first one's pooled reader, and
-// only then reads the frames each server sent right behind its response:
-// each connection must have kept its own copy.
+// TestDialEarlyFramesPooledReader dials three times, so that the later
+// Dials are likely to read their responses through an earlier one's pooled
+// reader, and only then reads the frames each server sent right behind its
+// response: each connection must have kept its own copy.
 func TestDialEarlyFramesPooledReader(t *testing.T) {
 	var conns []*Conn
 	for _, text := range []string{"first", "second", "third"} {

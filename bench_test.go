@@ -7,39 +7,13 @@ import (
 	"net"
 	"runtime"
 	"testing"
-	"time"
 
 	"github.com/seed-d6ba7b20/ws/internal/deflate"
 	"github.com/seed-d6ba7b20/ws/internal/frame"
-	"github.com/seed-d6ba7b20/ws/internal/mask"
 	"github.com/seed-d6ba7b20/ws/internal/wstest"
 )
 
 var benchSizes = []int{16, 1 << 10, 64 << 10, 1 << 20}
-
-// loopConn replays a stream of frames forever and discards writes, so
-// benchmarks measure the connection's own cost per message.
-type loopConn struct {
-	data   []byte
-	off    int
-	writes int // Write calls, each a syscall on a socket
-}
-
-func (c *loopConn) Read(p []byte) (int, error) {
-	n := copy(p, c.data[c.off:])
-	c.off += n
-	if c.off == len(c.data) {
-		c.off = 0
-	}
-	return n, nil
-}
-func (c *loopConn) Write(p []byte) (int, error)      { c.writes++; return len(p), nil }
-func (c *loopConn) Close() error                     { return nil }
-func (c *loopConn) LocalAddr() net.Addr              { return &net.TCPAddr{} }
-func (c *loopConn) RemoteAddr() net.Addr             { return &net.TCPAddr{} }
-func (c *loopConn) SetDeadline(time.Time) error      { return nil }
-func (c *loopConn) SetReadDeadline(time.Time) error  { return nil }
-func (c *loopConn) SetWriteDeadline(time.Time) error { return nil }
 
 // clientFrames encodes count masked binary messages of size bytes, as a
 // server reads them.
@@ -159,16 +133,6 @@ func BenchmarkReadWhole(b *testing.B) {
 			}
 		})
 	}
-}
-
-// appendClientFrame appends a masked frame of h with payload p.
-func appendClientFrame(b []byte, h frame.Header, p []byte) []byte {
-	h.Masked, h.Key, h.Length = true, 0x01020304, int64(len(p))
-	b = frame.Append(b, h)
-	start := len(b)
-	b = append(b, p...)
-	mask.Apply(h.Key, 0, b[start:])
-	return b
 }
 
 func BenchmarkWrite(b *testing.B) {

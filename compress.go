@@ -32,9 +32,9 @@ const (
 	// its peer between messages: at the default level the last 4 KiB it
 	// sent (see Options.CompressionDictSize), at levels 2 to 9 with the
 	// default CompressionDictSize a window compressor (144 KiB; see
-	// Options.CompressionLevel), and up to 40 KiB
-	// of inflate history (less with Options.CompressionPeerWindowBits). A
-	// peer may still ask for no context takeover.
+	// Options.CompressionLevel), and up to 40 KiB of inflate history (less
+	// with Options.CompressionPeerWindowBits). A peer may still ask for no
+	// context takeover.
 	CompressionContextTakeover
 )
 
@@ -64,7 +64,7 @@ type compression struct {
 	threshold int
 	on        atomic.Bool  // EnableWriteCompression
 	send      deflate.Side // how this side compresses
-	level     int          // Options.CompressionLevel, 0 taken as 1
+	level     int          // comp.Level(): Options.CompressionLevel, 0 taken as 1
 }
 
 // DefaultCompressionDictSize is how much of its recent output a
@@ -137,11 +137,7 @@ func (c *Conn) setCompression(p deflate.Params, o *Options) error {
 	if err != nil {
 		return err
 	}
-	level := opts.Level
-	if level == 0 {
-		level = deflate.BestSpeed // what the compressor takes 0 for
-	}
-	cz := &compression{comp: comp, decomp: decomp, threshold: o.CompressionThreshold, send: send, level: level}
+	cz := &compression{comp: comp, decomp: decomp, threshold: o.CompressionThreshold, send: send, level: comp.Level()}
 	if cz.threshold == 0 {
 		cz.threshold = DefaultCompressionThreshold
 	}

@@ -74,10 +74,10 @@ func TestCompressionRoundTrip(t *testing.T) {
 					sizes = append(sizes, 1<<20)
 				}
 				for _, n := range sizes {
-					for _, data := range [][]byte{wstest.JSON(n), randomBytes(n)} {
+					for i, data := range [][]byte{wstest.JSON(n), randomBytes(n)} {
 						for _, typ := range []ws.MessageType{ws.MessageText, ws.MessageBinary} {
-							if typ == ws.MessageText && !bytes.Equal(data, wstest.JSON(n)) {
-								continue
+							if typ == ws.MessageText && i == 1 {
+								continue // random bytes are no text
 							}
 							werr := make(chan error, 1)
 							go func() { werr <- c.Write(ctx, typ, data) }()

@@ -599,13 +599,13 @@ func connectTunnel(ctx context.Context, nc net.Conn, pu *url.URL, addr string, h
 		return err
 	}
 
-	b := []byte("CONNECT " + addr + " HTTP/1.1\r\nHost: " + addr + "\r\n")
+	b := appendStrings(nil, "CONNECT ", addr, " HTTP/1.1\r\nHost: ", addr, "\r\n")
 	if pu.User == nil {
 		b = appendHeaderLines(b, header, "Host")
 	} else {
 		b = appendHeaderLines(b, header, "Host", "Proxy-Authorization")
 		pw, _ := pu.User.Password()
-		b = append(b, "Proxy-Authorization: Basic "+basicAuth(pu.User.Username(), pw)+"\r\n"...)
+		b = appendStrings(b, "Proxy-Authorization: Basic ", basicAuth(pu.User.Username(), pw), "\r\n")
 	}
 	b = append(b, "\r\n"...)
 	if _, err := nc.Write(b); err != nil {

@@ -2,32 +2,12 @@ package ws
 
 import (
 	"bufio"
-	"bytes"
 	"context"
-	"errors"
-	"io"
 	"net"
 	"net/http"
 	"strings"
 	"testing"
-
-	"github.com/seed-d6ba7b20/ws/internal/handshake"
 )
-
-// hijackWriter is an http.ResponseWriter whose connection Accept can take
-// over: nc, with the bufio.ReadWriter brw.
-type hijackWriter struct {
-	h   http.Header
-	nc  net.Conn
-	brw *bufio.ReadWriter
-}
-
-func (w *hijackWriter) Header() http.Header         { return w.h }
-func (w *hijackWriter) Write(p []byte) (int, error) { return len(p), nil }
-func (w *hijackWriter) WriteHeader(int)             {}
-func (w *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	return w.nc, w.brw, nil
-}
 
 // benchRequest is a browser's handshake request, as net/http parses it.
 func benchRequest(b *testing.B, extra string) *http.Request {
@@ -75,40 +55,6 @@ func BenchmarkAccept(b *testing.B) {
 			}
 		})
 	}
-}
-
-// answerConn is a server that answers any handshake request written to
-// it with a 101 response, and reads nothing after it.
-type answerConn struct {
-	loopConn
-	req, resp []byte
-	off       int
-	after     []byte // sent right behind the response
-}
-
-const answerHead = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "
-
-func (c *answerConn) Write(p []byte) (int, error) {
-	c.req = append(c.req, p...)
-	if bytes.HasSuffix(c.req, []byte("\r\n\r\n")) {
-		_, key, ok := bytes.Cut(c.req, []byte("\r\nSec-WebSocket-Key: "))
-		if !ok || len(key) < 24 {
-			return 0, errors.New("no Sec-WebSocket-Key in the request")
-		}
-		c.resp = append(append(c.resp[:0], answerHead...), handshake.AcceptKey(string(key[:24]))...)
-		c.resp = append(append(c.resp, "\r\n\r\n"...), c.after...)
-		c.req, c.off = c.req[:0], 0
-	}
-	return len(p), nil
-}
-
-func (c *answerConn) Read(p []byte) (int, error) {
-	if c.off == len(c.resp) {
-		return 0, io.EOF
-	}
-	n := copy(p, c.resp[c.off:])
-	c.off += n
-	return n, nil
 }
 
 // BenchmarkDial measures the client's side of the opening handshake over

@@ -714,25 +714,15 @@ func (c *Conn) readAll() ([]byte, error) {
 		b = make([]byte, 0, min(rd.remain, 64<<10))
 	case rd.comp && rd.fin && rd.remain <= int64(rd.buffered()):
 		sp := getWriteBuf()
-		s, n := *sp, 0
-		var err error
-		for n < len(s) && err == nil {
-			var k int
-			k, err = c.readData(s[n:])
-			n += k
-		}
-		switch err {
-		case io.EOF:
-			b = bytes.Clone(s[:n])
-		case nil: // longer than s: go on in a buffer of twice that
-			b = append(make([]byte, 0, 2*n), s[:n]...)
+		b, err := c.readRest((*sp)[:0], true)
+		if err == nil && cap(b) == cap(*sp) {
+			b = bytes.Clone(b) // it fitted: copy it out of the pooled buffer
 		}
 		putWriteBuf(sp)
-		if err == io.EOF {
-			return b, nil
-		} else if err != nil {
+		if err != nil {
 			return nil, err
 		}
+		return b, nil
 	default:
 		b = make([]byte, 0, 512)
 	}
@@ -741,9 +731,9 @@ func (c *Conn) readAll() ([]byte, error) {
 
 // readRest reads the rest of the message into b's spare capacity. When
 // b is full at the end of an uncompressed frame it first checks, without
-// room, whether the message has ended, and otherwise grows b by its length, at least 512
-// bytes: the buffer doubles, so appending costs amortised constant time
-// per byte. In the last frame of an uncompressed message, whose end is
+// room, whether the message has ended, and otherwise grows b by its
+// length, at least 512 bytes: the buffer doubles, so appending costs
+// amortised constant time per byte. In the last frame of an uncompressed message, whose end is
 // known, an exact buffer (Read's, returned to the caller) grows to no
 // more than that end, and any other (ReadAppend's, kept by the caller)
 // by at least what is left of it, up to 64 KiB. So a length that is only

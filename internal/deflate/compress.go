@@ -146,6 +146,10 @@ func NewCompressor(side Side, opts CompressorOptions) (*Compressor, error) {
 	return c, nil
 }
 
+// Level is the level c compresses at: CompressorOptions.Level with 0
+// taken as BestSpeed, or NoCompression for StoredOnly.
+func (c *Compressor) Level() int { return c.level }
+
 // windowed reports whether a level and window need flate.NewWriterWindow:
 // a window under 32 KiB with a level that finds matches.
 func windowed(level, bits int) bool {

@@ -41,13 +41,8 @@ func AcceptKey(key string) string {
 // Sec-WebSocket-Key to dst. A key of 24 bytes, the length section 4.1
 // requires, costs no allocation beyond dst's growth.
 func AppendAcceptKey(dst []byte, key string) []byte {
-	var in [24 + len(GUID)]byte
-	b := in[:0]
-	if len(key) > 24 {
-		b = make([]byte, 0, len(key)+len(GUID))
-	}
-	b = append(append(b, key...), GUID...)
-	sum := sha1.Sum(b)
+	var in [24 + len(GUID)]byte // a longer key makes append allocate
+	sum := sha1.Sum(append(append(in[:0], key...), GUID...))
 	return base64.StdEncoding.AppendEncode(dst, sum[:])
 }
 

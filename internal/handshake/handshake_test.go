@@ -53,8 +53,16 @@ func TestHeaderNames(t *testing.T) {
 		if c := textproto.CanonicalMIMEHeaderKey(name); c != name {
 			t.Errorf("%q is not canonical: %q", name, c)
 		}
-		if c := http.CanonicalHeaderKey(strings.ToUpper(name)); c != name {
-			t.Errorf("%q upper-cased canonicalises to %q", name, c)
+	}
+	// The names as RFC 6455 spells them on the wire are found under the
+	// constants.
+	for wire, name := range map[string]string{
+		"Sec-WebSocket-Key": HeaderKey, "Sec-WebSocket-Version": HeaderVersion,
+		"Sec-WebSocket-Protocol": HeaderProtocol, "Sec-WebSocket-Extensions": HeaderExtensions,
+		"Sec-WebSocket-Accept": HeaderAccept, "Sec-WebSocket-Origin": HeaderOrigin8,
+	} {
+		if c := http.CanonicalHeaderKey(wire); c != name {
+			t.Errorf("%q is stored as %q, not %q", wire, c, name)
 		}
 	}
 }

@@ -1,0 +1,101 @@
+package ws
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/seed-d6ba7b20/ws/internal/frame"
+	"github.com/seed-d6ba7b20/ws/internal/handshake"
+	"github.com/seed-d6ba7b20/ws/internal/mask"
+)
+
+// Transports and frames shared by the package's internal tests and
+// benchmarks.
+
+// loopConn replays a stream of frames forever and discards writes, so
+// benchmarks measure the connection's own cost per message.
+type loopConn struct {
+	data   []byte
+	off    int
+	writes int // Write calls, each a syscall on a socket
+}
+
+func (c *loopConn) Read(p []byte) (int, error) {
+	n := copy(p, c.data[c.off:])
+	c.off += n
+	if c.off == len(c.data) {
+		c.off = 0
+	}
+	return n, nil
+}
+func (c *loopConn) Write(p []byte) (int, error)      { c.writes++; return len(p), nil }
+func (c *loopConn) Close() error                     { return nil }
+func (c *loopConn) LocalAddr() net.Addr              { return &net.TCPAddr{} }
+func (c *loopConn) RemoteAddr() net.Addr             { return &net.TCPAddr{} }
+func (c *loopConn) SetDeadline(time.Time) error      { return nil }
+func (c *loopConn) SetReadDeadline(time.Time) error  { return nil }
+func (c *loopConn) SetWriteDeadline(time.Time) error { return nil }
+
+// appendClientFrame appends a masked frame of h with payload p.
+func appendClientFrame(b []byte, h frame.Header, p []byte) []byte {
+	h.Masked, h.Key, h.Length = true, 0x01020304, int64(len(p))
+	b = frame.Append(b, h)
+	start := len(b)
+	b = append(b, p...)
+	mask.Apply(h.Key, 0, b[start:])
+	return b
+}
+
+// hijackWriter is an http.ResponseWriter whose connection Accept can take
+// over: nc, with the bufio.ReadWriter brw.
+type hijackWriter struct {
+	h   http.Header
+	nc  net.Conn
+	brw *bufio.ReadWriter
+}
+
+func (w *hijackWriter) Header() http.Header         { return w.h }
+func (w *hijackWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (w *hijackWriter) WriteHeader(int)             {}
+func (w *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return w.nc, w.brw, nil
+}
+
+// answerConn is a server that answers any handshake request written to
+// it with a 101 response, and reads nothing after it.
+type answerConn struct {
+	loopConn
+	req, resp []byte
+	off       int
+	after     []byte // sent right behind the response
+}
+
+const answerHead = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "
+
+func (c *answerConn) Write(p []byte) (int, error) {
+	c.req = append(c.req, p...)
+	if bytes.HasSuffix(c.req, []byte("\r\n\r\n")) {
+		_, key, ok := bytes.Cut(c.req, []byte("\r\nSec-WebSocket-Key: "))
+		if !ok || len(key) < 24 {
+			return 0, errors.New("no Sec-WebSocket-Key in the request")
+		}
+		c.resp = append(append(c.resp[:0], answerHead...), handshake.AcceptKey(string(key[:24]))...)
+		c.resp = append(append(c.resp, "\r\n\r\n"...), c.after...)
+		c.req, c.off = c.req[:0], 0
+	}
+	return len(p), nil
+}
+
+func (c *answerConn) Read(p []byte) (int, error) {
+	if c.off == len(c.resp) {
+		return 0, io.EOF
+	}
+	n := copy(p, c.resp[c.off:])
+	c.off += n
+	return n, nil
+}
