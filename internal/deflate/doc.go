@@ -103,7 +103,7 @@
 // CompressorOptions.Window (levels 2 to 9, context takeover) a Compressor
 // uses its own LZ77 and Huffman coder instead (window.go, huffman.go):
 // zlib's hash chains and lazy matching with zlib's search parameters per
-// level (see windowLevels for levels 2, 3 and 6), 4-byte minimum matches
+// level (see windowParams for levels 2, 3 and 6), 4-byte minimum matches
 // (and none of 4 bytes further than 4 KiB, which cost more than their
 // literals), and for each block the smallest
 // of dynamic codes, fixed codes and stored bytes. Its state is the window

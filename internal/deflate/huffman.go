@@ -169,6 +169,8 @@ func (hb *huffBuilder) buildLengths(freq []uint32, maxBits int, lens []uint8) (l
 	if maxF < 1<<16 {
 		hb.radixSort(maxF)
 	} else {
+		// Not reached from writeBlock, whose blocks end at wMaxTokens, so
+		// that no count reaches 1<<16; tests give larger counts.
 		slices.Sort(hb.leaves)
 	}
 	// Two-queue construction: leaves in order of weight, then internal

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/seed-d6ba7b20/ws/internal/deflate/deflatetest"
 	"go.uber.org/goleak"
 )
 
@@ -105,30 +106,6 @@ func (e *errReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// bitWriter writes a DEFLATE bit stream, for hand-made test streams.
-type bitWriter struct {
-	b  []byte
-	nb int // bits used in the last byte; 0 means it is full or absent
-}
-
-// bits writes the n low bits of v, least significant first.
-func (w *bitWriter) bits(v, n int) {
-	for i := range n {
-		if w.nb == 0 {
-			w.b = append(w.b, 0)
-		}
-		w.b[len(w.b)-1] |= byte(v>>i&1) << w.nb
-		w.nb = (w.nb + 1) & 7
-	}
-}
-
-// code writes a Huffman code of n bits, most significant first.
-func (w *bitWriter) code(c, n int) {
-	for i := n - 1; i >= 0; i-- {
-		w.bits(c>>i&1, 1)
-	}
-}
-
 // bomb returns a reader of a message payload made of one dynamic block
 // that inflates to 1+258*pairs bytes of zeros: one literal, then pairs
 // matches of length 258 at distance 1, each coded in two zero bits, so the
@@ -136,21 +113,21 @@ func (w *bitWriter) code(c, n int) {
 // best ratio, about 1032:1. The reader makes the zeros as it goes, so a
 // bomb of a gigabyte costs nothing until read.
 func bomb(pairs int64) io.Reader {
-	var w bitWriter
-	w.bits(0, 1)  // BFINAL
-	w.bits(2, 2)  // dynamic
-	w.bits(29, 5) // HLIT: 286 codes
-	w.bits(0, 5)  // HDIST: 1 code
-	w.bits(14, 4) // HCLEN: 18 code length codes
+	var w deflatetest.BitWriter
+	w.Bits(0, 1)  // BFINAL
+	w.Bits(2, 2)  // dynamic
+	w.Bits(29, 5) // HLIT: 286 codes
+	w.Bits(0, 5)  // HDIST: 1 code
+	w.Bits(14, 4) // HCLEN: 18 code length codes
 	// Code length code lengths in RFC 1951 order 16 17 18 0 8 7 9 6 10 5
 	// 11 4 12 3 13 2 14 1: 18 gets 1 bit, 1 and 2 get 2 bits.
 	for _, l := range []int{0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 2} {
-		w.bits(l, 3)
+		w.Bits(l, 3)
 	}
 	// Canonical code length codes: 18 -> 0, 1 -> 10, 2 -> 11.
-	cl1 := func() { w.code(2, 2) }
-	cl2 := func() { w.code(3, 2) }
-	zeros := func(n int) { w.code(0, 1); w.bits(n-11, 7) }
+	cl1 := func() { w.Code(2, 2) }
+	cl2 := func() { w.Code(3, 2) }
+	zeros := func(n int) { w.Code(0, 1); w.Bits(n-11, 7) }
 	cl2()        // literal 0: 2 bits
 	zeros(138)   // 1..138
 	zeros(117)   // 139..255
@@ -158,9 +135,9 @@ func bomb(pairs int64) io.Reader {
 	zeros(28)    // 257..284
 	cl1()        // 285 (length 258): 1 bit
 	cl1()        // distance code 0 (distance 1): 1 bit
-	w.code(2, 2) // literal 0; canonical codes: 285 -> 0, 0 -> 10, 256 -> 11
-	head := append([]byte(nil), w.b...)
-	headBits := 8*len(w.b) - (8-w.nb)&7
+	w.Code(2, 2) // literal 0; canonical codes: 285 -> 0, 0 -> 10, 256 -> 11
+	head := append([]byte(nil), w.B...)
+	headBits := 8*len(w.B) - (8-w.NB)&7
 	return &bombReader{head: head, headBits: headBits, zeroBits: 2 * pairs}
 }
 
@@ -179,13 +156,13 @@ type bombReader struct {
 func (b *bombReader) Read(p []byte) (int, error) {
 	if b.tail == nil {
 		end := int64(b.headBits) + b.zeroBits
-		var w bitWriter
-		if w.nb = int(end % 8); w.nb != 0 {
-			w.b = []byte{0}
+		var w deflatetest.BitWriter
+		if w.NB = int(end % 8); w.NB != 0 {
+			w.B = []byte{0}
 		}
-		w.code(3, 2) // end of block
-		w.bits(0, 3) // BFINAL 0, stored: the sync flush, whose LEN and NLEN are cut
-		b.tail, b.endAt = w.b, end/8
+		w.Code(3, 2) // end of block
+		w.Bits(0, 3) // BFINAL 0, stored: the sync flush, whose LEN and NLEN are cut
+		b.tail, b.endAt = w.B, end/8
 	}
 	total := b.endAt + int64(len(b.tail))
 	n := 0

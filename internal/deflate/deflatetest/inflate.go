@@ -207,6 +207,9 @@ func (r *bitReader) codes(hist []byte, lit, dist *huffman, maxDist *int) ([]byte
 // dynamic reads the code lengths of a dynamic block and builds its codes.
 func (r *bitReader) dynamic(lit, dist *huffman) error {
 	hlit, hdist, hclen := r.bits(5)+257, r.bits(5)+1, r.bits(4)+4
+	if hlit > 286 || hdist > 30 {
+		return errors.New("deflatetest: too many literal/length or distance codes")
+	}
 	order := [19]int{16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15}
 	var cl [19]int
 	for i := range hclen {
