@@ -85,7 +85,7 @@ type config struct {
 	bcastBursts     int
 	profile         string
 	pin             bool
-	byServer        bool         // run each echo server's cells in a row, one server at a time
+	byServer        bool         // run each echo and compressed echo server's cells in a row, one server at a time
 	nodeDir         string       // directory of echo.js, if a node lib runs
 	node            nodeVersions // their versions, if a node lib runs
 }
@@ -105,8 +105,8 @@ func parseInts(s string) ([]int, error) {
 func runMain(args []string) error {
 	fs := flag.NewFlagSet("run", flag.ExitOnError)
 	libs := fs.String("libs", "tcp,ws,ws-rw,gorilla,gorilla-rw,coder,gobwas,gws,node", "echo servers: "+libNames()+", node")
-	bcast := fs.String("bcastlibs", "ws-server,gws", "broadcast servers (ws-server, gws, node); empty for none")
-	zlibs := fs.String("zlibs", "", "compressed echo servers (ws-deflate, ws-deflate-keep, ws-deflate-l6, ws-deflate-l6-c12, ws-deflate-l8, gws-deflate, gws-deflate-15, gorilla-deflate-nct, coder-deflate, node-deflate); empty for none")
+	bcast := fs.String("bcastlibs", "ws-server,gws", "broadcast servers ("+strings.Join(broadcasters, ", ")+", node); empty for none")
+	zlibs := fs.String("zlibs", "", "compressed echo servers ("+harness.Names(zServers)+", node-deflate); empty for none")
 	nodeDir := fs.String("nodedir", "", "directory of the Node.js server echo.js, with node_modules (default: the first of ./node, ./bench/node, ../../node and the source tree's bench/node that holds echo.js)")
 	sizes := fs.String("sizes", "16,1024,65536", "message sizes, bytes")
 	conns := fs.String("conns", "1,16", "connections")
@@ -215,40 +215,41 @@ func runMain(args []string) error {
 		}
 		zmsgs = zMessages(n, 1)
 	}
-	names := slices.Concat(cfg.libs, cfg.zLibs, cfg.bcastLibs)
-	first := 0 // the first of names that runs one server at a time
-	if !cfg.byServer {
-		first = len(cfg.libs) + len(cfg.zLibs)
+	// Each group runs in this order in every round. Echo and compressed
+	// echo servers run cell by cell unless -byserver; the rest one server
+	// at a time, in an order that rotates by one each round.
+	type group struct {
+		mode string
+		libs []string
 	}
+	groups := []group{{"echo", cfg.libs}, {"zecho", cfg.zLibs}, {"bcast", cfg.bcastLibs}}
 	for round := 1; round <= cfg.rounds; round++ {
-		if first > 0 {
-			for _, g := range []struct {
-				libs  []string
-				cells []cell
-			}{{cfg.libs, echoCells(cfg)}, {cfg.zLibs, zechoCells(cfg)}} {
-				if len(g.libs) == 0 {
-					continue
-				}
-				ss, err := runByCell(cfg, round, g.libs, g.cells, zmsgs)
-				if err != nil {
-					return fmt.Errorf("round %d: %w", round, err)
-				}
-				all = append(all, ss...)
+		var byServer []struct{ lib, mode string }
+		for _, g := range groups {
+			if len(g.libs) == 0 {
+				continue
 			}
-		}
-		rest := names[first:]
-		for i := range rest {
-			j := first + (i+round-1)%len(rest)
-			lib, mode := names[j], "echo"
-			switch {
-			case j >= len(cfg.libs)+len(cfg.zLibs):
-				mode = "bcast"
-			case j >= len(cfg.libs):
-				mode = "zecho"
+			if g.mode == "bcast" || cfg.byServer {
+				for _, l := range g.libs {
+					byServer = append(byServer, struct{ lib, mode string }{l, g.mode})
+				}
+				continue
 			}
-			ss, err := runServer(cfg, lib, round, mode, zmsgs)
+			cells := echoCells(cfg)
+			if g.mode == "zecho" {
+				cells = zechoCells(cfg)
+			}
+			ss, err := runByCell(cfg, round, g.libs, cells, zmsgs)
 			if err != nil {
-				return fmt.Errorf("%s round %d: %w", lib, round, err)
+				return fmt.Errorf("round %d: %w", round, err)
+			}
+			all = append(all, ss...)
+		}
+		for i := range byServer {
+			e := byServer[(i+round-1)%len(byServer)]
+			ss, err := runServer(cfg, e.lib, round, e.mode, zmsgs)
+			if err != nil {
+				return fmt.Errorf("%s round %d: %w", e.lib, round, err)
 			}
 			all = append(all, ss...)
 		}
@@ -334,28 +335,22 @@ func runServer(cfg config, lib string, round int, mode string, zmsgs [][]byte) (
 		return nil, err
 	}
 	defer srv.Stop()
-	pid := srv.Cmd.Process.Pid
 	var out []sample
-	add := func(s sample, err error) error {
-		return record(&out, lib, round, s, err)
+	if mode == "bcast" {
+		s, err := runBroadcast(srv, srv.Cmd.Process.Pid, 1024, cfg.bcastClients, cfg.bcastBursts, 10*cfg.limit)
+		return out, record(&out, lib, round, s, err)
 	}
-	switch mode {
-	case "zecho":
-		for _, c := range zechoCells(cfg) {
-			if err := add(runCell(cfg, srv, lib, c, zmsgs)); err != nil {
-				return out, err
-			}
-		}
-		return out, nil
-	case "echo":
-		for _, c := range echoCells(cfg) {
-			if err := add(runCell(cfg, srv, lib, c, nil)); err != nil {
-				return out, err
-			}
-		}
-		return out, nil
+	cells := echoCells(cfg)
+	if mode == "zecho" {
+		cells = zechoCells(cfg)
 	}
-	return out, add(runBroadcast(srv, pid, 1024, cfg.bcastClients, cfg.bcastBursts, 10*cfg.limit))
+	for _, c := range cells {
+		s, err := runCell(cfg, srv, lib, c, zmsgs)
+		if err := record(&out, lib, round, s, err); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
 }
 
 // record appends s, measured on lib in round, to out and prints it, or
@@ -377,17 +372,26 @@ func record(out *[]sample, lib string, round int, s sample, err error) error {
 
 // echoCells are the cells of the echo mode, in the order they run: every
 // size with every connection count, then the handshakes.
-func echoCells(cfg config) []cell {
+func echoCells(cfg config) []cell { return slices.Concat(sizeCells(cfg), hsCells(cfg)) }
+
+// sizeCells are the echo cells: every size with every connection count.
+func sizeCells(cfg config) []cell {
 	var cells []cell
 	for _, size := range cfg.sizes {
 		for _, n := range cfg.conns {
 			cells = append(cells, cell{"echo", size, n})
 		}
 	}
-	if cfg.hsCount > 0 {
-		cells = append(cells, cell{"hs", 0, 1}, cell{"hs", 0, 16})
-	}
 	return cells
+}
+
+// hsCells are the handshake cells, sequential and with 16 dialers, if
+// cfg asks for handshakes.
+func hsCells(cfg config) []cell {
+	if cfg.hsCount == 0 {
+		return nil
+	}
+	return []cell{{"hs", 0, 1}, {"hs", 0, 16}}
 }
 
 // zechoCells are the cells of the compressed echo, one per connection
@@ -606,20 +610,22 @@ func runHandshakes(addr string, ws bool, pid, count, conc int, limit time.Durati
 		}
 		c.close()
 	}
-	lat := make([][]time.Duration, conc)
-	for i := range lat {
-		lat[i] = make([]time.Duration, 0, count/conc+1)
-	}
+	// One slot per handshake, taken in turn by the dialers; a slot taken
+	// when time is up stays 0.
+	lat := make([]time.Duration, count)
 	var next atomic.Int64
 	if err := timed(&s, pid, limit, func(end time.Time) error {
-		return parallel(conc, func(i int) error {
-			for next.Add(1) <= int64(count) && time.Now().Before(end) {
+		return parallel(conc, func(int) error {
+			for k := next.Add(1) - 1; k < int64(count); k = next.Add(1) - 1 {
 				t := time.Now()
+				if !t.Before(end) {
+					return nil
+				}
 				c, err := dial(addr, ws, 4096)
 				if err != nil {
 					return err
 				}
-				lat[i] = append(lat[i], time.Since(t))
+				lat[k] = time.Since(t)
 				c.close()
 			}
 			return nil
@@ -627,7 +633,7 @@ func runHandshakes(addr string, ws bool, pid, count, conc int, limit time.Durati
 	}); err != nil {
 		return s, err
 	}
-	latencies(&s, lat)
+	latencies(&s, [][]time.Duration{slices.DeleteFunc(lat, func(d time.Duration) bool { return d == 0 })})
 	return s, nil
 }
 

@@ -30,24 +30,37 @@ func family(lib string) string {
 	return f
 }
 
+// refs are the libraries lib is compared with: the WebSocket libraries of
+// another family than lib's if ref is "peer", else the library named ref
+// ("tcp" for raw TCP).
+func refs(libs []string, lib, ref string) []string {
+	var out []string
+	for _, l := range libs {
+		if ref == "peer" && l != "tcp" && family(l) != family(lib) || l == ref {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// best is the best of value over libs; lower says whether lower is
+// better.
+func best(libs []string, lower bool, value func(l string) (float64, bool)) (float64, bool) {
+	var b float64
+	found := false
+	for _, l := range libs {
+		v, ok := value(l)
+		if ok && (!found || (lower && v < b) || (!lower && v > b)) {
+			b, found = v, true
+		}
+	}
+	return b, found
+}
+
 // bestPeer is the best median of f in c over the WebSocket libraries of
 // another family than lib's; lower says whether lower is better.
 func bestPeer(all []sample, libs []string, lib string, c cell, f func(sample) float64, lower bool) (float64, bool) {
-	var best float64
-	found := false
-	for _, l := range libs {
-		if l == "tcp" || family(l) == family(lib) {
-			continue
-		}
-		v, ok := medianOf(all, l, c, f)
-		if !ok {
-			continue
-		}
-		if !found || (lower && v < best) || (!lower && v > best) {
-			best, found = v, true
-		}
-	}
-	return best, found
+	return best(refs(libs, lib, "peer"), lower, func(l string) (float64, bool) { return medianOf(all, l, c, f) })
 }
 
 // valueIn is f of lib's sample in c in round r.
@@ -61,31 +74,20 @@ func valueIn(all []sample, lib string, c cell, r int, f func(sample) float64) (f
 }
 
 // pairedRatio is the median over rounds of lib's value of m in c divided
-// by the reference's in the same round: the best among the WebSocket
-// libraries of another family than lib's if ref is "peer", else the
-// library named ref ("tcp" for raw TCP).
+// by the reference's in the same round: the best of refs(libs, lib, ref).
 // When every server runs each cell in turn (the default), the samples of
 // one round were taken seconds apart, so this ratio is steadier than the
 // ratio of medians.
 func pairedRatio(all []sample, libs []string, lib string, c cell, m metric, ref string) (float64, bool) {
+	rs := refs(libs, lib, ref)
 	var v []float64
 	for _, s := range all {
 		if s.lib != lib || s.cell != c {
 			continue
 		}
-		var best float64
-		found := false
-		for _, l := range libs {
-			if ref != "peer" && l != ref || ref == "peer" && (l == "tcp" || family(l) == family(lib)) {
-				continue
-			}
-			x, ok := valueIn(all, l, c, s.round, m.f)
-			if ok && (!found || (m.lower && x < best) || (!m.lower && x > best)) {
-				best, found = x, true
-			}
-		}
-		if found && best != 0 {
-			v = append(v, m.f(s)/best)
+		b, ok := best(rs, m.lower, func(l string) (float64, bool) { return valueIn(all, l, c, s.round, m.f) })
+		if ok && b != 0 {
+			v = append(v, m.f(s)/b)
 		}
 	}
 	return harness.Median(v), len(v) > 0
@@ -173,12 +175,7 @@ func table(b *strings.Builder, all []sample, libs []string, cells []cell, m metr
 // report returns the tables of medians and ratios, in Markdown.
 func report(cfg config, all []sample) string {
 	var b strings.Builder
-	var echo []cell
-	for _, size := range cfg.sizes {
-		for _, n := range cfg.conns {
-			echo = append(echo, cell{"echo", size, n})
-		}
-	}
+	echo := sizeCells(cfg)
 	if len(cfg.libs) > 0 {
 		b.WriteString("### Echo\n")
 		for _, m := range []metric{cpuM, rateM, p50M, p99M} {
@@ -196,8 +193,7 @@ func report(cfg config, all []sample) string {
 	if len(cfg.zLibs) > 0 {
 		zReport(&b, cfg, all)
 	}
-	if cfg.hsCount > 0 && len(cfg.libs) > 0 {
-		hs := []cell{{"hs", 0, 1}, {"hs", 0, 16}}
+	if hs := hsCells(cfg); len(hs) > 0 && len(cfg.libs) > 0 {
 		b.WriteString("\n### Handshakes (tcp: connect and one round trip of the request's bytes)\n")
 		for _, m := range []metric{cpuM, rateM, p50M, p99M} {
 			table(&b, all, cfg.libs, hs, m, "")
@@ -243,8 +239,8 @@ func zReport(b *strings.Builder, cfg config, all []sample) {
 		v, _ := medianOf(all, lib, c, f)
 		return v
 	}
-	for _, n := range cfg.conns {
-		c := cell{"zecho", zSize, n}
+	for _, c := range zechoCells(cfg) {
+		n := c.conns
 		for _, lib := range cfg.zLibs {
 			if _, ok := medianOf(all, lib, c, sample.rate); !ok {
 				continue
@@ -275,8 +271,8 @@ func zReport(b *strings.Builder, cfg config, all []sample) {
 func zRatios(b *strings.Builder, cfg config, all []sample, ref string) {
 	fmt.Fprintf(b, "\nws rows divided by %s (msgs/s: >1 is better; CPU and bytes: <1 is better); \"paired\" is the median over rounds of the ratio in each round\n\n", ref)
 	b.WriteString("| library | conns | msgs/s | server CPU µs/msg | wire B/msg server→client | msgs/s, paired | CPU, paired |\n|---|--:|--:|--:|--:|--:|--:|\n")
-	for _, n := range cfg.conns {
-		c := cell{"zecho", zSize, n}
+	for _, c := range zechoCells(cfg) {
+		n := c.conns
 		for _, lib := range cfg.zLibs {
 			if family(lib) != "ws" {
 				continue
@@ -290,19 +286,11 @@ func zRatios(b *strings.Builder, cfg config, all []sample, ref string) {
 				return fmt.Sprintf("%.2f", v/g)
 			}
 			paired := func(f func(sample) float64) string {
-				var v []float64
-				for _, s := range all {
-					if s.lib != lib || s.cell != c {
-						continue
-					}
-					if g, ok := valueIn(all, ref, c, s.round, f); ok && g != 0 {
-						v = append(v, f(s)/g)
-					}
-				}
-				if len(v) == 0 {
+				v, ok := pairedRatio(all, cfg.zLibs, lib, c, metric{f: f}, ref)
+				if !ok {
 					return "–"
 				}
-				return fmt.Sprintf("%.2f", harness.Median(v))
+				return fmt.Sprintf("%.2f", v)
 			}
 			fmt.Fprintf(b, "| %s | %d | %s | %s | %s | %s | %s |\n", lib, n, r(sample.rate), r(sample.cpuPerOp), r(sample.inPerOp), paired(sample.rate), paired(sample.cpuPerOp))
 		}
