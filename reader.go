@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -124,38 +123,6 @@ func (c *Conn) readIdle() error {
 		err = io.ErrNoProgress
 	}
 	return err
-}
-
-// rawRead is the syscall.RawConn read callback of readIdle.
-func (c *Conn) rawRead(fd uintptr) bool {
-	rd := &c.rd
-	if rd.bufp == nil {
-		rd.bufp = getReadBuf()
-		rd.buf = *rd.bufp
-		rd.r, rd.w = 0, 0
-	}
-	for {
-		n, err := syscall.Read(int(fd), rd.buf)
-		switch err {
-		case nil:
-			rd.rawN = n
-			rd.w = n
-			if n == 0 {
-				rd.release()
-			}
-			return true
-		case syscall.EINTR:
-			continue
-		case syscall.EAGAIN:
-			putReadBuf(rd.bufp)
-			rd.bufp, rd.buf = nil, nil
-			return false
-		default:
-			rd.rawErr = err
-			rd.release()
-			return true
-		}
-	}
 }
 
 // nextFrame reads frame headers until one of a data frame, answering the

@@ -252,12 +252,7 @@ func newConn(nc net.Conn, client bool, opts *Options, buffered []byte) *Conn {
 			c.keepTime = c.keepInt
 		}
 	}
-	if sc, ok := nc.(syscall.Conn); ok {
-		if raw, err := sc.SyscallConn(); err == nil {
-			c.raw = raw
-			c.rd.rawRead = c.rawRead
-		}
-	}
+	c.setRawRead(nc)
 	if client {
 		var seed [32]byte
 		rand.Read(seed[:])
