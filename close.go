@@ -66,11 +66,12 @@ func (c *Conn) Close(code StatusCode, reason string) error {
 		if c.isClosed() {
 			return c.closedErr()
 		}
-		c.closeTransport(errLocalClose)
-		return fmt.Errorf("ws: close: %w", err)
+		err = fmt.Errorf("ws: close: %w", err)
+		c.closeTransport(err)
+		return err
 	}
 	err = c.waitPeerClose(c.closeTimeout)
-	c.closeTransport(errLocalClose)
+	c.closeTransport(err) // a no-op after the peer's close frame
 	return err
 }
 
@@ -80,12 +81,17 @@ func (c *Conn) Close(code StatusCode, reason string) error {
 // connection that is closed already it returns an error that wraps
 // net.ErrClosed.
 func (c *Conn) CloseNow() error {
+	return c.abort(ErrLocalClose)
+}
+
+// abort is CloseNow with the given cause.
+func (c *Conn) abort(cause error) error {
 	c.stopGoroutines()
 	defer c.waitGoroutines()
 	if c.isClosed() {
 		return c.closedErr()
 	}
-	c.closeTransport(errLocalClose)
+	c.closeTransport(cause)
 	return nil
 }
 
@@ -124,7 +130,7 @@ func (c *Conn) waitPeerClose(d time.Duration) error {
 			return nil
 		case <-ctx.Done():
 			t.Stop()
-			return fmt.Errorf("ws: close handshake: no close frame from the peer within %v", d)
+			return fmt.Errorf("ws: close handshake: no close frame from the peer within %v: %w", d, context.DeadlineExceeded)
 		case <-t.C:
 		}
 	}

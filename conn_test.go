@@ -655,10 +655,11 @@ func TestCloseHandshake(t *testing.T) {
 		}()
 		time.Sleep(20 * time.Millisecond)
 		s.CloseNow()
-		if err := <-got; !errors.Is(err, net.ErrClosed) {
+		err := <-got
+		if !errors.Is(err, net.ErrClosed) || !errors.Is(err, ws.ErrLocalClose) {
 			t.Fatalf("got %v", err)
 		}
-		if s.Err() != nil {
+		if !errors.Is(s.Err(), ws.ErrLocalClose) || !ws.IsNormalClosure(s.Err()) {
 			t.Fatalf("Err after CloseNow: %v", s.Err())
 		}
 	})

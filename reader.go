@@ -521,9 +521,11 @@ func (c *Conn) readFailed(ctx context.Context, err error, cancelled, fatal bool)
 		return ctx.Err()
 	case cancelled:
 		err = fmt.Errorf("ws: read interrupted in the middle of a compressed message: %w", ctx.Err())
-	case c.isClosed():
+	case c.isClosed(), c.isEnding():
+		// The transport was closed under the read, for closeErr.
+		err = c.closedErr()
 		c.rd.err = c.closeErr
-		return c.closedErr()
+		return err
 	case errors.Is(err, io.EOF):
 		err = fmt.Errorf("ws: connection lost without a close frame: %w", io.ErrUnexpectedEOF)
 	default:
@@ -700,14 +702,21 @@ func (c *Conn) readAll() ([]byte, error) {
 // b is full at the end of an uncompressed frame it first checks, without
 // room, whether the message has ended, and otherwise grows b by its
 // length, at least 512 bytes: the buffer doubles, so appending costs
-// amortised constant time per byte. In the last frame of an uncompressed message, whose end is
-// known, an exact buffer (Read's, returned to the caller) grows to no
-// more than that end, and any other (ReadAppend's, kept by the caller)
-// by at least what is left of it, up to 64 KiB. So a length that is only
-// claimed never grows the buffer by more than 64 KiB beyond what doubling
-// what it holds would.
+// amortised constant time per byte. In the last frame of an uncompressed
+// message, whose end is known, an exact buffer (Read's, returned to the
+// caller) grows to no more than that end, and any other (ReadAppend's,
+// kept by the caller) by at least what is left of it, up to 64 KiB. So a
+// length that is only claimed never grows the buffer by more than 64 KiB
+// beyond what doubling what it holds would.
+//
+// The message's part of b never grows past the read limit: a compressed
+// message, whose inflated size is known only at its end, fills the
+// buffer to the limit and then reads one byte more aside to learn
+// whether it ends there. So collecting a message costs at most the limit
+// and the half of it that the last doubling copies from.
 func (c *Conn) readRest(b []byte, exact bool) ([]byte, error) {
 	rd := &c.rd
+	base := len(b)
 	for {
 		if len(b) == cap(b) {
 			if !rd.comp && rd.remain == 0 {
@@ -727,6 +736,27 @@ func (c *Conn) readRest(b []byte, exact bool) ([]byte, error) {
 					grow = min(max(grow, 64<<10), left)
 				} else {
 					grow = max(grow, min(left, 64<<10))
+				}
+			}
+			if limit := c.readLimit.Load(); limit > 0 {
+				room := int64(base) + limit - int64(len(b))
+				if room <= 0 {
+					// A compressed message at the limit: one more byte
+					// either is not there, or breaks the limit.
+					var probe [1]byte
+					_, err := c.readData(probe[:])
+					if err == io.EOF {
+						return b, nil
+					}
+					if err == nil {
+						err = errors.New("ws: read past the limit") // readInflated fails first
+					}
+					return b, err
+				}
+				if room < 2*int64(grow) {
+					// Go to the limit at once rather than copy the whole
+					// buffer again for a short tail.
+					grow = int(room)
 				}
 			}
 			nb := make([]byte, len(b), len(b)+grow)

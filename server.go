@@ -3,6 +3,7 @@ package ws
 import (
 	"context"
 	"errors"
+	"fmt"
 	"iter"
 	"net"
 	"net/http"
@@ -211,8 +212,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-done:
 		return nil
 	case <-ctx.Done():
+		cause := fmt.Errorf("ws: server shut down before the close handshake ended: %w", context.Cause(ctx))
 		for c := range s.Conns() {
-			c.CloseNow()
+			c.abort(cause)
 		}
 		<-done
 		return ctx.Err()

@@ -51,7 +51,7 @@ func (c *Conn) writeFrameAt(ctx context.Context, fin bool, op, rsv byte, b []byt
 	}
 	stop := interrupt(ctx, c.nc, writeDeadline)
 	if err := c.flushTail(); err != nil {
-		return c.writeFailed(ctx, err, stop(), false)
+		return c.writeFailed(ctx, err, stop(), false, op == frame.OpClose)
 	}
 	var n int
 	var err error
@@ -77,7 +77,7 @@ func (c *Conn) writeFrameAt(ctx context.Context, fin bool, op, rsv byte, b []byt
 			c.wtail = c.frameRest(b, off, h, hn, n)
 			return &deferredError{ctx.Err()}
 		}
-		return c.writeFailed(ctx, err, cancelled, n > 0)
+		return c.writeFailed(ctx, err, cancelled, n > 0, op == frame.OpClose)
 	}
 	if op == frame.OpClose {
 		c.closeSent.Store(true)
@@ -116,11 +116,11 @@ func (e *deferredError) Unwrap() error { return e.err }
 // writeFailed turns the error of a frame write into what the caller sees.
 // A write its context interrupted before its first byte leaves the
 // connection usable; any other failure ends it.
-func (c *Conn) writeFailed(ctx context.Context, err error, cancelled, partial bool) error {
+func (c *Conn) writeFailed(ctx context.Context, err error, cancelled, partial, closeFrame bool) error {
 	if cancelled && !partial && !c.isClosed() {
 		return ctx.Err()
 	}
-	if c.isClosed() {
+	if c.isClosed() || c.isEnding() {
 		return c.closedErr()
 	}
 	if cancelled {
@@ -128,7 +128,11 @@ func (c *Conn) writeFailed(ctx context.Context, err error, cancelled, partial bo
 	} else {
 		err = fmt.Errorf("ws: write: %w", err)
 	}
-	c.closeTransport(err)
+	if !closeFrame {
+		// A close frame's sender closes the transport itself, giving the
+		// reason the connection ends rather than this failure.
+		c.closeTransport(err)
+	}
 	return err
 }
 
@@ -282,6 +286,10 @@ func (c *Conn) Writer(ctx context.Context, typ MessageType) (io.WriteCloser, err
 	if err := c.lock(ctx, msgLock); err != nil {
 		return nil, err
 	}
+	if c.closeSent.Load() || c.isClosed() {
+		c.unlock(msgLock)
+		return nil, &ClosedError{Cause: c.closeErrOrSent()}
+	}
 	if c.msgW == nil {
 		c.msgW = &messageWriter{c: c} // under msgLock
 	}
@@ -330,6 +338,11 @@ func (w *messageWriter) Write(p []byte) (int, error) {
 	if w.err != nil {
 		return 0, w.err
 	}
+	if w.c.isClosed() {
+		// Buffered bytes would not fail before the buffer fills.
+		w.err = w.c.closedErr()
+		return 0, w.err
+	}
 	if w.mayDeflate {
 		return w.writeDeflate(p)
 	}
@@ -347,6 +360,11 @@ func (w *messageWriter) ReadFrom(r io.Reader) (int64, error) {
 		return 0, ErrWriterClosed
 	}
 	if w.err != nil {
+		return 0, w.err
+	}
+	if w.c.isClosed() {
+		// Buffered bytes would not fail before the buffer fills.
+		w.err = w.c.closedErr()
 		return 0, w.err
 	}
 	if w.mayDeflate {
@@ -831,12 +849,12 @@ func (c *Conn) writeFrames(ctx context.Context, frames [][]byte) error {
 		return &ClosedError{Cause: c.closeErrOrSent()}
 	}
 	if err := c.flushTail(); err != nil {
-		return c.writeFailed(ctx, err, false, false)
+		return c.writeFailed(ctx, err, false, false, false)
 	}
 	bufs := net.Buffers(frames)
 	n, err := bufs.WriteTo(c.nc)
 	if err != nil {
-		return c.writeFailed(ctx, err, false, n > 0)
+		return c.writeFailed(ctx, err, false, n > 0, false)
 	}
 	return nil
 }

@@ -209,6 +209,7 @@ type Conn struct {
 	// Closing.
 	closeOnce sync.Once
 	closeSent atomic.Bool                   // a close frame went out (under frameLock)
+	ending    atomic.Bool                   // closeTransport has begun: closeErr is set
 	closed    atomic.Pointer[chan struct{}] // see done and markClosed
 	closeErr  error                         // why the connection ended; set before closed is closed
 }
@@ -334,20 +335,54 @@ func (c *Conn) markClosed() {
 	}
 }
 
-// Err returns why the connection ended, or nil while it is open. When a
-// close frame came from the peer, whichever side began the close
-// handshake, it is the peer's CloseError; when Close or CloseNow ended the
-// connection without one, it is nil; otherwise it is the error that ended
-// the connection, such as a ProtocolError, ErrKeepaliveTimeout or an
-// error wrapping io.ErrUnexpectedEOF.
+// Err returns why the connection ended, or nil while it is open. Every
+// ending has a cause, and a call that the ending interrupted returns an
+// error that matches the same targets with errors.Is and errors.As:
+//
+//   - a close frame came from the peer, whichever side began the close
+//     handshake: the peer's CloseError;
+//   - CloseNow, or Close after the peer's close frame: see above; CloseNow
+//     alone: ErrLocalClose;
+//   - Close whose peer sent no close frame within the close timeout, or
+//     Server.Shutdown whose context ended first: an error wrapping
+//     context.DeadlineExceeded (or the context's error);
+//   - keepalive's ping got no pong: ErrKeepaliveTimeout;
+//   - the peer broke the protocol: a *ProtocolError such as
+//     ErrMessageTooBig;
+//   - the transport broke without a close frame: an error wrapping
+//     io.ErrUnexpectedEOF, or the transport's error.
+//
+// IsNormalClosure tells an ending that went as it should from the others:
+//
+//	if err := c.Err(); !ws.IsNormalClosure(err) {
+//		log.Printf("connection ended badly: %v", err)
+//	}
 func (c *Conn) Err() error {
 	if !c.isClosed() {
 		return nil
 	}
-	if errors.Is(c.closeErr, errLocalClose) {
-		return nil
-	}
 	return c.closeErr
+}
+
+// IsNormalClosure reports whether err, from Err or from a call that the
+// end of the connection interrupted, says that the connection ended as it
+// should: with a close frame of code 1000 (normal closure), 1001 (going
+// away) or none (1005), or by this side's CloseNow. It is false for nil,
+// and for every other ending: another close code, a protocol error, a
+// keepalive timeout, a close handshake that timed out, or a transport that
+// broke.
+func IsNormalClosure(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, ErrLocalClose) {
+		return true
+	}
+	switch CloseStatus(err) {
+	case StatusNormalClosure, StatusGoingAway, StatusNoStatusReceived:
+		return true
+	}
+	return false
 }
 
 // ErrKeepaliveTimeout is why a connection ends when keepalive's ping got
@@ -447,8 +482,11 @@ func (c *Conn) keepalive(ctx context.Context) error {
 	}
 }
 
-// errLocalClose is the cause when Close or CloseNow ended the connection.
-var errLocalClose = errors.New("ws: connection closed locally")
+// ErrLocalClose is why a connection ended when this side closed it
+// without a close handshake: CloseNow, or a Close of a connection whose
+// close frame could not be sent. Err returns it, and calls that the close
+// interrupted return a *ClosedError that wraps it.
+var ErrLocalClose = errors.New("ws: connection closed locally")
 
 // ClosedError is what calls on a closed connection return. It wraps
 // net.ErrClosed and the error that ended the connection, so errors.Is(err,
@@ -460,7 +498,7 @@ type ClosedError struct {
 
 // Error returns "ws: use of closed connection" with the cause.
 func (e *ClosedError) Error() string {
-	if e.Cause == nil || errors.Is(e.Cause, errLocalClose) {
+	if e.Cause == nil || e.Cause == ErrLocalClose {
 		return "ws: use of closed connection"
 	}
 	return "ws: use of closed connection (" + e.Cause.Error() + ")"
@@ -478,10 +516,16 @@ func (c *Conn) closedErr() error {
 // isClosed reports whether the transport is closed.
 func (c *Conn) isClosed() bool { return c.closed.Load() == &closedChan }
 
+// isEnding reports whether closeTransport has begun, so an I/O error may
+// be the transport's closing under a read or write: closedErr then gives
+// the cause, soon.
+func (c *Conn) isEnding() bool { return c.ending.Load() }
+
 // closeTransport closes the transport once, recording why.
 func (c *Conn) closeTransport(cause error) {
 	c.closeOnce.Do(func() {
 		c.closeErr = cause
+		c.ending.Store(true)
 		c.nc.Close()
 		c.markClosed()
 		c.goMu.Lock()

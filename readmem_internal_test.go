@@ -1,0 +1,135 @@
+package ws
+
+import (
+	"bytes"
+	"compress/flate"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"runtime"
+	"testing"
+
+	"github.com/seed-d6ba7b20/ws/internal/deflate"
+	"github.com/seed-d6ba7b20/ws/internal/frame"
+)
+
+// deflateZeros returns n zero bytes compressed as one permessage-deflate
+// payload (RFC 7692 section 7.2.1: the flush tail removed).
+func deflateZeros(t testing.TB, n int) []byte {
+	var b bytes.Buffer
+	fw, _ := flate.NewWriter(&b, 9)
+	zeros := make([]byte, 1<<20)
+	for n > 0 {
+		k := min(n, len(zeros))
+		fw.Write(zeros[:k])
+		n -= k
+	}
+	fw.Flush()
+	return bytes.TrimSuffix(b.Bytes(), []byte{0, 0, 0xff, 0xff})
+}
+
+// compressedServer returns a server side Conn with permessage-deflate and
+// the read limit limit, over a pipe whose other end writes frames.
+func compressedServer(t testing.TB, limit int64, frames []byte) *Conn {
+	a, b := net.Pipe()
+	go io.Copy(io.Discard, b) // the close frame
+	go func() {
+		b.Write(frames)
+		b.Close()
+	}()
+	opts := &Options{Compression: CompressionContextTakeover, ReadLimit: limit}
+	c := newConn(a, false, opts, nil)
+	if err := c.setCompression(deflate.Params{ServerMaxWindowBits: 15, ClientMaxWindowBits: 15}, opts); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.CloseNow() })
+	return c
+}
+
+// allocated returns the bytes f allocates.
+func allocated(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// TestReadCompressedMemory checks that collecting a compressed message
+// never costs much more than the read limit, whether the message fits,
+// breaks the limit in one frame, or breaks it in many small frames. The
+// buffer doubles up to the limit and no further, so the bytes allocated
+// are under twice the limit (the doublings add up to the last one); a
+// buffer that doubles past the limit allocates four times it.
+func TestReadCompressedMemory(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector's allocations blur the figure; CI runs this without it")
+	}
+	const limit = 4 << 20
+	oneFrame := func(n int) []byte {
+		return appendClientFrame(nil, frame.Header{Fin: true, Rsv: frame.BitRsv1, Opcode: frame.OpBinary}, deflateZeros(t, n))
+	}
+	manyFrames := func(n int) []byte {
+		p := deflateZeros(t, n)
+		var b []byte
+		for i := 0; i < len(p); i += 1024 {
+			h := frame.Header{Fin: i+1024 >= len(p), Opcode: frame.OpContinuation}
+			if i == 0 {
+				h.Opcode, h.Rsv = frame.OpBinary, frame.BitRsv1
+			}
+			b = appendClientFrame(b, h, p[i:min(i+1024, len(p))])
+		}
+		return b
+	}
+	reads := map[string]func(c *Conn) (int, error){
+		"Read": func(c *Conn) (int, error) {
+			_, b, err := c.Read(context.Background())
+			return len(b), err
+		},
+		"ReadAppend": func(c *Conn) (int, error) {
+			_, b, err := c.ReadAppend(context.Background(), make([]byte, 100, 512))
+			return len(b) - 100, err
+		},
+		"Messages": func(c *Conn) (int, error) {
+			m, ok := <-c.Messages()
+			if !ok {
+				return 0, c.Err()
+			}
+			return len(m.Data), nil
+		},
+	}
+	cases := []struct {
+		name   string
+		frames []byte
+		fits   bool
+	}{
+		{"at the limit", oneFrame(limit), true},
+		{"one byte over", oneFrame(limit + 1), false},
+		{"bomb in one frame", oneFrame(64 << 20), false},
+		{"bomb in 1 KiB frames", manyFrames(64 << 20), false},
+	}
+	for _, tc := range cases {
+		for name, read := range reads {
+			t.Run(tc.name+"/"+name, func(t *testing.T) {
+				var n int
+				var err error
+				got := allocated(func() {
+					c := compressedServer(t, limit, tc.frames)
+					n, err = read(c)
+				})
+				switch {
+				case tc.fits && (err != nil || n != limit):
+					t.Fatalf("read %d bytes, %v; want %d", n, err, limit)
+				case !tc.fits && !errors.Is(err, ErrMessageTooBig):
+					t.Fatalf("read %d bytes, %v; want ErrMessageTooBig", n, err)
+				}
+				if bound := uint64(2*limit + 512<<10); got > bound {
+					t.Errorf("allocated %d MiB, over %d MiB", got>>20, bound>>20)
+				}
+				t.Logf("allocated %.1f MiB for a limit of %d MiB", float64(got)/(1<<20), limit>>20)
+			})
+		}
+	}
+}
