@@ -281,7 +281,7 @@ func (c *Conn) Ping(ctx context.Context) error {
 		case <-ch:
 			return nil
 		case <-ctx.Done():
-			return ctx.Err()
+			return ctxError(ctx)
 		case <-c.done():
 			return c.closedErr()
 		default:
@@ -298,7 +298,7 @@ func (c *Conn) Ping(ctx context.Context) error {
 			return nil
 		case <-ctx.Done():
 			t.Stop()
-			return ctx.Err()
+			return ctxError(ctx)
 		case <-c.done():
 			t.Stop()
 			return c.closedErr()

@@ -1037,14 +1037,13 @@ func confClose() []*confCase {
 func confLimits() []*confCase {
 	const ref = "RFC 6455 5.4, 5.6"
 	const limRef = "RFC 6455 7.4.1, 10.4"
-	big := ws.Options{MaxFragments: -1} // the library's fragment count limit is not the RFC's
 	withOpts := func(c *confCase, o ws.Options) *confCase { c.opts = o; return c }
 	var cs []*confCase
 	for ti, op := range []byte{confOpText, confOpBin} {
 		for i, n := range []int{64 << 10, 256 << 10, 1 << 20, 4 << 20, 16 << 20} {
-			cs = append(cs, withOpts(confNew("9", fmt.Sprintf("9.%d.%d", ti+1, i+1), fmt.Sprintf("%s message of %s", confKind(op), confSize(n)), ref, func(s *confScript) {
+			cs = append(cs, confNew("9", fmt.Sprintf("9.%d.%d", ti+1, i+1), fmt.Sprintf("%s message of %s", confKind(op), confSize(n)), ref, func(s *confScript) {
 				s.echo(op, confShared(op, n))
-			}), big))
+			}))
 		}
 		k := 0
 		for _, n := range []int{64 << 10, 1 << 20, 4 << 20, 16 << 20} {
@@ -1053,19 +1052,19 @@ func confLimits() []*confCase {
 					continue
 				}
 				k++
-				cs = append(cs, withOpts(confNew("9", fmt.Sprintf("9.%d.%d", ti+3, k), fmt.Sprintf("%s message of %s in %s fragments", confKind(op), confSize(n), confSize(f)), ref, func(s *confScript) {
+				cs = append(cs, confNew("9", fmt.Sprintf("9.%d.%d", ti+3, k), fmt.Sprintf("%s message of %s in %s fragments", confKind(op), confSize(n), confSize(f)), ref, func(s *confScript) {
 					p := confShared(op, n)
 					s.send(s.fragments(op, p, f)...)
 					s.expect(op, p)
-				}), big))
+				}))
 			}
 		}
 		for i, chop := range []int{64, 4 << 10} {
-			cs = append(cs, withOpts(confNew("9", fmt.Sprintf("9.%d.%d", ti+5, i+1), fmt.Sprintf("%s message of 1 MiB in writes of %s", confKind(op), confSize(chop)), ref, func(s *confScript) {
+			cs = append(cs, confNew("9", fmt.Sprintf("9.%d.%d", ti+5, i+1), fmt.Sprintf("%s message of 1 MiB in writes of %s", confKind(op), confSize(chop)), ref, func(s *confScript) {
 				p := confShared(op, 1<<20)
 				s.sendChopped(chop, 0, s.fr(true, 0, op, p))
 				s.expect(op, p)
-			}), big))
+			}))
 		}
 		for i, n := range []int{0, 16, 64, 256, 1024, 4096} {
 			cs = append(cs, confNew("9", fmt.Sprintf("9.%d.%d", ti+7, i+1), fmt.Sprintf("1000 %s messages of %d bytes in one write", confKind(op), n), ref, func(s *confScript) {

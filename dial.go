@@ -142,6 +142,14 @@ type DialOptions struct {
 	// is the same. Other values fail the dial.
 	ProtocolVersion int
 
+	// MaxResponseHeaderBytes bounds the head of the server's response to
+	// the handshake (its status line and headers), and of a proxy's
+	// answer to CONNECT; 0 means DefaultMaxResponseHeaderBytes. A longer
+	// head fails the dial with an error wrapping ErrHeaderTooLarge, so a
+	// server that sends header lines without end costs no more memory
+	// than this.
+	MaxResponseHeaderBytes int
+
 	// Jar, if set, holds cookies: those it has for each request's URL
 	// (ws mapped to http, wss to https) are sent with it, after any
 	// Cookie of Header, and the Set-Cookie headers of the server's
@@ -161,6 +169,64 @@ var ErrTooManyRedirects = errors.New("ws: too many redirects")
 // maxErrorBody is how much of a failed handshake's response body Dial
 // keeps for the caller.
 const maxErrorBody = 16 << 10
+
+// DefaultMaxResponseHeaderBytes is the longest response head Dial reads
+// unless DialOptions.MaxResponseHeaderBytes says otherwise: 64 KiB, room
+// for many cookies, where net/http's client allows 10 MB for any
+// response.
+const DefaultMaxResponseHeaderBytes = 64 << 10
+
+// ErrHeaderTooLarge is what Dial's error wraps when the head of the
+// server's (or the proxy's) response is longer than
+// DialOptions.MaxResponseHeaderBytes.
+var ErrHeaderTooLarge = errors.New("ws: response head too large")
+
+// errHeadLimit is what a headLimiter returns at its limit.
+var errHeadLimit = errors.New("response head limit reached")
+
+// headLimiter is the reader under a handshake's bufio.Reader: while the
+// response head is read it lets at most n bytes through, and then any
+// number (n < 0).
+type headLimiter struct {
+	r io.Reader
+	n int
+}
+
+func (l *headLimiter) Read(p []byte) (int, error) {
+	if l.n < 0 {
+		return l.r.Read(p)
+	}
+	if l.n == 0 {
+		return 0, errHeadLimit
+	}
+	if len(p) > l.n {
+		p = p[:l.n]
+	}
+	n, err := l.r.Read(p)
+	l.n -= n
+	return n, err
+}
+
+// maxHead returns the bound on a response head.
+func (o *DialOptions) maxHead() int {
+	if o.MaxResponseHeaderBytes > 0 {
+		return o.MaxResponseHeaderBytes
+	}
+	return DefaultMaxResponseHeaderBytes
+}
+
+// readResponseHead reads the response to req through br, which reads
+// from lim, with lim bounding the head to max bytes; the body and any
+// bytes after it are not bounded.
+func readResponseHead(br *bufio.Reader, lim *headLimiter, req *http.Request, max int) (*http.Response, error) {
+	lim.n = max
+	resp, err := http.ReadResponse(br, req)
+	if err != nil && lim.n == 0 {
+		err = fmt.Errorf("%w (over %d bytes)", ErrHeaderTooLarge, max)
+	}
+	lim.n = -1
+	return resp, err
+}
 
 // Dial opens a WebSocket connection to rawURL and completes the client
 // side of the opening handshake (RFC 6455 section 4.1). The URL's scheme
@@ -496,12 +562,7 @@ func openTransport(ctx context.Context, t *target, opts *DialOptions) (net.Conn,
 // by the context reports, say, an i/o timeout, which does not match
 // context.DeadlineExceeded by itself.
 func dialError(ctx context.Context, what string, err error) error {
-	cerr := ctx.Err()
-	if d, ok := ctx.Deadline(); ok && cerr == nil && !time.Now().Before(d) {
-		// The dialer's own timer, set from ctx's deadline, can fire an
-		// instant before ctx reports it.
-		cerr = context.DeadlineExceeded
-	}
+	cerr := ctxError(ctx)
 	if cerr != nil && !errors.Is(err, cerr) {
 		return fmt.Errorf("ws: dial: %s%w (%w)", what, cerr, err)
 	}
@@ -579,7 +640,7 @@ func dialProxy(ctx context.Context, dial func(context.Context, string, string) (
 		}
 		nc = tc
 	}
-	tunnel, resp, err := connectTunnel(ctx, nc, pu, addr, opts.ProxyConnectHeader)
+	tunnel, resp, err := connectTunnel(ctx, nc, pu, addr, opts.ProxyConnectHeader, opts.maxHead())
 	if err != nil {
 		nc.Close()
 		return nil, resp, fmt.Errorf("ws: dial: proxy %s: %w", paddr, err)
@@ -589,12 +650,12 @@ func dialProxy(ctx context.Context, dial func(context.Context, string, string) (
 
 // connectTunnel sends CONNECT addr on nc, a connection to the proxy pu,
 // and reads the answer.
-func connectTunnel(ctx context.Context, nc net.Conn, pu *url.URL, addr string, header http.Header) (net.Conn, *http.Response, error) {
-	stop := interrupt(ctx, nc, bothDeadlines)
+func connectTunnel(ctx context.Context, nc net.Conn, pu *url.URL, addr string, header http.Header, maxHead int) (net.Conn, *http.Response, error) {
+	stop := handshakeDeadline(ctx, nc)
 	defer stop()
 	wrap := func(err error) error {
-		if ctx.Err() != nil {
-			return ctx.Err()
+		if cerr := ctxError(ctx); cerr != nil && !errors.Is(err, ErrHeaderTooLarge) {
+			return cerr
 		}
 		return err
 	}
@@ -612,9 +673,10 @@ func connectTunnel(ctx context.Context, nc net.Conn, pu *url.URL, addr string, h
 		return nil, nil, wrap(err)
 	}
 
-	br := bufio.NewReaderSize(nc, 4096)
+	lim := &headLimiter{r: nc}
+	br := bufio.NewReaderSize(lim, 4096)
 	req := &http.Request{Method: http.MethodConnect, URL: &url.URL{Opaque: addr}, Host: addr, Header: http.Header{}}
-	resp, err := http.ReadResponse(br, req)
+	resp, err := readResponseHead(br, lim, req, maxHead)
 	if err != nil {
 		return nil, nil, wrap(err)
 	}
@@ -625,7 +687,7 @@ func connectTunnel(ctx context.Context, nc net.Conn, pu *url.URL, addr string, h
 		if resp.ContentLength < 0 && !slices.Contains(resp.TransferEncoding, "chunked") {
 			body = io.LimitReader(body, int64(br.Buffered()))
 		}
-		keepErrorBody(resp, body)
+		keepErrorBody(ctx, nc, resp, body)
 		return nil, resp, fmt.Errorf("CONNECT %s: %s", addr, resp.Status)
 	}
 	if n := br.Buffered(); n > 0 {
@@ -637,12 +699,25 @@ func connectTunnel(ctx context.Context, nc net.Conn, pu *url.URL, addr string, h
 
 // keepErrorBody replaces the body of a refusal with up to maxErrorBody
 // bytes of it, read from body (resp.Body or a reader of it), so the
-// caller can read them after the connection is gone.
-func keepErrorBody(resp *http.Response, body io.Reader) {
+// caller can read them after the connection is gone. It does not close
+// the original body, which would read the rest of it, without end for a
+// server that never ends it: the caller drops the connection instead.
+//
+// A body still arriving gets up to errorBodyWait, within the dial's own
+// deadline, so a server that stalls in the middle of it cannot hold the
+// dial until the context ends, or forever without a deadline.
+func keepErrorBody(ctx context.Context, nc net.Conn, resp *http.Response, body io.Reader) {
+	wait := time.Now().Add(errorBodyWait)
+	if d, ok := ctx.Deadline(); ok && d.Before(wait) {
+		wait = d
+	}
+	nc.SetReadDeadline(wait)
 	data, _ := io.ReadAll(io.LimitReader(body, maxErrorBody))
-	resp.Body.Close()
 	resp.Body = io.NopCloser(bytes.NewReader(data))
 }
+
+// errorBodyWait bounds how long Dial waits for the body of a refusal.
+const errorBodyWait = time.Second
 
 // prefixConn is a net.Conn whose first bytes were read ahead.
 type prefixConn struct {
@@ -669,20 +744,48 @@ func clientHandshake(ctx context.Context, nc net.Conn, u *url.URL, opts *DialOpt
 	return runHandshake(ctx, nc, u, &hopRequest{uri: u.RequestURI(), host: host, header: opts.Header}, opts)
 }
 
-// respReaders are the 4 KiB readers of handshake responses, each kept
-// for another Dial once its response has been read.
-var respReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }}
+// respReader is a 4 KiB reader of handshake responses over the limiter
+// of their heads.
+type respReader struct {
+	lim headLimiter
+	br  *bufio.Reader
+}
+
+// respReaders are the respReaders, each kept for another Dial once its
+// response has been read.
+var respReaders = sync.Pool{New: func() any {
+	r := new(respReader)
+	r.br = bufio.NewReaderSize(&r.lim, 4096)
+	return r
+}}
+
+// handshakeDeadline bounds the I/O of a handshake on nc by ctx: its
+// deadline is set on nc, so it holds to the kernel's timer even while a
+// read is busy, and its cancellation interrupts. The returned stop
+// clears both.
+func handshakeDeadline(ctx context.Context, nc net.Conn) (stop func()) {
+	d, ok := ctx.Deadline()
+	if ok {
+		nc.SetDeadline(d)
+	}
+	cancelled := interrupt(ctx, nc, bothDeadlines)
+	return func() {
+		if !cancelled() && ok {
+			nc.SetDeadline(time.Time{})
+		}
+	}
+}
 
 // runHandshake sends the handshake request hr for u on nc and checks the
 // reply.
 func runHandshake(ctx context.Context, nc net.Conn, u *url.URL, hr *hopRequest, opts *DialOptions) (*Conn, *http.Response, error) {
-	stop := interrupt(ctx, nc, bothDeadlines)
+	stop := handshakeDeadline(ctx, nc)
 	defer stop()
 	wrap := func(err error) error {
-		if ctx.Err() != nil {
-			return fmt.Errorf("ws: dial: %w", ctx.Err())
+		if cerr := ctxError(ctx); cerr != nil && !errors.Is(err, ErrHeaderTooLarge) {
+			err = cerr
 		}
-		return fmt.Errorf("ws: dial: %w", err)
+		return fmt.Errorf("ws: dial: handshake with %s (%s): %w", u.Host, nc.RemoteAddr(), err)
 	}
 
 	var keyBytes [16]byte
@@ -711,22 +814,25 @@ func runHandshake(ctx context.Context, nc net.Conn, u *url.URL, hr *hopRequest, 
 	if _, err := nc.Write(b); err != nil {
 		return nil, nil, wrap(err)
 	}
-	br := respReaders.Get().(*bufio.Reader)
-	br.Reset(nc)
+	rr := respReaders.Get().(*respReader)
+	rr.lim.r = nc
+	br := rr.br
+	br.Reset(&rr.lim)
 	// Every path out has read what it needs of br: an error body is
 	// copied by keepErrorBody, and early frames by newConn.
 	defer func() {
-		br.Reset(nil)
-		respReaders.Put(br)
+		br.Reset(&rr.lim)
+		rr.lim.r = nil
+		respReaders.Put(rr)
 	}()
 	req := &http.Request{Method: http.MethodGet, URL: u, Header: http.Header{}}
-	resp, err := http.ReadResponse(br, req)
+	resp, err := readResponseHead(br, &rr.lim, req, opts.maxHead())
 	if err != nil {
 		return nil, nil, wrap(err)
 	}
 	params, compress, err := checkResponse(resp, key, opts)
 	if err != nil {
-		keepErrorBody(resp, resp.Body)
+		keepErrorBody(ctx, nc, resp, resp.Body)
 		return nil, resp, err
 	}
 	resp.Body = http.NoBody

@@ -60,10 +60,11 @@
 //
 // # Limits
 //
-// A message may be at most DefaultReadLimit bytes (32 MiB) and span at most
-// DefaultMaxFragments frames unless Options or SetReadLimit say otherwise.
-// The limit is checked against each frame header before anything is read
-// into memory, and Read grows its buffer only as bytes arrive.
+// A message may be at most DefaultReadLimit bytes (32 MiB), and have at
+// most DefaultMaxEmptyFragments frames without payload, unless Options or
+// SetReadLimit say otherwise. The limit is checked against each frame
+// header before anything is read into memory, and Read grows its buffer
+// only as bytes arrive, up to the limit.
 //
 // # Origins
 //

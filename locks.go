@@ -60,7 +60,7 @@ func (c *Conn) lock(ctx context.Context, id lockID) error {
 	case <-ch:
 		return nil
 	case <-ctx.Done():
-		err = ctx.Err()
+		err = ctxError(ctx)
 	case <-c.done():
 		err = c.closedErr()
 	}

@@ -48,7 +48,7 @@ type reader struct {
 	src       compressedSource
 	typ       MessageType
 	size      int64
-	frags     int
+	frags     int   // frames of the message counted against the fragment limit
 	err       error // the error that ended reading, if any
 }
 
@@ -206,9 +206,17 @@ func (c *Conn) nextFrame() error {
 				c.cz.decomp.Reset(&rd.src)
 			}
 		}
-		rd.frags++
-		if c.maxFragments > 0 && rd.frags > c.maxFragments {
-			return c.fail(ErrTooManyFragments)
+		switch {
+		case c.maxFragments > 0:
+			rd.frags++
+			if rd.frags > c.maxFragments {
+				return c.fail(ErrTooManyFragments)
+			}
+		case c.maxFragments == 0 && h.Length == 0:
+			rd.frags++
+			if rd.frags > DefaultMaxEmptyFragments {
+				return c.fail(fmt.Errorf("%w: over %d without payload", ErrTooManyFragments, DefaultMaxEmptyFragments))
+			}
 		}
 		if limit := c.readLimit.Load(); limit > 0 {
 			if !rd.comp {
@@ -518,9 +526,9 @@ func (c *Conn) readFailed(ctx context.Context, err error, cancelled, fatal bool)
 		c.rd.err = err
 		return err
 	case cancelled && !fatal && !c.isClosed():
-		return ctx.Err()
+		return ctxError(ctx)
 	case cancelled:
-		err = fmt.Errorf("ws: read interrupted in the middle of a compressed message: %w", ctx.Err())
+		err = fmt.Errorf("ws: read interrupted in the middle of a compressed message: %w", ctxError(ctx))
 	case c.isClosed(), c.isEnding():
 		// The transport was closed under the read, for closeErr.
 		err = c.closedErr()
@@ -581,8 +589,8 @@ func (r *messageReader) Read(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	c := r.c
-	if err := r.ctx.Err(); err != nil {
-		return 0, err
+	if r.ctx.Err() != nil {
+		return 0, ctxError(r.ctx)
 	}
 	if err := c.beginRead(r.ctx); err != nil {
 		return 0, err
@@ -647,8 +655,8 @@ func (c *Conn) ReadAppend(ctx context.Context, dst []byte) (MessageType, []byte,
 // connection what the caller returns. Errors come back as the caller
 // reports them.
 func (c *Conn) readCall(ctx context.Context, body func() error) error {
-	if err := ctx.Err(); err != nil {
-		return err
+	if ctx.Err() != nil {
+		return ctxError(ctx)
 	}
 	if err := c.beginRead(ctx); err != nil {
 		return err

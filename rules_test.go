@@ -141,6 +141,31 @@ func TestLimits(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+	t.Run("empty fragments with the defaults", func(t *testing.T) {
+		// Frames that carry bytes are bounded by the read limit; frames
+		// without payload, by DefaultMaxEmptyFragments.
+		url, errs := recordServer(t, nil)
+		p := dialRaw(t, url)
+		var b []byte
+		b = append(b, p.frameBytes(false, 0, frame.OpBinary, []byte("x"))...)
+		for i := 0; i < ws.DefaultMaxEmptyFragments; i++ {
+			b = append(b, p.frameBytes(false, 0, frame.OpContinuation, nil)...)
+		}
+		b = append(b, p.frameBytes(true, 0, frame.OpContinuation, []byte("y"))...)
+		p.send(b)
+		if h, msg, err := p.readFrame(); err != nil || h.Opcode != frame.OpBinary || string(msg) != "xy" {
+			t.Fatalf("echo: %v %v %q", h, err, msg)
+		}
+		b = p.frameBytes(false, 0, frame.OpBinary, nil)
+		for i := 0; i < ws.DefaultMaxEmptyFragments; i++ {
+			b = append(b, p.frameBytes(false, 0, frame.OpContinuation, nil)...)
+		}
+		p.send(b)
+		p.expectClose(1009)
+		if err := waitErr(t, errs); !errors.Is(err, ws.ErrTooManyFragments) {
+			t.Fatal(err)
+		}
+	})
 	t.Run("header claiming 2^62 bytes allocates nothing", func(t *testing.T) {
 		url, errs := recordServer(t, nil)
 		p := dialRaw(t, url)

@@ -46,8 +46,8 @@ func (c *Conn) writeFrameAt(ctx context.Context, fin bool, op, rsv byte, b []byt
 	if c.closeSent.Load() {
 		return &ClosedError{Cause: c.closeErrOrSent()}
 	}
-	if err := ctx.Err(); err != nil {
-		return err
+	if ctx.Err() != nil {
+		return ctxError(ctx)
 	}
 	stop := interrupt(ctx, c.nc, writeDeadline)
 	if err := c.flushTail(); err != nil {
@@ -75,7 +75,7 @@ func (c *Conn) writeFrameAt(ctx context.Context, fin bool, op, rsv byte, b []byt
 			// message: keep the rest, which goes out before any other frame,
 			// so the stream stays whole and the message is delivered.
 			c.wtail = c.frameRest(b, off, h, hn, n)
-			return &deferredError{ctx.Err()}
+			return &deferredError{ctxError(ctx)}
 		}
 		return c.writeFailed(ctx, err, cancelled, n > 0, op == frame.OpClose)
 	}
@@ -118,13 +118,13 @@ func (e *deferredError) Unwrap() error { return e.err }
 // connection usable; any other failure ends it.
 func (c *Conn) writeFailed(ctx context.Context, err error, cancelled, partial, closeFrame bool) error {
 	if cancelled && !partial && !c.isClosed() {
-		return ctx.Err()
+		return ctxError(ctx)
 	}
 	if c.isClosed() || c.isEnding() {
 		return c.closedErr()
 	}
 	if cancelled {
-		err = fmt.Errorf("ws: write interrupted in the middle of a frame: %w", ctx.Err())
+		err = fmt.Errorf("ws: write interrupted in the middle of a frame: %w", ctxError(ctx))
 	} else {
 		err = fmt.Errorf("ws: write: %w", err)
 	}
@@ -725,7 +725,7 @@ func (c *Conn) waitMoved(ctx context.Context) error {
 	case <-ch:
 		return nil
 	case <-ctx.Done():
-		return ctx.Err()
+		return ctxError(ctx)
 	case <-c.done():
 		return c.closedErr()
 	}

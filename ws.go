@@ -47,11 +47,14 @@ const (
 	// grows its buffer only as bytes arrive, so a header that merely claims
 	// a large length allocates no more than 64 KiB.
 	DefaultReadLimit = 32 << 20
-	// DefaultMaxFragments is how many frames one message may span unless
-	// Options say otherwise: 65,536, so a 4 MiB message in 64-byte frames
-	// passes, while a stream of empty continuation frames, which costs its
-	// sender nothing, is cut off.
-	DefaultMaxFragments = 1 << 16
+	// DefaultMaxEmptyFragments is how many frames without payload one
+	// message may span unless Options.MaxFragments says otherwise: 1,024.
+	// Frames that carry bytes are not counted, since the read limit bounds
+	// them (for a compressed message, by its compressed bytes), so a
+	// message of any size in frames of any size passes; a stream of empty
+	// continuation frames, which costs its sender nothing and never reaches
+	// the limit, is cut off with StatusMessageTooBig.
+	DefaultMaxEmptyFragments = 1 << 10
 	// DefaultCloseTimeout bounds the close handshake: how long Close waits
 	// to send its close frame and then for the peer's, before it closes
 	// the transport anyway.
@@ -65,8 +68,9 @@ type Options struct {
 	// 0 means DefaultReadLimit and a negative value means no limit.
 	// SetReadLimit changes it later.
 	ReadLimit int64
-	// MaxFragments is how many frames one message may span; 0 means
-	// DefaultMaxFragments and a negative value means no limit.
+	// MaxFragments, if positive, is how many frames one message may span.
+	// 0 counts only frames without payload, at most
+	// DefaultMaxEmptyFragments of them; a negative value sets no limit.
 	MaxFragments int
 	// SkipUTF8Validation turns off the check that text messages and close
 	// reasons are UTF-8. Use it only where the peer is trusted.
@@ -222,7 +226,7 @@ func newConn(nc net.Conn, client bool, opts *Options, buffered []byte) *Conn {
 	}
 	c.sendSize = DefaultSendQueue
 	c.readLimit.Store(DefaultReadLimit)
-	c.maxFragments = DefaultMaxFragments
+	c.maxFragments = 0
 	c.closeTimeout = DefaultCloseTimeout
 	if opts != nil {
 		switch {
@@ -584,6 +588,25 @@ func interrupt(ctx context.Context, nc net.Conn, which int) (stop func() bool) {
 }
 
 func never() bool { return false }
+
+// ctxError returns ctx's error, wrapping its cause when it has one of
+// its own, or nil while ctx is not done. Once ctx's deadline has passed
+// it waits for ctx to say so, which is a matter of moments: the
+// transport's deadline, set from it, can fire an instant earlier.
+func ctxError(ctx context.Context) error {
+	cerr := ctx.Err()
+	if d, ok := ctx.Deadline(); ok && cerr == nil && !time.Now().Before(d) {
+		<-ctx.Done()
+		cerr = ctx.Err()
+	}
+	if cerr == nil {
+		return nil
+	}
+	if cause := context.Cause(ctx); cause != nil && cause != cerr {
+		return fmt.Errorf("%w: %w", cerr, cause)
+	}
+	return cerr
+}
 
 // Buffer pools. A connection takes buffers only while a message is in
 // flight, so an idle connection holds none.
