@@ -149,6 +149,9 @@ var (
 	// ErrCorruptDeflate: a compressed message that does not inflate
 	// (RFC 7692 section 8.2.3.3).
 	ErrCorruptDeflate = protocolErr(StatusInvalidFramePayloadData, "corrupt compressed message")
+	// ErrUnexpectedMessage: a data message arrived on a connection that
+	// said with CloseRead that it reads none.
+	ErrUnexpectedMessage = protocolErr(StatusPolicyViolation, "data message on a connection that does not read")
 )
 
 // Errors of use, not of the peer. They leave the connection open.

@@ -787,6 +787,36 @@ func validCloseReason(reason string) bool {
 	return len(reason) <= 123 && utf8.ValidString(reason)
 }
 
+// CloseRead is for a connection that only writes. It starts a goroutine
+// that reads the connection in its place, so that the peer's pings are
+// answered, Ping and keepalive get their pongs, and the peer's close frame
+// is taken: Done, Err and the next write then learn that the connection
+// ended. Without a reader none of that happens, and writes go on
+// succeeding after the peer has closed, until the transport fails.
+//
+// A data message from the peer breaks the agreement: the connection is
+// closed with StatusPolicyViolation and Err returns
+// ErrUnexpectedMessage. Once CloseRead is called, do not call Read,
+// ReadAppend, Reader or Messages. The returned context is done when the
+// connection ends, or when ctx is done, which stops the goroutine and
+// leaves the connection open. Close and CloseNow wait for the goroutine.
+func (c *Conn) CloseRead(ctx context.Context) context.Context {
+	rctx, cancel := context.WithCancel(ctx)
+	ok := c.goroutine(func(gctx context.Context) error {
+		defer cancel()
+		stop := context.AfterFunc(gctx, cancel) // the transport closed
+		defer stop()
+		// readCall waits for a data message, taking control frames on the
+		// way; the peer's close frame ends it.
+		c.readCall(rctx, func() error { return c.fail(ErrUnexpectedMessage) })
+		return nil // the reason, if the connection ended, is its Err
+	})
+	if !ok {
+		cancel()
+	}
+	return rctx
+}
+
 // Message is a whole message, as Messages delivers it.
 type Message struct {
 	Type MessageType

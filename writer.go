@@ -232,6 +232,9 @@ func (c *Conn) closeErrOrSent() error {
 // had gone out, the rest of it goes out before any other frame (at the
 // next write of any kind, Close included), so the peer still receives the
 // message whole.
+//
+// Writes learn that the peer closed from the goroutine that reads: a
+// connection that only writes should call CloseRead first.
 func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
 	if typ != MessageText && typ != MessageBinary {
 		return ErrInvalidMessageType
