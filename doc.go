@@ -48,7 +48,10 @@
 // Options.CloseTimeout. CloseNow closes at once. When the peer closes,
 // reads return its CloseError; CloseStatus extracts the code. Calls on a
 // closed connection return a *ClosedError, which wraps net.ErrClosed and
-// the cause, and Err says why the connection ended.
+// the cause, and Err says why the connection ended: every ending has a
+// cause, and IsNormalClosure tells a normal one (a close frame with 1000,
+// 1001 or no code, or CloseNow) from the others. A connection that only
+// writes learns of the peer's close frame through CloseRead.
 //
 // # Errors
 //
