@@ -52,10 +52,13 @@ func newServer() *ws.Server {
 func run(ctx context.Context, out io.Writer) error {
 	s := newServer()
 	srv := httptest.NewServer(s)
-	defer srv.Close()
-	// Shutdown closes the clients still connected with 1001 Going Away and
-	// waits for their handlers; none is left by then.
-	defer s.Shutdown(ctx)
+	// At the end, the HTTP server first, so no one joins any more, then
+	// the ws.Server, which says 1001 Going Away to the clients still
+	// connected and waits for their handlers (none is left by then).
+	defer func() {
+		srv.Close()
+		s.Shutdown(ctx)
+	}()
 
 	// Each client prints the next message it receives.
 	clients := map[string]*ws.Conn{}

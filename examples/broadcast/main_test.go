@@ -49,7 +49,9 @@ func TestNotToSender(t *testing.T) {
 	if _, msg, err := c.Read(short); err == nil {
 		t.Fatalf("the sender got %q", msg)
 	}
-	// Shutdown says Going Away to the client, which reads it.
+	// Shutdown says Going Away to the client, which reads it. The HTTP
+	// server goes first, as in run.
+	srv.Close()
 	done := make(chan error, 1)
 	go func() { done <- s.Shutdown(ctx) }()
 	if _, _, err := c.Read(ctx); ws.CloseStatus(err) != ws.StatusGoingAway {

@@ -58,19 +58,28 @@ func main() {
 	go func() {
 		defer close(stopped)
 		<-ctx.Done()
-		// First 1001 Going Away to every chat client, waiting for their
-		// close handshakes; then the listener and plain HTTP connections,
-		// which http.Server.Shutdown handles (it does not see WebSockets).
-		wctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		s.Shutdown(wctx)
-		cancel()
-		hctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		srv.Shutdown(hctx)
-		cancel()
+		stop() // a second Ctrl-C ends the program at once
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		shutdown(sctx, srv, s)
 	}()
 	log.Printf("chat: open http://%s in your browser", *addr)
 	if err := srv.ListenAndServe(); err != http.ErrServerClosed {
 		log.Fatal(err)
 	}
 	<-stopped
+}
+
+// shutdown stops the chat gracefully, the HTTP server first: that closes
+// the listener, so no one joins any more, and returns without waiting for
+// the WebSocket connections, which net/http no longer sees. Then every
+// chat client gets 1001 Going Away, and shutdown waits for their close
+// handshakes until ctx ends.
+func shutdown(ctx context.Context, srv *http.Server, s *ws.Server) {
+	if err := srv.Shutdown(ctx); err != nil {
+		log.Printf("http shutdown: %v", err)
+	}
+	if err := s.Shutdown(ctx); err != nil {
+		log.Printf("chat shutdown: %v (closed the rest at once)", err)
+	}
 }

@@ -47,9 +47,10 @@ func main() {
 	<-ctx.Done()
 	stop() // a second Ctrl-C ends the program at once
 
-	// Stop taking new connections, then close the WebSocket ones with
-	// 1001 Going Away. (http.Server.Shutdown does not know them: they left
-	// net/http when they were upgraded.)
+	// The HTTP server first: it stops taking new connections, and returns
+	// without waiting for the WebSocket ones, which left net/http when they
+	// were upgraded. Then the ws.Servers close those with 1001 Going Away
+	// and wait for their close handshakes.
 	log.Print("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

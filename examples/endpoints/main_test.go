@@ -39,6 +39,7 @@ func TestEndpoints(t *testing.T) {
 	}
 	resp.Body.Close()
 
+	srv.Close() // the HTTP server first, then the ws.Servers, as main does
 	for _, s := range wsServers {
 		if err := s.Shutdown(ctx); err != nil {
 			t.Fatal(err)

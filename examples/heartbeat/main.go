@@ -73,8 +73,11 @@ func newServer(interval time.Duration) (*ws.Server, <-chan ended) {
 func run(ctx context.Context, interval time.Duration, out io.Writer) error {
 	s, gone := newServer(interval)
 	srv := httptest.NewServer(s)
-	defer srv.Close()
-	defer s.Shutdown(ctx)
+	// At the end, the HTTP server first, then the ws.Server.
+	defer func() {
+		srv.Close()
+		s.Shutdown(ctx)
+	}()
 	fmt.Fprintf(out, "the server pings every %v and waits %v for the pong\n", interval, interval)
 
 	// The healthy client answers pings. A Conn answers them while someone

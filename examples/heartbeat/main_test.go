@@ -75,6 +75,7 @@ func TestVanishedPeer(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the server kept the silent connection")
 	}
+	srv.Close() // the HTTP server first, then the ws.Server
 	if err := s.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
