@@ -39,10 +39,14 @@ func Example_echo() {
 			}
 		}
 	})
+
+	// Serve it on a free port of 127.0.0.1; http.ListenAndServe(":8080",
+	// handler) would serve it on port 8080.
 	srv := httptest.NewServer(handler)
 	defer srv.Close()
 
-	// The client: dial with a deadline for the handshake.
+	// The client: dial with a deadline for the handshake. Dial takes the
+	// server's http:// URL as well as ws://.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	c, _, err := ws.Dial(ctx, srv.URL, nil)
@@ -249,19 +253,19 @@ func ExampleConn_Messages() {
 	}))
 	defer srv.Close()
 
-	c, _, err := ws.Dial(context.Background(), srv.URL, nil)
+	conn, _, err := ws.Dial(context.Background(), srv.URL, nil)
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer c.CloseNow()
-	for msg := range c.Messages() {
-		fmt.Println(string(msg.Data))
+	defer conn.CloseNow()
+	for msg := range conn.Messages() {
+		fmt.Printf("%s: %s\n", msg.Type, msg.Data)
 	}
-	fmt.Println("ended:", c.Err())
+	fmt.Println("ended:", conn.Err())
 	// Output:
-	// one
-	// two
-	// three
+	// text: one
+	// text: two
+	// text: three
 	// ended: ws: closed with status NormalClosure (1000): that's all
 }
 
@@ -404,6 +408,8 @@ func ExampleServer() {
 
 	go alice.Read(ctx) // keep reading, to see the server's close frames
 	go bob.Read(ctx)
+	// The HTTP server first, then the ws.Server: see ExampleServer_Shutdown.
+	srv.Close()
 	if err := s.Shutdown(ctx); err != nil {
 		log.Fatal(err)
 	}
@@ -412,6 +418,57 @@ func ExampleServer() {
 	// bob got: hi, all
 	// alice got: hi, all
 	// open after shutdown: 0
+}
+
+// A graceful shutdown of a ws.Server in an http.Server of your own stops
+// the http.Server first and the ws.Server second. http.Server.Shutdown
+// closes the listener, so that no new connection arrives, and returns
+// without waiting for the WebSocket connections, which left net/http when
+// they were upgraded; Server.Shutdown then sends each of them 1001 Going
+// Away and waits for their close handshakes. Server.ListenAndServe and
+// Server.Serve do the same when their context ends.
+func ExampleServer_Shutdown() {
+	s := &ws.Server{Handler: func(c *ws.Conn, r *http.Request) {
+		for range c.Messages() {
+		}
+	}}
+	mux := http.NewServeMux()
+	mux.Handle("GET /ws", s)
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+
+	ctx := context.Background()
+	c, _, err := ws.Dial(ctx, "ws://"+ln.Addr().String()+"/ws", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.CloseNow()
+	read := make(chan error, 1)
+	go func() { _, _, err := c.Read(ctx); read <- err }()
+
+	sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	// First the http.Server: no new connections, and no wait for the
+	// WebSocket ones, which net/http no longer sees.
+	if err := hs.Shutdown(sctx); err != nil {
+		log.Print(err)
+	}
+	// Then the ws.Server: 1001 Going Away to every connection, and a wait
+	// for their close handshakes.
+	if err := s.Shutdown(sctx); err != nil {
+		log.Print(err)
+	}
+
+	fmt.Println("serve:", <-served)
+	fmt.Println("client:", ws.CloseStatus(<-read))
+	// Output:
+	// serve: http: Server closed
+	// client: GoingAway
 }
 
 // Compression is negotiated when both sides turn it on; each message over
