@@ -785,7 +785,10 @@ func runHandshake(ctx context.Context, nc net.Conn, u *url.URL, hr *hopRequest, 
 		if cerr := ctxError(ctx); cerr != nil && !errors.Is(err, ErrHeaderTooLarge) {
 			err = cerr
 		}
-		return fmt.Errorf("ws: dial: handshake with %s (%s): %w", u.Host, nc.RemoteAddr(), err)
+		if ra := nc.RemoteAddr(); ra != nil && ra.String() != u.Host {
+			return fmt.Errorf("ws: dial: handshake with %s (%s): %w", u.Host, ra, err)
+		}
+		return fmt.Errorf("ws: dial: handshake with %s: %w", u.Host, err)
 	}
 
 	var keyBytes [16]byte
