@@ -196,8 +196,8 @@ func TestReadmeBlockCheckFails(t *testing.T) {
 // TestReadmeReadLimit checks what the README says of a message over the
 // receiver's read limit: the receiver's read fails with ErrMessageTooBig
 // and it closes with 1009; a sender that was not reading meanwhile sees
-// the 1009 at its next read, and one that was reading sees its write fail
-// with it.
+// the 1009 at its next read, and one that was reading (or had called
+// CloseRead) sees its write fail and the 1009 in Err.
 func TestReadmeReadLimit(t *testing.T) {
 	const limit = 1 << 10
 	refused := make(chan error, 1)
@@ -231,8 +231,8 @@ func TestReadmeReadLimit(t *testing.T) {
 		if err := c.Write(ctx, ws.MessageBinary, make([]byte, 4*limit)); err != nil {
 			t.Fatalf("Write: %v, want nil", err)
 		}
-		checkReceiver(t)
 		_, _, err = c.Read(ctx)
+		checkReceiver(t)
 		var ce ws.CloseError
 		if !errors.As(err, &ce) || ce.Code != ws.StatusMessageTooBig {
 			t.Fatalf("the next Read: %v, want a CloseError with 1009", err)
@@ -246,33 +246,51 @@ func TestReadmeReadLimit(t *testing.T) {
 		}
 	})
 
-	t.Run("Writer", func(t *testing.T) {
-		c, _, err := ws.Dial(ctx, srv.URL, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.CloseNow()
-		read := make(chan error, 1)
-		go func() { _, _, err := c.Read(ctx); read <- err }()
-		w, err := c.Writer(ctx, ws.MessageBinary)
-		if err != nil {
-			t.Fatal(err)
-		}
-		// Stream until the write fails, as it must long before the end.
-		chunk := make([]byte, 32<<10)
-		var werr error
-		for n := 0; n < 1<<30 && werr == nil; n += len(chunk) {
-			_, werr = w.Write(chunk)
-		}
-		if cerr := w.Close(); werr == nil {
-			werr = cerr
-		}
-		if !errors.Is(werr, net.ErrClosed) || ws.CloseStatus(werr) != ws.StatusMessageTooBig {
-			t.Errorf("the Writer: %v, want a ClosedError with 1009", werr)
-		}
-		checkReceiver(t)
-		if err := <-read; ws.CloseStatus(err) != ws.StatusMessageTooBig {
-			t.Errorf("the concurrent Read: %v, want 1009", err)
-		}
-	})
+	// A Writer whose connection reads meanwhile, by a read loop or by
+	// CloseRead, fails, and Err gives the receiver's 1009.
+	for _, reader := range []string{"Read", "CloseRead"} {
+		t.Run("Writer/"+reader, func(t *testing.T) {
+			c, _, err := ws.Dial(ctx, srv.URL, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.CloseNow()
+			read := make(chan error, 1)
+			if reader == "Read" {
+				go func() { _, _, err := c.Read(ctx); read <- err }()
+			} else {
+				c.CloseRead(ctx)
+			}
+			w, err := c.Writer(ctx, ws.MessageBinary)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Stream until the write fails, as it must long before the end.
+			chunk := make([]byte, 32<<10)
+			var werr error
+			for n := 0; n < 1<<30 && werr == nil; n += len(chunk) {
+				_, werr = w.Write(chunk)
+			}
+			if cerr := w.Close(); werr == nil {
+				werr = cerr
+			}
+			if !errors.Is(werr, net.ErrClosed) {
+				t.Errorf("the Writer: %v, want a ClosedError", werr)
+			}
+			if reader == "Read" {
+				if err := <-read; ws.CloseStatus(err) != ws.StatusMessageTooBig {
+					t.Errorf("the concurrent Read: %v, want 1009", err)
+				}
+			}
+			select {
+			case <-c.Done():
+			case <-ctx.Done():
+				t.Fatal("the connection did not end")
+			}
+			checkReceiver(t)
+			if ws.CloseStatus(c.Err()) != ws.StatusMessageTooBig {
+				t.Errorf("Err: %v, want 1009", c.Err())
+			}
+		})
+	}
 }
