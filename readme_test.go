@@ -294,3 +294,45 @@ func TestReadmeReadLimit(t *testing.T) {
 		})
 	}
 }
+
+// TestReadmeContextCause checks what the README's table of errors says of
+// a cancelled context: the error wraps ctx.Err() and the context's cause.
+func TestReadmeContextCause(t *testing.T) {
+	errCause := errors.New("the cause")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/hang" {
+			<-r.Context().Done() // never answer the handshake
+			return
+		}
+		c, err := ws.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		c.Read(context.Background()) // until the client closes
+	}))
+	defer srv.Close()
+
+	ctx, cancel := context.WithTimeoutCause(context.Background(), 50*time.Millisecond, errCause)
+	defer cancel()
+	_, _, err := ws.Dial(ctx, srv.URL+"/hang", nil)
+	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, errCause) {
+		t.Errorf("Dial: %v, want an error wrapping context.DeadlineExceeded and the cause", err)
+	}
+
+	c, _, err := ws.Dial(context.Background(), srv.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	rctx, rcancel := context.WithCancelCause(context.Background())
+	time.AfterFunc(20*time.Millisecond, func() { rcancel(errCause) })
+	_, _, err = c.Read(rctx)
+	if !errors.Is(err, context.Canceled) || !errors.Is(err, errCause) {
+		t.Errorf("Read: %v, want an error wrapping context.Canceled and the cause", err)
+	}
+	// The connection stays usable.
+	if err := c.Close(ws.StatusNormalClosure, ""); err != nil {
+		t.Errorf("Close after the cancelled read: %v", err)
+	}
+}
