@@ -21,7 +21,9 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestRun(t *testing.T) {
 	out := exampletest.Output(t, func(ctx context.Context, out io.Writer) error {
-		return run(ctx, 100*time.Millisecond, out)
+		// Long enough that the healthy client's pongs are never late on a
+		// busy machine; short enough for a quick test.
+		return run(ctx, 250*time.Millisecond, out)
 	})
 	for _, want := range []string{
 		"the server dropped the silent client after ",
