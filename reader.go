@@ -663,7 +663,10 @@ func (c *Conn) readCall(ctx context.Context, body func() error) error {
 	}
 	defer c.endRead()
 	stop := interrupt(ctx, c.nc, readDeadline)
-	err := c.startMessage()
+	err := c.awaitBytes()
+	if err == nil {
+		err = c.startMessage()
+	}
 	if err == nil {
 		err = body()
 	}
@@ -672,6 +675,20 @@ func (c *Conn) readCall(ctx context.Context, body func() error) error {
 		return c.readFailed(ctx, err, cancelled, c.rd.comp && c.rd.inMsg)
 	}
 	return nil
+}
+
+// awaitBytes waits for the peer's next bytes when nothing is buffered
+// and no message is under way: the wait of an idle connection. It waits
+// here, a few small frames below the user's call, rather than under
+// nextFrame and fill, so that a goroutine parked in Read fits the
+// smallest stack, 2 KiB (TestIdleStack).
+func (c *Conn) awaitBytes() error {
+	rd := &c.rd
+	if rd.pending || rd.inMsg || rd.buffered() > 0 {
+		return nil
+	}
+	rd.release()
+	return c.readIdle()
 }
 
 // readAll reads the rest of the message into a buffer that grows as the
