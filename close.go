@@ -211,6 +211,7 @@ func (c *Conn) handlePeerClose(p []byte) error {
 		}
 		ce.Reason = string(p[2:])
 	}
+	c.setCause(ce)
 	if !c.closeSent.Load() {
 		ctx, cancel := context.WithTimeout(context.Background(), c.closeTimeout)
 		c.writeClose(ctx, ce.Code, "")
@@ -230,6 +231,7 @@ func (c *Conn) fail(err error) error {
 		pe = &ProtocolError{Code: StatusInternalError, Reason: "internal error"}
 	}
 	c.rd.err = err
+	c.setCause(err)
 	linger := min(lingerTime, c.closeTimeout)
 	if !c.closeSent.Load() && !c.isClosed() {
 		ctx, cancel := context.WithTimeout(context.Background(), linger)

@@ -63,6 +63,29 @@ func TestEndings(t *testing.T) {
 			t.Fatalf("the sender's read: %v, Err: %v", err, c.Err())
 		}
 	})
+	t.Run("a writer sees the peer's close code", func(t *testing.T) {
+		// The receiver refuses a message; the sender reads in another
+		// goroutine, and its writes, racing the close frame's arrival,
+		// must fail with the receiver's 1009 and nothing else.
+		for i := 0; i < 20; i++ {
+			c, s := pair(t, true, nil, nil)
+			s.SetReadLimit(1 << 10)
+			go s.Read(ctx)
+			done := c.CloseRead(ctx)
+			var err error
+			for n := 0; err == nil && n < 10000; n++ {
+				err = c.Write(ctx, ws.MessageBinary, make([]byte, 4<<10))
+			}
+			<-done.Done()
+			var ce *ws.ClosedError
+			if !errors.As(err, &ce) || ws.CloseStatus(err) != ws.StatusMessageTooBig {
+				t.Fatalf("round %d: write: %v", i, err)
+			}
+			if ws.CloseStatus(c.Err()) != ws.StatusMessageTooBig {
+				t.Fatalf("round %d: Err: %v", i, c.Err())
+			}
+		}
+	})
 	t.Run("transport lost", func(t *testing.T) {
 		c, s := pair(t, true, nil, nil)
 		c.CloseNow()

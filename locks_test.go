@@ -123,7 +123,7 @@ func TestLocksOrderAndGiveUp(t *testing.T) {
 	errc := make(chan error, 1)
 	go func() { errc <- c.lock(context.Background(), frameLock) }()
 	time.Sleep(5 * time.Millisecond)
-	c.closeErr = errors.New("gone")
+	c.setCause(errors.New("gone"))
 	c.markClosed()
 	if err := <-errc; err == nil {
 		t.Fatal("lock returned nil on a closed connection while the lock was held")

@@ -530,10 +530,9 @@ func (c *Conn) readFailed(ctx context.Context, err error, cancelled, fatal bool)
 	case cancelled:
 		err = fmt.Errorf("ws: read interrupted in the middle of a compressed message: %w", ctxError(ctx))
 	case c.isClosed(), c.isEnding():
-		// The transport was closed under the read, for closeErr.
-		err = c.closedErr()
-		c.rd.err = c.closeErr
-		return err
+		// The transport was closed under the read, for the cause.
+		c.rd.err = c.causeErr()
+		return c.closedErr()
 	case errors.Is(err, io.EOF):
 		err = fmt.Errorf("ws: connection lost without a close frame: %w", io.ErrUnexpectedEOF)
 	default:

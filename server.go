@@ -195,7 +195,11 @@ func (s *Server) closeAsync(c *Conn, code StatusCode, reason string) {
 // connection, and waits until their handlers have returned. When ctx is
 // done first, it closes what remains at once and returns ctx.Err().
 // Shutdown does not stop the http.Server the Server runs in; with
-// ListenAndServe, cancelling its context does both.
+// ListenAndServe, cancelling its context does both. Call
+// http.Server.Shutdown first and this second: net/http's Shutdown closes
+// the listener and returns at once, as it neither closes nor waits for
+// hijacked connections, so clients that reconnect on 1001 find no server
+// rather than a 503.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.stopping = true

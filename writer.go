@@ -218,8 +218,8 @@ func (c *Conn) writeRaw(hdr, b []byte, off int, h frame.Header) (int, error) {
 
 // closeErrOrSent is the cause given for writes after a close frame went out.
 func (c *Conn) closeErrOrSent() error {
-	if c.isClosed() && c.closeErr != nil {
-		return c.closeErr
+	if err := c.causeErr(); err != nil {
+		return err
 	}
 	return errCloseSent
 }

@@ -213,9 +213,8 @@ type Conn struct {
 	// Closing.
 	closeOnce sync.Once
 	closeSent atomic.Bool                   // a close frame went out (under frameLock)
-	ending    atomic.Bool                   // closeTransport has begun: closeErr is set
 	closed    atomic.Pointer[chan struct{}] // see done and markClosed
-	closeErr  error                         // why the connection ended; set before closed is closed
+	cause     atomic.Pointer[error]         // why the connection ends, set once, before the transport closes
 }
 
 func newConn(nc net.Conn, client bool, opts *Options, buffered []byte) *Conn {
@@ -332,14 +331,15 @@ func (c *Conn) done() <-chan struct{} {
 }
 
 // markClosed marks the connection closed and wakes whoever waits on done.
-// Set closeErr before.
+// Set the cause before.
 func (c *Conn) markClosed() {
 	if p := c.closed.Swap(&closedChan); p != nil && p != &closedChan {
 		close(*p)
 	}
 }
 
-// Err returns why the connection ended, or nil while it is open. Every
+// Err returns why the connection ended, or nil while it is open. It is
+// set as the connection begins to end, before Done is closed. Every
 // ending has a cause, and a call that the ending interrupted returns an
 // error that matches the same targets with errors.Is and errors.As:
 //
@@ -362,10 +362,7 @@ func (c *Conn) markClosed() {
 //		log.Printf("connection ended badly: %v", err)
 //	}
 func (c *Conn) Err() error {
-	if !c.isClosed() {
-		return nil
-	}
-	return c.closeErr
+	return c.causeErr()
 }
 
 // IsNormalClosure reports whether err, from Err or from a call that the
@@ -511,25 +508,40 @@ func (e *ClosedError) Error() string {
 // Unwrap returns net.ErrClosed and the cause.
 func (e *ClosedError) Unwrap() []error { return []error{net.ErrClosed, e.Cause} }
 
-// closedErr returns the error for a call on the closed connection.
+// closedErr returns the error for a call on a connection that is closed,
+// or closing for a cause already known.
 func (c *Conn) closedErr() error {
-	<-c.done()
-	return &ClosedError{Cause: c.closeErr}
+	return &ClosedError{Cause: c.causeErr()}
+}
+
+// setCause records why the connection ends, unless a cause is recorded
+// already: the first one stands. The side that is ending the connection
+// sets it before it sends its close frame, so that calls failing meanwhile
+// report it.
+func (c *Conn) setCause(err error) {
+	c.cause.CompareAndSwap(nil, &err)
+}
+
+// causeErr returns the recorded cause, or nil.
+func (c *Conn) causeErr() error {
+	if p := c.cause.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // isClosed reports whether the transport is closed.
 func (c *Conn) isClosed() bool { return c.closed.Load() == &closedChan }
 
-// isEnding reports whether closeTransport has begun, so an I/O error may
-// be the transport's closing under a read or write: closedErr then gives
-// the cause, soon.
-func (c *Conn) isEnding() bool { return c.ending.Load() }
+// isEnding reports whether the connection is ending for a recorded
+// cause, so an I/O error may be the transport's closing under a read or
+// write: closedErr then gives the cause.
+func (c *Conn) isEnding() bool { return c.cause.Load() != nil }
 
 // closeTransport closes the transport once, recording why.
 func (c *Conn) closeTransport(cause error) {
 	c.closeOnce.Do(func() {
-		c.closeErr = cause
-		c.ending.Store(true)
+		c.setCause(cause)
 		c.nc.Close()
 		c.markClosed()
 		c.goMu.Lock()
