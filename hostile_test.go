@@ -19,8 +19,8 @@ package ws_test
 //
 // Under the race detector every case runs and every check holds but the
 // heap bounds, which its shadow memory distorts (the figures are logged),
-// time bounds are five times longer, and a few cases run smaller (see
-// hostileScale).
+// time bounds are five times longer, and some cases run smaller (see
+// hostileScale and hostileLimit).
 
 import (
 	"bufio"
@@ -65,12 +65,30 @@ const (
 	hRSV3 = 0x1
 )
 
-const (
-	hLimit = ws.DefaultReadLimit
+var (
+	// hostileLimit is the read limit of the connections under attack:
+	// the default, DefaultReadLimit (32 MiB). Under the race detector it
+	// is 4 MiB, set with Options.ReadLimit, the one setting that differs
+	// there: the cases at the limit then move an eighth of the bytes
+	// through instrumented code, which at 32 MiB takes seconds a case and
+	// the package past its timeout.
+	hostileLimit = int64(hostileScale(ws.DefaultReadLimit, 4<<20))
 	// hostileLimitHeap bounds the peak heap of a case that makes one
 	// connection hold a message at the read limit: messageHeap(32 MiB),
-	// 72 MiB.
-	hostileLimitHeap = 2*hLimit + 8<<20
+	// 72 MiB (unchecked under the race detector).
+	hostileLimitHeap = messageHeap(hostileLimit)
+)
+
+// hostileReadLimitOption is the Options.ReadLimit that gives
+// hostileLimit: 0 for the default, but under the race detector.
+func hostileReadLimitOption() int64 {
+	if ws.HostileRace {
+		return hostileLimit
+	}
+	return 0
+}
+
+const (
 	// hostileSmallHeap bounds cases that should cost next to nothing: a
 	// handshake, some frames, the close.
 	hostileSmallHeap = 4 << 20
@@ -307,9 +325,9 @@ func hostileZeros(mib int) []byte {
 }
 
 var (
-	// hostileBomb32 is one frame of 33,180 bytes that inflates to exactly
-	// the read limit, 32 MiB.
-	hostileBomb32 = sync.OnceValue(func() []byte { return hf(true, hRSV1, hBin, hostileZeros(hLimit>>20)) })
+	// hostileBombLimit is one frame that inflates to exactly the read
+	// limit: 33,180 bytes for 32 MiB.
+	hostileBombLimit = sync.OnceValue(func() []byte { return hf(true, hRSV1, hBin, hostileZeros(int(hostileLimit>>20))) })
 	// hostileBomb1G is one frame of 1 MiB that inflates to 1 GiB.
 	hostileBomb1G = sync.OnceValue(func() []byte { return hf(true, hRSV1, hBin, hostileZeros(1024)) })
 	// hostileBomb1GFrag is the same message in 1 KiB fragments.
@@ -670,7 +688,7 @@ func (s *hostileSummary) add(format string, args ...any) {
 }
 
 func (s *hostileSummary) log(t *testing.T) {
-	t.Logf("%-34s %-6s %10s %10s %9s %9s %s", "case", "result", "peak heap", "bound", "time", "bound", "got")
+	t.Logf("%-42s %-6s %10s %10s %9s %9s %s", "case", "result", "peak heap", "bound", "time", "bound", "got")
 	for _, l := range s.lines {
 		t.Log(l)
 	}
@@ -1272,7 +1290,7 @@ func hostileServerCases() []hostileServerCase {
 		{name: "half-open-handshakes", code: -1, heap: int64(hostileHalfOpenN()) * 20 << 10, time: 20 * time.Second, attack: halfOpen(hostileHalfOpenN())},
 
 		// Peers that stop taking part.
-		{name: "never-reads-16MiB", code: -1, serverErr: []error{syscall.ECONNRESET, syscall.EPIPE}, heap: messageHeap(16 << 20), time: 5 * time.Second, attack: neverReads(16<<20, 1)},
+		{name: "never-reads-half-limit", code: -1, serverErr: []error{syscall.ECONNRESET, syscall.EPIPE}, heap: messageHeap(hostileLimit / 2), time: 5 * time.Second, attack: neverReads(hostileLimit/2, 1)},
 		// The server holds one message at a time; the heap figure also
 		// counts the garbage of the messages before it until GC frees it,
 		// which the 8 MiB beyond messageHeap allow for: far less than the
@@ -1300,19 +1318,18 @@ func hostileServerCases() []hostileServerCase {
 	}
 
 	// Large messages and compression bombs, through every read path.
-	tenBombs := hostileScale(10, 2)
 	for _, p := range hostilePaths {
 		cs = append(cs,
-			hostileServerCase{name: "limit-exact-" + p, path: p, code: 1000, heap: hostileLimitHeap, time: 5 * time.Second, attack: bigEcho(hLimit, 0)},
-			hostileServerCase{name: "limit-over-by-1-" + p, path: p, code: 1009, serverErr: one(ws.ErrMessageTooBig), heap: small, time: q, attack: overLimit(hLimit+1, 0)},
-			hostileServerCase{name: "limit-over-by-1-in-1MiB-frames-" + p, path: p, code: 1009, serverErr: one(ws.ErrMessageTooBig), heap: hostileLimitHeap, time: 5 * time.Second, attack: overLimit(hLimit+1, 1<<20)},
-			hostileServerCase{name: "bomb-32MiB-exact-" + p, path: p, code: 1000, heap: hostileLimitHeap, time: 5 * time.Second, prep: func() { hostileBomb32() },
+			hostileServerCase{name: "limit-exact-" + p, path: p, code: 1000, heap: hostileLimitHeap, time: 5 * time.Second, attack: bigEcho(hostileLimit, 0)},
+			hostileServerCase{name: "limit-over-by-1-" + p, path: p, code: 1009, serverErr: one(ws.ErrMessageTooBig), heap: small, time: q, attack: overLimit(hostileLimit+1, 0)},
+			hostileServerCase{name: "limit-over-by-1-in-1MiB-frames-" + p, path: p, code: 1009, serverErr: one(ws.ErrMessageTooBig), heap: hostileLimitHeap, time: 5 * time.Second, attack: overLimit(hostileLimit+1, 1<<20)},
+			hostileServerCase{name: "bomb-at-limit-" + p, path: p, code: 1000, heap: hostileLimitHeap, time: 5 * time.Second, prep: func() { hostileBombLimit() },
 				attack: func(a *hostileAttack) hostileOutcome {
 					c := a.handshake(true)
-					a.send(c, hostileBomb32())
+					a.send(c, hostileBombLimit())
 					_, n, _, err := c.readMessage(a.deadline, hostileZeroSink())
-					if err != nil || n != hLimit {
-						a.t.Errorf("echo: %d bytes, %v; want %d", n, err, hLimit)
+					if err != nil || n != hostileLimit {
+						a.t.Errorf("echo: %d bytes, %v; want %d", n, err, hostileLimit)
 					}
 					return hostileOutcome{code: c.closeNormally(a.t, a.deadline)}
 				}},
@@ -1320,10 +1337,8 @@ func hostileServerCases() []hostileServerCase {
 				prep: func() { hostileBomb1G() }, attack: bombs(1, hostileBomb1G)},
 			hostileServerCase{name: "bomb-1GiB-in-1KiB-frames-" + p, path: p, code: 1009, serverErr: one(ws.ErrMessageTooBig), heap: hostileLimitHeap, time: 3 * time.Second,
 				prep: func() { hostileBomb1GFrag() }, attack: bombs(1, hostileBomb1GFrag)},
-			// Ten at once take over a minute under the race detector: two
-			// there.
-			hostileServerCase{name: fmt.Sprintf("bomb-1GiB-x%d-", tenBombs) + p, path: p, code: 1009, conns: tenBombs, serverErr: one(ws.ErrMessageTooBig),
-				heap: int64(tenBombs) * hostileLimitHeap, time: 20 * time.Second, prep: func() { hostileBomb1G() }, attack: bombs(tenBombs, hostileBomb1G)},
+			hostileServerCase{name: "bomb-1GiB-x10-" + p, path: p, code: 1009, conns: 10, serverErr: one(ws.ErrMessageTooBig),
+				heap: 10 * hostileLimitHeap, time: 20 * time.Second, prep: func() { hostileBomb1G() }, attack: bombs(10, hostileBomb1G)},
 		)
 	}
 	return cs
@@ -1353,13 +1368,15 @@ func runHostileServer(t *testing.T, tc hostileServerCase, sum *hostileSummary) {
 	bound := hostileTime(tc.time)
 	g0 := runtime.NumGoroutine()
 	opts := &ws.AcceptOptions{Options: tc.opts}
-	// The only setting the suite changes: Accept agrees to
-	// permessage-deflate only when told to, and the cases that need it
-	// offer it.
+	// Besides a case's own options (keepalive's only), the suite
+	// changes one setting: Accept agrees to permessage-deflate only when
+	// told to, and the cases that need it offer it. And the read limit
+	// under the race detector: see hostileLimit.
 	opts.Compression = ws.CompressionContextTakeover
+	opts.ReadLimit = hostileReadLimitOption()
 	hs := &hostileServer{path: tc.path, opts: opts, notify: make(chan struct{}, 1)}
 	srv := httptest.NewUnstartedServer(hs)
-	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.Config.ErrorLog = log.New(hostileLogWriter{t}, "net/http: ", 0)
 	srv.Start()
 	a := &hostileAttack{t: t, addr: srv.Listener.Addr().String(), srv: hs, g0: g0}
 
@@ -1376,7 +1393,7 @@ func runHostileServer(t *testing.T, tc hostileServerCase, sum *hostileSummary) {
 		if t.Failed() {
 			result = "FAIL"
 		}
-		sum.add("%-34s %-6s %10s %10s %9v %9v %s", tc.name, result, hostileMiB(peak), hostileMiB(tc.heap), elapsed.Round(time.Millisecond), bound, got)
+		sum.add("%-42s %-6s %10s %10s %9v %9v %s", tc.name, result, hostileMiB(peak), hostileMiB(tc.heap), elapsed.Round(time.Millisecond), bound, got)
 	}()
 	func() {
 		defer func() {
@@ -1436,6 +1453,14 @@ func runHostileServer(t *testing.T, tc hostileServerCase, sum *hostileSummary) {
 	} else if peak > tc.heap {
 		t.Errorf("peak heap %s%s, bound %s", hostileMiB(peak), heapNote, hostileMiB(tc.heap))
 	}
+}
+
+// hostileLogWriter passes what net/http logs to the case's log.
+type hostileLogWriter struct{ t *testing.T }
+
+func (w hostileLogWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSuffix(string(p), "\n"))
+	return len(p), nil
 }
 
 // hostileIsAny reports whether err matches one of targets.
@@ -1619,7 +1644,7 @@ type hostileClientCase struct {
 }
 
 // compressOpts offers permessage-deflate.
-var compressOpts = &ws.DialOptions{Options: ws.Options{Compression: ws.CompressionContextTakeover}}
+var compressOpts = &ws.DialOptions{Options: ws.Options{Compression: ws.CompressionContextTakeover, ReadLimit: hostileReadLimitOption()}}
 
 // refusalBody checks that the response of a refusal is there with 16 KiB
 // of its body.
@@ -1849,5 +1874,5 @@ func runHostileClient(t *testing.T, tc hostileClientCase, sum *hostileSummary) {
 	if len(got) > 120 {
 		got = got[:120] + "..."
 	}
-	sum.add("%-34s %-6s %10s %10s %9v %9v %s", tc.name, result, hostileMiB(peak), hostileMiB(tc.heap), elapsed.Round(time.Millisecond), bound, got)
+	sum.add("%-42s %-6s %10s %10s %9v %9v %s", tc.name, result, hostileMiB(peak), hostileMiB(tc.heap), elapsed.Round(time.Millisecond), bound, got)
 }
