@@ -62,16 +62,27 @@ func (c *Conn) Close(code StatusCode, reason string) error {
 		err = c.writeClose(ctx, code, reason)
 	}
 	cancel()
-	if err != nil {
-		if c.isClosed() {
-			return c.closedErr()
-		}
+	switch {
+	case err == nil:
+	case c.isClosed():
+		return c.closedErr()
+	case c.closeSent.Load():
+		// Another Close, or the answer to the peer's close frame, sent
+		// one first: wait for the handshake to end as that one does.
+	default:
 		err = fmt.Errorf("ws: close: %w", err)
 		c.closeTransport(err)
 		return err
 	}
 	err = c.waitPeerClose(c.closeTimeout)
 	c.closeTransport(err) // a no-op after the peer's close frame
+	if err == nil {
+		var ce CloseError
+		if cause := c.causeErr(); !errors.As(cause, &ce) {
+			// The transport ended without the peer's close frame.
+			return &ClosedError{Cause: cause}
+		}
+	}
 	return err
 }
 

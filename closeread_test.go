@@ -89,3 +89,48 @@ func TestCloseRead(t *testing.T) {
 		}
 	})
 }
+
+// TestCloseReadStopsBeforeItsContext checks that the context CloseRead
+// returns is done only once its goroutine has let go of the reader, so a
+// read right after it never meets ErrConcurrentRead.
+func TestCloseReadStopsBeforeItsContext(t *testing.T) {
+	ctx := context.Background()
+	c, s := pair(t, true, nil, nil)
+	for i := 0; i < 50; i++ {
+		rctx, cancel := context.WithCancel(ctx)
+		done := c.CloseRead(rctx)
+		cancel()
+		<-done.Done()
+		if err := s.Write(ctx, ws.MessageText, []byte("x")); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := c.Read(ctx); err != nil {
+			t.Fatalf("round %d: %v", i, err)
+		}
+	}
+}
+
+// TestCloseReadDuringClose checks that a data message the peer sent
+// before it saw this side's close frame is dropped, not taken for a
+// breach of CloseRead's agreement.
+func TestCloseReadDuringClose(t *testing.T) {
+	ctx := context.Background()
+	c, s := pair(t, true, nil, nil)
+	c.CloseRead(ctx)
+	closed := make(chan error, 1)
+	go func() { closed <- c.Close(ws.StatusNormalClosure, "") }()
+	// The server has not read the close frame yet: it may still send.
+	time.Sleep(20 * time.Millisecond)
+	if err := s.Write(ctx, ws.MessageText, []byte("in flight")); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Read(ctx); ws.CloseStatus(err) != ws.StatusNormalClosure {
+		t.Fatalf("server read: %v", err)
+	}
+	if err := <-closed; err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if !ws.IsNormalClosure(c.Err()) {
+		t.Fatalf("Err: %v", c.Err())
+	}
+}

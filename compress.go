@@ -169,8 +169,8 @@ func acquireCompress(ctx context.Context) (*semaphore.Weighted, error) {
 	if s.TryAcquire(1) {
 		return s, nil
 	}
-	if err := s.Acquire(ctx, 1); err != nil {
-		return nil, err
+	if s.Acquire(ctx, 1) != nil {
+		return nil, ctxError(ctx)
 	}
 	return s, nil
 }

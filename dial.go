@@ -144,7 +144,7 @@ type DialOptions struct {
 
 	// MaxResponseHeaderBytes bounds the head of the server's response to
 	// the handshake (its status line and headers), and of a proxy's
-	// answer to CONNECT; 0 means DefaultMaxResponseHeaderBytes. A longer
+	// answer to CONNECT; 0 or less means DefaultMaxResponseHeaderBytes. A longer
 	// head fails the dial with an error wrapping ErrHeaderTooLarge, so a
 	// server that sends header lines without end costs no more memory
 	// than this.
@@ -707,11 +707,13 @@ func connectTunnel(ctx context.Context, nc net.Conn, pu *url.URL, addr string, h
 // deadline, so a server that stalls in the middle of it cannot hold the
 // dial until the context ends, or forever without a deadline.
 func keepErrorBody(ctx context.Context, nc net.Conn, resp *http.Response, body io.Reader) {
-	wait := time.Now().Add(errorBodyWait)
-	if d, ok := ctx.Deadline(); ok && d.Before(wait) {
-		wait = d
+	if ctx.Err() == nil { // else the transport's deadline is past already
+		wait := time.Now().Add(errorBodyWait)
+		if d, ok := ctx.Deadline(); ok && d.Before(wait) {
+			wait = d
+		}
+		nc.SetReadDeadline(wait)
 	}
-	nc.SetReadDeadline(wait)
 	data, _ := io.ReadAll(io.LimitReader(body, maxErrorBody))
 	resp.Body = io.NopCloser(bytes.NewReader(data))
 }

@@ -86,6 +86,35 @@ func TestEndings(t *testing.T) {
 			}
 		}
 	})
+	t.Run("two Close calls at once", func(t *testing.T) {
+		c, s := pair(t, true, nil, nil)
+		go s.Read(ctx)
+		errs := make(chan error, 2)
+		for range 2 {
+			go func() { errs <- c.Close(ws.StatusNormalClosure, "") }()
+		}
+		for range 2 {
+			if err := <-errs; err != nil && !errors.Is(err, net.ErrClosed) {
+				t.Fatalf("Close: %v", err)
+			}
+		}
+		if ws.CloseStatus(c.Err()) != ws.StatusNormalClosure {
+			t.Fatalf("Err: %v", c.Err())
+		}
+	})
+	t.Run("Close answered by a FIN alone", func(t *testing.T) {
+		c, s := pair(t, true, nil, nil)
+		go func() {
+			// The server vanishes instead of answering: an EOF or a
+			// reset, depending on whether the close frame was read.
+			time.Sleep(20 * time.Millisecond)
+			s.CloseNow()
+		}()
+		err := c.Close(ws.StatusNormalClosure, "")
+		if err == nil || ws.IsNormalClosure(err) || c.Err() == nil || ws.IsNormalClosure(c.Err()) {
+			t.Fatalf("Close: %v, Err: %v", err, c.Err())
+		}
+	})
 	t.Run("transport lost", func(t *testing.T) {
 		c, s := pair(t, true, nil, nil)
 		c.CloseNow()

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"time"
 	"unicode/utf8"
@@ -224,7 +225,7 @@ func (c *Conn) nextFrame() error {
 				if rd.size > limit {
 					return c.fail(fmt.Errorf("%w: over %d bytes", ErrMessageTooBig, limit))
 				}
-			} else if rd.wire += h.Length; rd.wire > limit+limit/16+64<<10 {
+			} else if rd.wire += h.Length; rd.wire > wireLimit(limit) {
 				// The inflated size is checked as it is produced; this bounds
 				// compressed input that inflates to next to nothing.
 				return c.fail(fmt.Errorf("%w: compressed message over %d bytes", ErrMessageTooBig, limit))
@@ -234,6 +235,16 @@ func (c *Conn) nextFrame() error {
 		rd.remain, rd.fin, rd.masked, rd.key, rd.pos = h.Length, h.Fin, h.Masked, h.Key, 0
 		return nil
 	}
+}
+
+// wireLimit bounds the compressed bytes of a message whose inflated size
+// the read limit bounds: compressed input can inflate to next to nothing,
+// but a deflate stream exceeds its data by no more than a little.
+func wireLimit(limit int64) int64 {
+	if limit > math.MaxInt64/2 {
+		return math.MaxInt64
+	}
+	return limit + limit/16 + 64<<10
 }
 
 // handleControl acts on a ping, pong or close frame from the peer.
@@ -762,18 +773,21 @@ func (c *Conn) readRest(b []byte, exact bool) ([]byte, error) {
 					grow = max(grow, min(left, 64<<10))
 				}
 			}
-			if limit := c.readLimit.Load(); limit > 0 {
+			if limit := c.readLimit.Load(); limit > 0 && rd.comp {
+				// An uncompressed message was held to the limit by its
+				// frame headers, under the limit then in force; a
+				// compressed one is held here.
 				room := int64(base) + limit - int64(len(b))
 				if room <= 0 {
-					// A compressed message at the limit: one more byte
-					// either is not there, or breaks the limit.
+					// At the limit: one more byte either is not there, or
+					// breaks the limit, which readInflated reports.
 					var probe [1]byte
-					_, err := c.readData(probe[:])
-					if err == io.EOF {
+					n, err := c.readData(probe[:])
+					if err == io.EOF && n == 0 {
 						return b, nil
 					}
-					if err == nil {
-						err = errors.New("ws: read past the limit") // readInflated fails first
+					if err == nil || err == io.EOF {
+						err = c.fail(fmt.Errorf("%w: inflates to over %d bytes", ErrMessageTooBig, limit))
 					}
 					return b, err
 				}
@@ -812,25 +826,39 @@ func validCloseReason(reason string) bool {
 //
 // A data message from the peer breaks the agreement: the connection is
 // closed with StatusPolicyViolation and Err returns
-// ErrUnexpectedMessage. Once CloseRead is called, do not call Read,
-// ReadAppend, Reader or Messages. The returned context is done when the
-// connection ends, or when ctx is done, which stops the goroutine and
-// leaves the connection open. Close and CloseNow wait for the goroutine.
+// ErrUnexpectedMessage; once this side has sent its close frame, data
+// messages are dropped instead, since the peer may send them until it
+// sees that frame. Call CloseRead once, and do not call Read, ReadAppend,
+// Reader or Messages after it.
+//
+// The returned context, which has ctx's values, is done once the
+// goroutine has stopped: when the connection ends, or when ctx is done,
+// which leaves the connection open and readable again. Close and
+// CloseNow wait for the goroutine.
 func (c *Conn) CloseRead(ctx context.Context) context.Context {
-	rctx, cancel := context.WithCancel(ctx)
-	ok := c.goroutine(func(gctx context.Context) error {
-		defer cancel()
-		stop := context.AfterFunc(gctx, cancel) // the transport closed
-		defer stop()
+	done, stopped := context.WithCancel(context.WithoutCancel(ctx))
+	ok := c.goroutine(func(context.Context) error {
+		defer stopped()
 		// readCall waits for a data message, taking control frames on the
-		// way; the peer's close frame ends it.
-		c.readCall(rctx, func() error { return c.fail(ErrUnexpectedMessage) })
-		return nil // the reason, if the connection ended, is its Err
+		// way; the peer's close frame, or the transport's end, ends it.
+		// The errgroup's context ends only with the transport, which
+		// ends the read anyway.
+		for {
+			err := c.readCall(ctx, func() error {
+				if c.closeSent.Load() {
+					return nil // dropped by the next readCall
+				}
+				return c.fail(ErrUnexpectedMessage)
+			})
+			if err != nil {
+				return nil // the reason, if the connection ended, is its Err
+			}
+		}
 	})
 	if !ok {
-		cancel()
+		stopped()
 	}
-	return rctx
+	return done
 }
 
 // Message is a whole message, as Messages delivers it.

@@ -133,3 +133,24 @@ func TestReadCompressedMemory(t *testing.T) {
 		}
 	}
 }
+
+// TestReadLimitLoweredMidMessage checks that a message accepted under the
+// read limit in force when its header arrived is read whole after the
+// limit is lowered, not cut short by a byte.
+func TestReadLimitLoweredMidMessage(t *testing.T) {
+	a, b := net.Pipe()
+	frame := appendClientFrame(nil, frame.Header{Fin: true, Opcode: frame.OpBinary}, make([]byte, 100_001))
+	go io.Copy(io.Discard, b)
+	go b.Write(frame)
+	c := newConn(a, false, nil, nil)
+	defer c.CloseNow()
+	// A background read stops at the message's header.
+	if !c.backgroundRead(context.Background()) || !c.rd.pending {
+		t.Fatal("the background read did not stop at the message")
+	}
+	c.SetReadLimit(100_000)
+	_, msg, err := c.Read(context.Background())
+	if err != nil || len(msg) != 100_001 {
+		t.Fatalf("read %d bytes, %v", len(msg), err)
+	}
+}

@@ -221,7 +221,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			c.abort(cause)
 		}
 		<-done
-		return ctx.Err()
+		return ctxError(ctx)
 	}
 }
 

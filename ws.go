@@ -80,10 +80,14 @@ type Options struct {
 	DisableAutoPong bool
 	// OnPing, if set, is called with the payload of each ping the peer
 	// sends, from the goroutine that is reading, before the pong goes out.
-	// The payload is only valid during the call.
+	// The payload is only valid during the call. That goroutine may be one
+	// of the connection's own (Messages, CloseRead, keepalive), which Close
+	// and CloseNow wait for: so OnPing must not call them, but may start a
+	// goroutine that does.
 	OnPing func(payload []byte)
 	// OnPong, if set, is called with the payload of each pong, from the
-	// goroutine that is reading. The payload is only valid during the call.
+	// goroutine that is reading, as OnPing is, with the same rule. The
+	// payload is only valid during the call.
 	OnPong func(payload []byte)
 	// CloseTimeout bounds each half of the close handshake; 0 means
 	// DefaultCloseTimeout.
@@ -483,10 +487,9 @@ func (c *Conn) keepalive(ctx context.Context) error {
 	}
 }
 
-// ErrLocalClose is why a connection ended when this side closed it
-// without a close handshake: CloseNow, or a Close of a connection whose
-// close frame could not be sent. Err returns it, and calls that the close
-// interrupted return a *ClosedError that wraps it.
+// ErrLocalClose is why a connection ended when this side closed it with
+// CloseNow, without a close handshake. Err returns it, and calls that the
+// close interrupted return a *ClosedError that wraps it.
 var ErrLocalClose = errors.New("ws: connection closed locally")
 
 // ClosedError is what calls on a closed connection return. It wraps
@@ -603,13 +606,19 @@ func never() bool { return false }
 
 // ctxError returns ctx's error, wrapping its cause when it has one of
 // its own, or nil while ctx is not done. Once ctx's deadline has passed
-// it waits for ctx to say so, which is a matter of moments: the
-// transport's deadline, set from it, can fire an instant earlier.
+// it waits a moment for ctx to say so, with its cause: the transport's
+// deadline, set from it, can fire an instant earlier.
 func ctxError(ctx context.Context) error {
 	cerr := ctx.Err()
 	if d, ok := ctx.Deadline(); ok && cerr == nil && !time.Now().Before(d) {
-		<-ctx.Done()
-		cerr = ctx.Err()
+		t := time.NewTimer(10 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			cerr = ctx.Err()
+		case <-t.C:
+			cerr = context.DeadlineExceeded
+		}
+		t.Stop()
 	}
 	if cerr == nil {
 		return nil
