@@ -172,7 +172,8 @@ func (c *Conn) drainUntilClose(ctx context.Context) bool {
 	defer stop()
 	for {
 		if c.rd.pending {
-			if !c.rd.graceSpent && monotonicNow()-c.rd.pendingAt < c.closeGrace() {
+			if !c.rd.graceSpent && (monotonicNow()-c.rd.pendingAt < c.closeGrace() || c.rd.pendingLooks < graceLooks) {
+				c.rd.pendingLooks++
 				return false
 			}
 			// No one took it: drop it, and the ones after it at once, until
@@ -185,7 +186,7 @@ func (c *Conn) drainUntilClose(ctx context.Context) bool {
 			err = c.nextFrame()
 			if err == nil {
 				c.rd.pending = true
-				c.rd.pendingAt = monotonicNow()
+				c.rd.pendingAt, c.rd.pendingLooks = monotonicNow(), 0
 				continue
 			}
 		}
@@ -197,6 +198,13 @@ func (c *Conn) drainUntilClose(ctx context.Context) bool {
 		return true
 	}
 }
+
+// graceLooks is how many times, 20 ms apart, Close must find a pending
+// message still unread, besides closeGrace passing, before it drops it:
+// so a process that was not scheduled for a while, which stalls the
+// reading goroutine and Close alike, does not lose a message that a read
+// would have taken.
+const graceLooks = 10
 
 // closeGrace is how long a message that arrives during the close
 // handshake waits for a read before Close drops it.

@@ -43,6 +43,9 @@ type reader struct {
 	comp       bool // the message is compressed (RSV1 on its first frame)
 	checkUT    bool // validate the message as UTF-8
 	oneControl bool // nextFrame returns errControlHandled after a control frame
+	// pendingLooks counts how often Close found the pending message still
+	// unread (see graceLooks).
+	pendingLooks uint8
 
 	pendingAt time.Duration // when a background read stopped (monotonicNow), during a close handshake
 	wire      int64         // compressed bytes of the message so far
@@ -507,7 +510,7 @@ func (c *Conn) backgroundRead(ctx context.Context) bool {
 	switch {
 	case err == nil:
 		c.rd.pending = true
-		c.rd.pendingAt = monotonicNow()
+		c.rd.pendingAt, c.rd.pendingLooks = monotonicNow(), 0
 	case err == errControlHandled:
 	case cancelled, isTimeout(err) && !c.isClosed():
 		// Interrupted by ctx or by a user's read: nothing was consumed.
