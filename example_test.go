@@ -453,14 +453,20 @@ func ExampleServer_Shutdown() {
 
 	sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	// First the http.Server: no new connections, and no wait for the
-	// WebSocket ones, which net/http no longer sees.
-	if err := hs.Shutdown(sctx); err != nil {
+	// First the http.Server: its Shutdown closes the listener at once, then
+	// waits for plain HTTP requests and idle connections (a browser may hold
+	// one for seconds), not for the WebSocket ones, which it no longer sees.
+	closed := make(chan struct{})
+	hs.RegisterOnShutdown(func() { close(closed) })
+	httpDone := make(chan error, 1)
+	go func() { httpDone <- hs.Shutdown(sctx) }()
+	<-closed
+	// Meanwhile the ws.Server: 1001 Going Away to every connection, and a
+	// wait for their close handshakes.
+	if err := s.Shutdown(sctx); err != nil {
 		log.Print(err)
 	}
-	// Then the ws.Server: 1001 Going Away to every connection, and a wait
-	// for their close handshakes.
-	if err := s.Shutdown(sctx); err != nil {
+	if err := <-httpDone; err != nil {
 		log.Print(err)
 	}
 

@@ -195,11 +195,12 @@ func (s *Server) closeAsync(c *Conn, code StatusCode, reason string) {
 // connection, and waits until their handlers have returned. When ctx is
 // done first, it closes what remains at once and returns ctx.Err().
 // Shutdown does not stop the http.Server the Server runs in; with
-// ListenAndServe, cancelling its context does both. Call
-// http.Server.Shutdown first and this second: net/http's Shutdown closes
-// the listener and returns at once, as it neither closes nor waits for
-// hijacked connections, so clients that reconnect on 1001 find no server
-// rather than a 503.
+// ListenAndServe, cancelling its context does both. Start
+// http.Server.Shutdown first, which closes the listener at once, so that
+// clients that reconnect on 1001 find no server rather than a 503; and
+// run this while it waits, since it waits for idle connections, which a
+// browser may hold for seconds, though not for hijacked ones
+// (ExampleServer_Shutdown).
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.stopping = true
@@ -257,8 +258,18 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	hs.Shutdown(sctx)
+	// The listener closes at once; the WebSockets do not wait behind
+	// net/http's wait for idle connections.
+	closed := make(chan struct{})
+	hs.RegisterOnShutdown(func() { close(closed) })
+	httpDone := make(chan struct{})
+	go func() {
+		hs.Shutdown(sctx)
+		close(httpDone)
+	}()
+	<-closed
 	s.Shutdown(sctx)
+	<-httpDone
 	<-errc
 	return nil
 }

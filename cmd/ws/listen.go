@@ -120,10 +120,20 @@ func listen(args []string, stdout, stderr io.Writer) int {
 	log.printf("shutting down\n")
 	sctx, cancel := context.WithTimeout(context.Background(), ws.DefaultCloseTimeout)
 	defer cancel()
-	hs.Shutdown(sctx)
+	// The listener closes at once; the WebSockets close while net/http
+	// waits for idle connections.
+	closed := make(chan struct{})
+	hs.RegisterOnShutdown(func() { close(closed) })
+	httpDone := make(chan struct{})
+	go func() {
+		hs.Shutdown(sctx)
+		close(httpDone)
+	}()
+	<-closed
 	if err := srv.Shutdown(sctx); err != nil {
 		log.printf("shutdown: %v (closed the rest at once)\n", err)
 	}
+	<-httpDone
 	<-serveErr
 	log.printf("stopped\n")
 	return exitOK

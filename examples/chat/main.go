@@ -70,16 +70,22 @@ func main() {
 	<-stopped
 }
 
-// shutdown stops the chat gracefully, the HTTP server first: that closes
-// the listener, so no one joins any more, and returns without waiting for
-// the WebSocket connections, which net/http no longer sees. Then every
-// chat client gets 1001 Going Away, and shutdown waits for their close
-// handshakes until ctx ends.
+// shutdown stops the chat gracefully, the HTTP server first: its
+// Shutdown closes the listener at once, so no one joins any more, and then
+// waits for idle connections, which a browser may hold for seconds, but
+// not for the WebSocket ones, which net/http no longer sees. Meanwhile
+// every chat client gets 1001 Going Away, and shutdown waits for their
+// close handshakes until ctx ends.
 func shutdown(ctx context.Context, srv *http.Server, s *ws.Server) {
-	if err := srv.Shutdown(ctx); err != nil {
-		log.Printf("http shutdown: %v", err)
-	}
+	closed := make(chan struct{})
+	srv.RegisterOnShutdown(func() { close(closed) })
+	httpDone := make(chan error, 1)
+	go func() { httpDone <- srv.Shutdown(ctx) }()
+	<-closed
 	if err := s.Shutdown(ctx); err != nil {
 		log.Printf("chat shutdown: %v (closed the rest at once)", err)
+	}
+	if err := <-httpDone; err != nil {
+		log.Printf("http shutdown: %v", err)
 	}
 }

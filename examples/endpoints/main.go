@@ -47,17 +47,25 @@ func main() {
 	<-ctx.Done()
 	stop() // a second Ctrl-C ends the program at once
 
-	// The HTTP server first: it stops taking new connections, and returns
-	// without waiting for the WebSocket ones, which left net/http when they
-	// were upgraded. Then the ws.Servers close those with 1001 Going Away
-	// and wait for their close handshakes.
+	// The HTTP server first: it stops taking new connections at once, and
+	// then waits for idle ones, but not for the WebSocket ones, which left
+	// net/http when they were upgraded. Meanwhile the ws.Servers close
+	// those with 1001 Going Away and wait for their close handshakes.
 	log.Print("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	srv.Shutdown(sctx)
+	closed := make(chan struct{})
+	srv.RegisterOnShutdown(func() { close(closed) })
+	httpDone := make(chan struct{})
+	go func() {
+		srv.Shutdown(sctx) // closes the listener at once, then waits for idle connections
+		close(httpDone)
+	}()
+	<-closed
 	for _, s := range wsServers {
 		s.Shutdown(sctx)
 	}
+	<-httpDone
 }
 
 // newHandler returns the routes, and the WebSocket servers behind them
