@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"path"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -44,21 +43,6 @@ type AcceptOptions struct {
 	// ResponseHeader is added to the 101 response, for example to set a
 	// cookie. Headers the handshake sets itself are left out of it.
 	ResponseHeader http.Header
-}
-
-// HandshakeError is the error of a failed opening handshake: the HTTP
-// status that was (for Accept) or that came back (for Dial), and why.
-type HandshakeError struct {
-	Status int
-	Reason string
-}
-
-// Error returns "ws: handshake failed" with the status and the reason.
-func (e *HandshakeError) Error() string {
-	if e.Status == 0 {
-		return "ws: handshake failed: " + e.Reason
-	}
-	return "ws: handshake failed (" + strconv.Itoa(e.Status) + " " + http.StatusText(e.Status) + "): " + e.Reason
 }
 
 // Accept completes the server side of the opening handshake (RFC 6455

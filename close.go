@@ -271,75 +271,163 @@ func (c *Conn) fail(err error) error {
 	return err
 }
 
-// Ping sends a ping and waits for its pong, so the time it takes is a
-// round trip. The pong is read by whichever goroutine reads the
-// connection (Read, ReadAppend, Reader, or the Messages pump); while none
-// does, Ping reads the control frames itself, stopping at the next data
-// message, which stays for the next read. If the user holds a message
-// half read, the pong waits behind it.
-func (c *Conn) Ping(ctx context.Context) error {
-	ch := make(chan struct{}, 1)
-	c.pingMu.Lock()
-	id := c.pingNext
-	c.pingNext++
-	if c.pings == nil {
-		c.pings = make(map[uint64]chan struct{})
+// validCloseReason reports whether reason may be sent in a close frame.
+func validCloseReason(reason string) bool {
+	return len(reason) <= 123 && utf8.ValidString(reason)
+}
+
+// CloseRead is for a connection that only writes. It starts a goroutine
+// that reads the connection in its place, so that the peer's pings are
+// answered, Ping and keepalive get their pongs, and the peer's close frame
+// is taken: Done, Err and the next write then learn that the connection
+// ended. Without a reader none of that happens, and writes go on
+// succeeding after the peer has closed, until the transport fails.
+//
+// A data message from the peer breaks the agreement: the connection is
+// closed with StatusPolicyViolation and Err returns
+// ErrUnexpectedMessage; once this side has sent its close frame, data
+// messages are dropped instead, since the peer may send them until it
+// sees that frame. Call CloseRead once, and do not call Read, ReadAppend,
+// Reader or Messages after it.
+//
+// The returned context, which has ctx's values, is done once the
+// goroutine has stopped: when the connection ends, or when ctx is done,
+// which leaves the connection open and readable again. Close and
+// CloseNow wait for the goroutine.
+func (c *Conn) CloseRead(ctx context.Context) context.Context {
+	done, stopped := context.WithCancel(context.WithoutCancel(ctx))
+	ok := c.goroutine(func(context.Context) error {
+		defer stopped()
+		// readCall waits for a data message, taking control frames on the
+		// way; the peer's close frame, or the transport's end, ends it.
+		// The errgroup's context ends only with the transport, which
+		// ends the read anyway.
+		for {
+			err := c.readCall(ctx, func() error {
+				if c.closeSent.Load() {
+					return nil // dropped by the next readCall
+				}
+				return c.fail(ErrUnexpectedMessage)
+			})
+			if err != nil {
+				return nil // the reason, if the connection ended, is its Err
+			}
+		}
+	})
+	if !ok {
+		stopped()
 	}
-	c.pings[id] = ch
-	c.pingMu.Unlock()
-	defer func() {
-		c.pingMu.Lock()
-		delete(c.pings, id)
-		c.pingMu.Unlock()
-	}()
-	var p [8]byte
-	binary.BigEndian.PutUint64(p[:], id)
-	if err := c.writeFrame(ctx, true, frame.OpPing, p[:], 0); err != nil {
+	return done
+}
+
+// closeErrOrSent is the cause given for writes after a close frame went out.
+func (c *Conn) closeErrOrSent() error {
+	if err := c.causeErr(); err != nil {
 		return err
 	}
-	for {
-		select {
-		case <-ch:
-			return nil
-		case <-ctx.Done():
-			return ctxError(ctx)
-		case <-c.done():
-			return c.closedErr()
-		default:
-		}
-		if c.backgroundRead(ctx) {
-			continue
-		}
-		// Another goroutine reads and will see the pong, or a message
-		// waits for the user; look again now and then.
-		t := time.NewTimer(20 * time.Millisecond)
-		select {
-		case <-ch:
-			t.Stop()
-			return nil
-		case <-ctx.Done():
-			t.Stop()
-			return ctxError(ctx)
-		case <-c.done():
-			t.Stop()
-			return c.closedErr()
-		case <-t.C:
-		}
+	return errCloseSent
+}
+
+// Done returns a channel that is closed when the connection's transport
+// has closed, for whatever reason.
+func (c *Conn) Done() <-chan struct{} { return c.done() }
+
+// closedChan is the closed channel that marks a closed connection.
+var closedChan = func() chan struct{} {
+	ch := make(chan struct{})
+	close(ch)
+	return ch
+}()
+
+// done returns a channel closed when the transport has closed. It is
+// made on first use, so that an idle connection nobody waits on holds
+// none: once closed, the connection points at closedChan.
+func (c *Conn) done() <-chan struct{} {
+	if p := c.closed.Load(); p != nil {
+		return *p
+	}
+	ch := make(chan struct{})
+	if c.closed.CompareAndSwap(nil, &ch) {
+		return ch
+	}
+	return *c.closed.Load()
+}
+
+// markClosed marks the connection closed and wakes whoever waits on done.
+// Set the cause before.
+func (c *Conn) markClosed() {
+	if p := c.closed.Swap(&closedChan); p != nil && p != &closedChan {
+		close(*p)
 	}
 }
 
-// pongArrived completes the Ping call waiting for the pong with this id.
-// A pong answers every ping sent before it with a lower id too, since the
-// peer may answer only the latest of several pings (RFC 6455 section 5.5.3).
-func (c *Conn) pongArrived(id uint64) {
-	c.pingMu.Lock()
-	for pid, ch := range c.pings {
-		if pid <= id && id < c.pingNext {
-			select {
-			case ch <- struct{}{}:
-			default:
-			}
-		}
+// Err returns why the connection ended, or nil while it is open. It is
+// set as the connection begins to end, before Done is closed. Every
+// ending has a cause, and a call that the ending interrupted returns an
+// error that matches the same targets with errors.Is and errors.As:
+//
+//   - a close frame came from the peer, whichever side began the close
+//     handshake: the peer's CloseError;
+//   - CloseNow, or Close after the peer's close frame: see above; CloseNow
+//     alone: ErrLocalClose;
+//   - Close whose peer sent no close frame within the close timeout, or
+//     Server.Shutdown whose context ended first: an error wrapping
+//     context.DeadlineExceeded (or the context's error);
+//   - keepalive's ping got no pong: ErrKeepaliveTimeout;
+//   - the peer broke the protocol: a *ProtocolError such as
+//     ErrMessageTooBig;
+//   - the transport broke without a close frame: an error wrapping
+//     io.ErrUnexpectedEOF, or the transport's error.
+//
+// IsNormalClosure tells an ending that went as it should from the others:
+//
+//	if err := c.Err(); !ws.IsNormalClosure(err) {
+//		log.Printf("connection ended badly: %v", err)
+//	}
+func (c *Conn) Err() error {
+	return c.causeErr()
+}
+
+// closedErr returns the error for a call on a connection that is closed,
+// or closing for a cause already known.
+func (c *Conn) closedErr() error {
+	return &ClosedError{Cause: c.causeErr()}
+}
+
+// setCause records why the connection ends, unless a cause is recorded
+// already: the first one stands. The side that is ending the connection
+// sets it before it sends its close frame, so that calls failing meanwhile
+// report it.
+func (c *Conn) setCause(err error) {
+	c.cause.CompareAndSwap(nil, &err)
+}
+
+// causeErr returns the recorded cause, or nil.
+func (c *Conn) causeErr() error {
+	if p := c.cause.Load(); p != nil {
+		return *p
 	}
-	c.pingMu.Unlock()
+	return nil
+}
+
+// isClosed reports whether the transport is closed.
+func (c *Conn) isClosed() bool { return c.closed.Load() == &closedChan }
+
+// isEnding reports whether the connection is ending for a recorded
+// cause, so an I/O error may be the transport's closing under a read or
+// write: closedErr then gives the cause.
+func (c *Conn) isEnding() bool { return c.cause.Load() != nil }
+
+// closeTransport closes the transport once, recording why.
+func (c *Conn) closeTransport(cause error) {
+	c.closeOnce.Do(func() {
+		c.setCause(cause)
+		c.nc.Close()
+		c.markClosed()
+		c.goMu.Lock()
+		if c.gs != nil {
+			c.gs.cancel()
+		}
+		c.goMu.Unlock()
+	})
 }

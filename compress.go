@@ -3,11 +3,9 @@ package ws
 import (
 	"context"
 	"runtime"
-	"sync"
 	"sync/atomic"
 
 	"github.com/seed-d6ba7b20/ws/internal/deflate"
-	"github.com/seed-d6ba7b20/ws/internal/frame"
 	"github.com/seed-d6ba7b20/ws/internal/handshake"
 	"golang.org/x/sync/semaphore"
 )
@@ -173,46 +171,4 @@ func acquireCompress(ctx context.Context) (*semaphore.Weighted, error) {
 		return nil, ctxError(ctx)
 	}
 	return s, nil
-}
-
-// compressedFrames caches the compressed frames of a PreparedMessage for
-// receivers without context takeover, one per window size and level.
-type compressedFrames struct {
-	mu     sync.Mutex
-	frames map[[2]int][]byte
-}
-
-// compressedFrame returns pm's message compressed as cz compresses
-// without context takeover, framed for a server to send; it compresses
-// once per window size and level, whatever the number of receivers.
-func (pm *PreparedMessage) compressedFrame(ctx context.Context, cz *compression) ([]byte, error) {
-	key := [2]int{cz.send.WindowBits, cz.level}
-	pm.cf.mu.Lock()
-	defer pm.cf.mu.Unlock()
-	if f, ok := pm.cf.frames[key]; ok {
-		return f, nil
-	}
-	comp, err := deflate.NewCompressor(deflate.Side{WindowBits: cz.send.WindowBits, NoContextTakeover: true}, deflate.CompressorOptions{Level: cz.level})
-	if err != nil {
-		return nil, err
-	}
-	sem, err := acquireCompress(ctx)
-	if err != nil {
-		return nil, err
-	}
-	bp := getWriteBuf() // scratch: the frame below is allocated to fit
-	payload, err := comp.Compress((*bp)[:0], pm.payload)
-	sem.Release(1)
-	if err != nil {
-		putWriteBuf(bp)
-		return nil, err
-	}
-	f := frame.Append(make([]byte, 0, frame.MaxHeaderSize+len(payload)), frame.Header{Fin: true, Rsv: frame.BitRsv1, Opcode: byte(pm.typ), Length: int64(len(payload))})
-	f = append(f, payload...)
-	putWriteBuf(bp)
-	if pm.cf.frames == nil {
-		pm.cf.frames = make(map[[2]int][]byte)
-	}
-	pm.cf.frames[key] = f
-	return f, nil
 }

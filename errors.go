@@ -2,6 +2,8 @@ package ws
 
 import (
 	"errors"
+	"net"
+	"net/http"
 	"strconv"
 )
 
@@ -170,3 +172,79 @@ var (
 	// ErrWriterClosed is returned by a message writer used after its Close.
 	ErrWriterClosed = errors.New("ws: message writer closed")
 )
+
+// HandshakeError is the error of a failed opening handshake: the HTTP
+// status that was (for Accept) or that came back (for Dial), and why.
+type HandshakeError struct {
+	Status int
+	Reason string
+}
+
+// Error returns "ws: handshake failed" with the status and the reason.
+func (e *HandshakeError) Error() string {
+	if e.Status == 0 {
+		return "ws: handshake failed: " + e.Reason
+	}
+	return "ws: handshake failed (" + strconv.Itoa(e.Status) + " " + http.StatusText(e.Status) + "): " + e.Reason
+}
+
+// ErrTooManyRedirects is what Dial's error wraps when the server
+// redirects more often than DialOptions.MaxRedirects allows.
+var ErrTooManyRedirects = errors.New("ws: too many redirects")
+
+// ErrHeaderTooLarge is what Dial's error wraps when the head of the
+// server's (or the proxy's) response is longer than
+// DialOptions.MaxResponseHeaderBytes.
+var ErrHeaderTooLarge = errors.New("ws: response head too large")
+
+// ErrSendQueueFull is returned by TrySend when the send queue is full.
+var ErrSendQueueFull = errors.New("ws: send queue full")
+
+// IsNormalClosure reports whether err, from Err or from a call that the
+// end of the connection interrupted, says that the connection ended as it
+// should: with a close frame of code 1000 (normal closure), 1001 (going
+// away) or none (1005), or by this side's CloseNow. It is false for nil,
+// and for every other ending: another close code, a protocol error, a
+// keepalive timeout, a close handshake that timed out, or a transport that
+// broke.
+func IsNormalClosure(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, ErrLocalClose) {
+		return true
+	}
+	switch CloseStatus(err) {
+	case StatusNormalClosure, StatusGoingAway, StatusNoStatusReceived:
+		return true
+	}
+	return false
+}
+
+// ErrKeepaliveTimeout is why a connection ends when keepalive's ping got
+// no pong in time.
+var ErrKeepaliveTimeout = errors.New("ws: keepalive: no pong in time")
+
+// ErrLocalClose is why a connection ended when this side closed it with
+// CloseNow, without a close handshake. Err returns it, and calls that the
+// close interrupted return a *ClosedError that wraps it.
+var ErrLocalClose = errors.New("ws: connection closed locally")
+
+// ClosedError is what calls on a closed connection return. It wraps
+// net.ErrClosed and the error that ended the connection, so errors.Is(err,
+// net.ErrClosed) holds, and so does errors.As(err, &CloseError{}) after the
+// peer closed.
+type ClosedError struct {
+	Cause error
+}
+
+// Error returns "ws: use of closed connection" with the cause.
+func (e *ClosedError) Error() string {
+	if e.Cause == nil || e.Cause == ErrLocalClose {
+		return "ws: use of closed connection"
+	}
+	return "ws: use of closed connection (" + e.Cause.Error() + ")"
+}
+
+// Unwrap returns net.ErrClosed and the cause.
+func (e *ClosedError) Unwrap() []error { return []error{net.ErrClosed, e.Cause} }

@@ -1,0 +1,152 @@
+package ws
+
+import (
+	"context"
+	"net"
+	"sync"
+
+	"github.com/seed-d6ba7b20/ws/internal/deflate"
+	"github.com/seed-d6ba7b20/ws/internal/frame"
+)
+
+// compressedFrames caches the compressed frames of a PreparedMessage for
+// receivers without context takeover, one per window size and level.
+type compressedFrames struct {
+	mu     sync.Mutex
+	frames map[[2]int][]byte
+}
+
+// compressedFrame returns pm's message compressed as cz compresses
+// without context takeover, framed for a server to send; it compresses
+// once per window size and level, whatever the number of receivers.
+func (pm *PreparedMessage) compressedFrame(ctx context.Context, cz *compression) ([]byte, error) {
+	key := [2]int{cz.send.WindowBits, cz.level}
+	pm.cf.mu.Lock()
+	defer pm.cf.mu.Unlock()
+	if f, ok := pm.cf.frames[key]; ok {
+		return f, nil
+	}
+	comp, err := deflate.NewCompressor(deflate.Side{WindowBits: cz.send.WindowBits, NoContextTakeover: true}, deflate.CompressorOptions{Level: cz.level})
+	if err != nil {
+		return nil, err
+	}
+	sem, err := acquireCompress(ctx)
+	if err != nil {
+		return nil, err
+	}
+	bp := getWriteBuf() // scratch: the frame below is allocated to fit
+	payload, err := comp.Compress((*bp)[:0], pm.payload)
+	sem.Release(1)
+	if err != nil {
+		putWriteBuf(bp)
+		return nil, err
+	}
+	f := frame.Append(make([]byte, 0, frame.MaxHeaderSize+len(payload)), frame.Header{Fin: true, Rsv: frame.BitRsv1, Opcode: byte(pm.typ), Length: int64(len(payload))})
+	f = append(f, payload...)
+	putWriteBuf(bp)
+	if pm.cf.frames == nil {
+		pm.cf.frames = make(map[[2]int][]byte)
+	}
+	pm.cf.frames[key] = f
+	return f, nil
+}
+
+// preframed returns the frame a queued item can be written as, byte for
+// byte, or nil: a prepared message sent by a server without compression.
+func (c *Conn) preframed(it sendItem) []byte {
+	if it.pm == nil || c.client || c.compressing(len(it.pm.payload)) {
+		return nil
+	}
+	return it.pm.frame
+}
+
+// writeFrames writes whole frames, each a message, in one system call
+// where the transport allows it.
+func (c *Conn) writeFrames(ctx context.Context, frames [][]byte) error {
+	if err := c.lock(ctx, msgLock); err != nil {
+		return err
+	}
+	defer c.unlock(msgLock)
+	if err := c.lock(ctx, frameLock); err != nil {
+		return err
+	}
+	defer c.unlock(frameLock)
+	if c.closeSent.Load() {
+		return &ClosedError{Cause: c.closeErrOrSent()}
+	}
+	if err := c.flushTail(); err != nil {
+		return c.writeFailed(ctx, err, false, false, false)
+	}
+	bufs := net.Buffers(frames)
+	n, err := bufs.WriteTo(c.nc)
+	if err != nil {
+		return c.writeFailed(ctx, err, false, n > 0, false)
+	}
+	return nil
+}
+
+// PreparedMessage is a message framed once, to be sent to many
+// connections: Broadcast uses one, and WritePrepared and SendPrepared take
+// one. A server connection writes its frame bytes as they are. With
+// permessage-deflate and no context takeover, it is also compressed once,
+// for all receivers with the same window and level; with context takeover
+// each receiver must compress it with its own history. A client
+// connection, which must mask each frame with a key of its own, frames the
+// payload again. It is safe for concurrent use and must not be changed.
+type PreparedMessage struct {
+	typ     MessageType
+	payload []byte
+	frame   []byte // the unmasked frame a server sends
+	cf      compressedFrames
+}
+
+// NewPreparedMessage frames p as one message of type typ. It keeps p.
+func NewPreparedMessage(typ MessageType, p []byte) (*PreparedMessage, error) {
+	if typ != MessageText && typ != MessageBinary {
+		return nil, ErrInvalidMessageType
+	}
+	h := frame.Header{Fin: true, Opcode: byte(typ), Length: int64(len(p))}
+	b := make([]byte, 0, frame.MaxHeaderSize+len(p))
+	b = frame.Append(b, h)
+	b = append(b, p...)
+	return &PreparedMessage{typ: typ, payload: p, frame: b}, nil
+}
+
+// WritePrepared sends pm as Write would send its payload.
+func (c *Conn) WritePrepared(ctx context.Context, pm *PreparedMessage) error {
+	if err := c.waitSent(ctx); err != nil {
+		return err
+	}
+	return c.writePrepared(ctx, pm)
+}
+
+// SendPrepared queues pm as Send would queue its payload.
+func (c *Conn) SendPrepared(ctx context.Context, pm *PreparedMessage, done chan<- error) error {
+	return c.enqueueItem(ctx, sendItem{typ: pm.typ, p: pm.payload, pm: pm, done: done}, true)
+}
+
+// TrySendPrepared queues pm as TrySend would queue its payload.
+func (c *Conn) TrySendPrepared(pm *PreparedMessage, done chan<- error) error {
+	return c.enqueueItem(context.Background(), sendItem{typ: pm.typ, p: pm.payload, pm: pm, done: done}, false)
+}
+
+func (c *Conn) writePrepared(ctx context.Context, pm *PreparedMessage) error {
+	f := pm.frame
+	switch {
+	case c.client:
+		return c.writeMessage(ctx, pm.typ, pm.payload)
+	case c.compressing(len(pm.payload)):
+		if !c.cz.send.NoContextTakeover {
+			return c.writeMessage(ctx, pm.typ, pm.payload)
+		}
+		var err error
+		if f, err = pm.compressedFrame(ctx, c.cz); err != nil {
+			return err
+		}
+	}
+	if err := c.lock(ctx, msgLock); err != nil {
+		return err
+	}
+	defer c.unlock(msgLock)
+	return c.writeFrameAt(ctx, true, 0, 0, f, preframed)
+}
