@@ -1,6 +1,8 @@
 // Package deflatetest holds a slow, plain DEFLATE decoder (RFC 1951, after
 // zlib's puff.c) for tests only. It shares no code with the library, so
-// tests can check the library's streams against it.
+// tests can check the library's streams against it. It also makes the
+// test data of the compression packages (TextData, RandomData,
+// JSONMessage) and writes DEFLATE bits by hand (BitWriter).
 package deflatetest
 
 import (
