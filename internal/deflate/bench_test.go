@@ -43,8 +43,8 @@ type benchMode struct {
 }
 
 var benchModes = []benchMode{
-	{"takeover", Side{}, CompressorOptions{}},
-	{"takeover-dict4k", Side{}, CompressorOptions{DictSize: 4 << 10}},
+	{"takeover", Side{}, CompressorOptions{Engine: EngineWriter}},
+	{"takeover-dict4k", Side{}, CompressorOptions{Engine: EngineDict, DictSize: 4 << 10}},
 	{"nocontext", Side{NoContextTakeover: true}, CompressorOptions{}},
 }
 
@@ -111,7 +111,7 @@ func BenchmarkCompress(b *testing.B) {
 func BenchmarkInflate(b *testing.B) {
 	for _, set := range benchSets() {
 		for _, mode := range benchModes {
-			if mode.opts.DictSize > 0 {
+			if !mode.side.NoContextTakeover && mode.opts.Engine == EngineDict {
 				continue // inflates like takeover
 			}
 			b.Run(set.name+"/"+mode.name, func(b *testing.B) {
@@ -175,7 +175,7 @@ func BenchmarkInflate(b *testing.B) {
 func BenchmarkStreaming(b *testing.B) {
 	set := benchSets()[1]
 	b.Run("compress", func(b *testing.B) {
-		c := mustCompressor(b, Side{}, CompressorOptions{})
+		c := mustCompressor(b, Side{}, CompressorOptions{Engine: EngineWriter})
 		defer c.Close()
 		var aw appendWriter
 		aw.b = make([]byte, 0, 2*set.size)
@@ -196,7 +196,7 @@ func BenchmarkStreaming(b *testing.B) {
 		}
 	})
 	b.Run("inflate", func(b *testing.B) {
-		c := mustCompressor(b, Side{}, CompressorOptions{})
+		c := mustCompressor(b, Side{}, CompressorOptions{Engine: EngineWriter})
 		defer c.Close()
 		var payloads [][]byte
 		for _, m := range set.msgs {

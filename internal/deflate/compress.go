@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/klauspost/compress/flate"
+	"github.com/seed-d6ba7b20/ws/internal/window"
 )
 
 // Compression levels, those of klauspost/compress/flate.
@@ -29,6 +30,35 @@ var errTail = errors.New("deflate: compressed message does not end with a sync f
 // errNoMessage reports Write or Finish without Reset.
 var errNoMessage = errors.New("deflate: no message started")
 
+// Engine is how a Compressor with context takeover keeps its context between messages.
+type Engine uint8
+
+const (
+	// EngineDict keeps only the last DictSize bytes sent, and primes a
+	// pooled flate writer with them for every message
+	// (flate.Writer.ResetDict): instead of a flate writer (0.8 to 1.4 MB)
+	// it holds the dictionary. Priming costs about as much CPU as
+	// compressing DictSize bytes, once per message.
+	EngineDict Engine = iota
+	// EngineWriter keeps a flate writer of its own between messages: 0.8
+	// MB at level 1, 1.1 MB at levels 5 and 6 or below 15 window bits,
+	// 1.4 MB at level 9 (see TestMemoryPerConnection).
+	EngineWriter
+	// EngineWindow keeps the encoder of package internal/window: hash
+	// chains and lazy matching over the window (less 262 bytes from 12
+	// bits up, as in zlib), searching about as hard as zlib at the same
+	// level from 4 up, with 144 KiB of state at 15 bits. It compresses a
+	// stream of similar messages as well as zlib does, where flate's
+	// writers either find fewer matches (levels 1 to 6) or hold 1.4 MB
+	// (levels 7 to 9). It has no level 1: levels 0 and 1 (BestSpeed) take
+	// its fastest, window.MinLevel (2), and DefaultCompression takes
+	// level 5, as flate does.
+	EngineWindow
+)
+
+// DefaultDictSize is EngineDict's DictSize when it is 0.
+const DefaultDictSize = 4096
+
 // CompressorOptions tune a Compressor.
 type CompressorOptions struct {
 	// Level is a flate level from 1 (BestSpeed) to 9 (BestCompression),
@@ -39,39 +69,37 @@ type CompressorOptions struct {
 	// Below 15 window bits every level from 1 to 9, and -1, gives the same
 	// flate compressor, klauspost's custom window one
 	// (flate.NewWriterWindow), which is its level 5 algorithm with a
-	// distance limit; the window compressor (see Window) keeps its levels.
+	// distance limit; EngineWindow keeps its levels.
 	Level int
 	// StoredOnly sends stored (uncompressed) DEFLATE blocks, flate level 0.
 	// It is for tests and peers that insist on the extension.
 	StoredOnly bool
-	// DictSize, when positive and the side has context takeover, chooses
-	// the low-memory form of context takeover: instead of keeping a flate
-	// writer (0.8 to 1.4 MB) between messages, the Compressor keeps only
-	// the last DictSize bytes it sent, and primes a pooled writer with
-	// them for every message (flate.Writer.ResetDict). Priming costs about
-	// as much CPU as compressing DictSize bytes, once per message. DictSize
-	// is capped at the window; 0 keeps the writer (or see Window).
+	// Engine is how the Compressor keeps context between messages with
+	// context takeover. Without context takeover, and at levels
+	// NoCompression and HuffmanOnly, which find no matches, it is ignored:
+	// the Compressor then takes a pooled writer for each message.
+	Engine Engine
+	// DictSize is, for EngineDict only, how many bytes of history are
+	// kept: 0 means DefaultDictSize, and it is capped at the window.
 	DictSize int
-	// Window, at levels 2 to 9 with context takeover and no DictSize,
-	// selects this package's window compressor instead of flate's: hash
-	// chains and lazy matching over the window (less 262 bytes from 12
-	// bits up, as in zlib), searching about as hard as zlib at the same
-	// level from 4 up, with 144 KiB of state at 15 bits. It
-	// compresses a stream of similar messages as well as zlib does, where
-	// flate's writers either find fewer matches (levels 1 to 6) or hold
-	// 1.4 MB (levels 7 to 9). Elsewhere it is ignored.
-	Window bool
 }
 
-// mode is how a Compressor keeps context between messages.
-type mode uint8
-
-const (
-	modeNoContext mode = iota // pooled writer, reset for every message
-	modeStateful              // own writer, kept between messages
-	modeDict                  // pooled writer, primed with a kept dictionary
-	modeWindow                // own window compressor, kept between messages
-)
+// engine is how a Compressor compresses a message and keeps (or not) its
+// context between messages. Compressor calls reset, then write and finish,
+// or abort at any time; it aborts after an error from write or finish.
+type engine interface {
+	// reset starts a message whose payload, tail cut, goes to dst.
+	reset(dst io.Writer)
+	// write compresses p as the next bytes of the message.
+	write(p []byte) (int, error)
+	// finish sync-flushes the message and writes the rest of it to dst.
+	finish() error
+	// abort abandons the message, if any, and forgets the history.
+	abort()
+	// close releases what the engine keeps between messages; it follows
+	// abort.
+	close()
+}
 
 // Compressor compresses the messages of one direction of a connection per
 // RFC 7692 section 7.2.1: raw DEFLATE, ended by a sync flush whose four
@@ -79,15 +107,13 @@ const (
 // Finished; the compressed payload goes to the io.Writer given to Reset.
 //
 // With context takeover (Side.NoContextTakeover false) later messages may
-// refer back to earlier ones, up to the window. The Compressor then holds
-// its flate writer between messages: about 0.8 MB at level 1, 1.1 MB at
-// levels 5 and 6 or below 15 window bits, 1.4 MB at level 9 (see
-// TestMemoryPerConnection). CompressorOptions.DictSize trades that memory
-// for CPU; CompressorOptions.Window keeps the whole window in 144 KiB
-// with this package's own compressor. Without context takeover the
-// Compressor takes a writer from a pool for each message and returns it
-// in Finish, so between messages it holds nothing but itself (about 150
-// bytes).
+// refer back to earlier ones, up to the window. The Compressor then keeps
+// its context as CompressorOptions.Engine says: a dictionary of the last
+// bytes sent (EngineDict), a flate writer (EngineWriter, about 0.8 to 1.4
+// MB) or the window compressor (EngineWindow, 144 KiB). Without context
+// takeover the Compressor takes a writer from a pool for each message and
+// returns it in Finish, so between messages it holds nothing but itself
+// (about 150 bytes).
 //
 // Once a message has been compressed with context takeover, the
 // compressor's history includes it: the message must then be sent
@@ -98,23 +124,15 @@ const (
 //
 // A Compressor is not safe for concurrent use.
 type Compressor struct {
-	level int
-	bits  int
-	mode  mode
-	pool  *sync.Pool
-
-	fw     *flate.Writer  // the writer; kept between messages only in modeStateful
-	hist   history        // modeDict: the last bytes sent
-	we     *windowEncoder // modeWindow
-	dst    io.Writer      // modeWindow: where the message goes
-	tw     tailWriter
+	level  int
+	eng    engine
 	aw     appendWriter
 	active bool // between Reset and Finish
 }
 
 // NewCompressor returns a Compressor for the side: the window the peer
 // allows this end (8..15; 0 means 15) and whether it has context takeover.
-// It allocates no flate state until the first message.
+// It allocates no compressor state until the first message.
 func NewCompressor(side Side, opts CompressorOptions) (*Compressor, error) {
 	bits, err := side.bits()
 	if err != nil {
@@ -129,21 +147,35 @@ func NewCompressor(side Side, opts CompressorOptions) (*Compressor, error) {
 	case level < HuffmanOnly || level > BestCompression:
 		return nil, fmt.Errorf("deflate: compression level %d out of range -2 to 9", opts.Level)
 	}
-	c := &Compressor{level: level, bits: bits, pool: writerPool(level, bits)}
+	c := &Compressor{level: level}
+	fe := flateEngine{level: level, bits: bits, pool: writerPool(level, bits)}
 	switch {
 	case side.NoContextTakeover || level == NoCompression || level == HuffmanOnly:
 		// Without matches there is no context to keep: pool the writer.
-		c.mode = modeNoContext
-	case opts.DictSize > 0:
-		c.mode = modeDict
-		c.hist = newHistory(min(opts.DictSize, 1<<bits))
-	case opts.Window && level >= 2:
-		c.mode = modeWindow
-		c.we = newWindowEncoder(level, bits)
+		c.eng = &pooledEngine{fe}
+	case opts.Engine == EngineDict:
+		size := opts.DictSize
+		if size <= 0 {
+			size = DefaultDictSize
+		}
+		c.eng = &dictEngine{pooledEngine: pooledEngine{fe}, hist: newHistory(min(size, 1<<bits))}
+	case opts.Engine == EngineWriter:
+		c.eng = &writerEngine{fe}
+	case opts.Engine == EngineWindow:
+		c.eng = windowEngine{window.NewEncoder(windowLevel(level), bits)}
 	default:
-		c.mode = modeStateful
+		return nil, fmt.Errorf("deflate: unknown engine %d", opts.Engine)
 	}
 	return c, nil
+}
+
+// windowLevel is the window compressor's level for a flate level from -1
+// to 9: flate's default (5) for -1, its fastest for 1.
+func windowLevel(level int) int {
+	if level == DefaultCompression {
+		level = 5
+	}
+	return max(level, window.MinLevel)
 }
 
 // Level is the level c compresses at: CompressorOptions.Level with 0
@@ -189,130 +221,45 @@ func newWriter(w io.Writer, level, bits int) *flate.Writer {
 	return fw
 }
 
-// getWriter takes an idle writer from the pool, or makes one, set to write
-// to c.tw and primed with dict, if any.
-func (c *Compressor) getWriter(dict []byte) *flate.Writer {
-	fw, _ := c.pool.Get().(*flate.Writer)
-	if fw == nil {
-		fw = newWriter(&c.tw, c.level, c.bits)
-	} else if len(dict) == 0 {
-		fw.Reset(&c.tw)
-	}
-	if len(dict) > 0 {
-		fw.ResetDict(&c.tw, dict)
-	}
-	return fw
-}
-
-// putWriter returns c.fw to the pool, holding no reference to c.
-func (c *Compressor) putWriter() {
-	if c.fw == nil {
-		return
-	}
-	if c.mode == modeDict {
-		// ResetDict kept the dictionary slice; drop it with the writer's
-		// state, or a later Reset would prime from it.
-		c.fw.ResetDict(nil, nil)
-	} else {
-		c.fw.Reset(nil)
-	}
-	c.pool.Put(c.fw)
-	c.fw = nil
-}
-
 // Reset starts a message whose compressed payload goes to dst. A message
 // still open is aborted first (see Abort).
 func (c *Compressor) Reset(dst io.Writer) {
 	if c.active {
 		c.Abort()
 	}
-	if c.mode == modeWindow {
-		c.dst = dst
-		c.we.start()
-		c.active = true
-		return
-	}
-	c.tw.reset(dst)
-	switch c.mode {
-	case modeNoContext:
-		c.fw = c.getWriter(nil)
-	case modeStateful:
-		if c.fw == nil {
-			c.fw = c.getWriter(nil)
-		}
-	case modeDict:
-		c.fw = c.getWriter(c.hist.window())
-	}
+	c.eng.reset(dst)
 	c.active = true
 }
 
 // Write compresses p as the next bytes of the message. The output reaches
 // dst in pieces as it is produced: with flate, all but its last four
-// bytes, which wait for Finish; with the window compressor, each block as
-// it is completed (at most every 32 KiB of input), the last at Finish.
+// bytes, which wait for Finish; with EngineWindow, each block as it is
+// completed (at most every 32 KiB of input), the last at Finish.
 func (c *Compressor) Write(p []byte) (int, error) {
 	if !c.active {
 		return 0, errNoMessage
 	}
-	if c.mode == modeWindow {
-		// In pieces, so that the output held before it reaches dst stays
-		// bounded, whatever the size of p.
-		for done := 0; done < len(p); {
-			n := min(len(p)-done, 32<<10)
-			c.we.write(p[done : done+n])
-			done += n
-			if out := c.we.takeOutput(); len(out) > 0 {
-				if _, err := c.dst.Write(out); err != nil {
-					c.Abort()
-					return 0, err
-				}
-			}
-		}
-		return len(p), nil
-	}
-	n, err := c.fw.Write(p)
-	if c.mode == modeDict {
-		c.hist.write(p[:n])
-	}
+	n, err := c.eng.write(p)
 	if err != nil {
 		c.Abort()
-		return n, err
 	}
-	return n, nil
+	return n, err
 }
 
 // Finish ends the message: it sync-flushes the writer and writes the rest
 // of the payload to dst, without the 00 00 ff ff tail. Without context
-// takeover, and in the DictSize form, the writer goes back to its pool.
-// After an error the compressor has forgotten its history (see Abort) and
-// the message must not be sent.
+// takeover, and with EngineDict, the writer goes back to its pool. After
+// an error the compressor has forgotten its history (see Abort) and the
+// message must not be sent.
 func (c *Compressor) Finish() error {
 	if !c.active {
 		return errNoMessage
 	}
-	if c.mode == modeWindow {
-		_, err := c.dst.Write(c.we.finish())
-		c.we.release()
-		c.dst = nil
-		c.active = false
-		if err != nil {
-			c.Abort()
-		}
-		return err
-	}
-	if err := c.fw.Flush(); err != nil {
+	if err := c.eng.finish(); err != nil {
 		c.Abort()
 		return err
 	}
-	if c.tw.n != len(syncTail) || c.tw.hold != syncTail {
-		c.Abort()
-		return errTail
-	}
-	c.tw.reset(nil)
 	c.active = false
-	if c.mode != modeStateful {
-		c.putWriter()
-	}
 	return nil
 }
 
@@ -321,33 +268,16 @@ func (c *Compressor) Finish() error {
 // before it. That is always valid, since the peer's history can only be
 // longer than what this end refers to.
 func (c *Compressor) Abort() {
-	c.tw.reset(nil)
 	c.active = false
-	switch c.mode {
-	case modeWindow:
-		c.dst = nil
-		c.we.forget()
-	case modeStateful:
-		if c.fw != nil {
-			c.fw.Reset(&c.tw)
-		}
-	case modeDict:
-		c.hist.reset()
-		c.putWriter()
-	default:
-		c.putWriter()
-	}
+	c.eng.abort()
 }
 
 // Close releases the compressor's state, returning its writer to the pool
 // for other connections. The Compressor may be used again afterwards and
 // then starts with no history.
 func (c *Compressor) Close() {
-	c.Abort() // forgets the dictionary; pooled writers are back already
-	c.putWriter()
-	if c.we != nil {
-		c.we.free()
-	}
+	c.Abort()
+	c.eng.close()
 }
 
 // Compress appends the compressed payload of the message msg to dst and

@@ -109,7 +109,7 @@ func TestRFC7692Examples(t *testing.T) {
 // the forms RFC 7692 section 7.2.3 shows. klauspost stores a block this
 // small, which is exactly the example of section 7.2.3.3.
 func TestCompressHello(t *testing.T) {
-	c := mustCompressor(t, Side{}, CompressorOptions{})
+	c := mustCompressor(t, Side{}, CompressorOptions{Engine: EngineWriter})
 	defer c.Close()
 	got, err := c.Compress(nil, []byte("Hello"))
 	if err != nil {
@@ -136,13 +136,13 @@ func TestRoundTripSizes(t *testing.T) {
 	cfgs := []cfg{
 		{"stored", CompressorOptions{StoredOnly: true}},
 		{"huffman", CompressorOptions{Level: HuffmanOnly}},
-		{"level1", CompressorOptions{Level: 1}},
-		{"level5", CompressorOptions{Level: 5}},
-		{"level9", CompressorOptions{Level: 9}},
-		{"dict8k", CompressorOptions{Level: 1, DictSize: 8 << 10}},
-		{"window2", CompressorOptions{Level: 2, Window: true}},
-		{"window6", CompressorOptions{Level: 6, Window: true}},
-		{"window9", CompressorOptions{Level: 9, Window: true}},
+		{"level1", CompressorOptions{Level: 1, Engine: EngineWriter}},
+		{"level5", CompressorOptions{Level: 5, Engine: EngineWriter}},
+		{"level9", CompressorOptions{Level: 9, Engine: EngineWriter}},
+		{"dict8k", CompressorOptions{Level: 1, Engine: EngineDict, DictSize: 8 << 10}},
+		{"window2", CompressorOptions{Level: 2, Engine: EngineWindow}},
+		{"window6", CompressorOptions{Level: 6, Engine: EngineWindow}},
+		{"window9", CompressorOptions{Level: 9, Engine: EngineWindow}},
 	}
 	for _, cf := range cfgs {
 		for _, noCtx := range []bool{false, true} {
@@ -194,12 +194,13 @@ func TestWindowBits(t *testing.T) {
 		for _, mode := range []string{"stateful", "dict", "nocontext", "window2", "window6", "window9"} {
 			t.Run(fmt.Sprintf("%d/%s", bits, mode), func(t *testing.T) {
 				side := Side{WindowBits: bits, NoContextTakeover: mode == "nocontext"}
-				opts := CompressorOptions{Level: 1}
+				opts := CompressorOptions{Level: 1, Engine: EngineWriter}
 				switch mode {
 				case "dict":
+					opts.Engine = EngineDict
 					opts.DictSize = 1 << 15 // capped at the window
 				case "window2", "window6", "window9":
-					opts = CompressorOptions{Level: int(mode[6] - '0'), Window: true}
+					opts = CompressorOptions{Level: int(mode[6] - '0'), Engine: EngineWindow}
 				}
 				c := mustCompressor(t, side, opts)
 				defer c.Close()
@@ -256,7 +257,7 @@ func TestContextTakeover(t *testing.T) {
 	var takeoverPayloads [][]byte
 	for _, noCtx := range []bool{false, true} {
 		side := Side{NoContextTakeover: noCtx}
-		c := mustCompressor(t, side, CompressorOptions{})
+		c := mustCompressor(t, side, CompressorOptions{Engine: EngineWriter})
 		d := mustDecompressor(t, side)
 		for i, m := range msgs {
 			p, err := c.Compress(nil, m)
@@ -296,7 +297,7 @@ func TestContextTakeover(t *testing.T) {
 // TestDictMode checks the low-memory form of takeover: it keeps only the
 // dictionary and still shrinks repeats.
 func TestDictMode(t *testing.T) {
-	c := mustCompressor(t, Side{}, CompressorOptions{DictSize: 4096})
+	c := mustCompressor(t, Side{}, CompressorOptions{Engine: EngineDict, DictSize: 4096})
 	defer c.Close()
 	d := mustDecompressor(t, Side{})
 	defer d.Close()
@@ -313,11 +314,12 @@ func TestDictMode(t *testing.T) {
 		if err != nil || !bytes.Equal(got, m) {
 			t.Fatalf("message %d: %v", i, err)
 		}
-		if c.fw != nil {
+		e := c.eng.(*dictEngine)
+		if e.fw != nil {
 			t.Fatal("dict mode keeps a writer between messages")
 		}
-		if cap(c.hist.buf) > c.hist.limit() {
-			t.Fatalf("dictionary grew to %d", cap(c.hist.buf))
+		if cap(e.hist.buf) > e.hist.limit() {
+			t.Fatalf("dictionary grew to %d", cap(e.hist.buf))
 		}
 	}
 }
@@ -326,7 +328,7 @@ func TestDictMode(t *testing.T) {
 // one of the same level and window, which share a writer pool: a writer
 // must never carry one compressor's dictionary into the other's message.
 func TestPoolIsolation(t *testing.T) {
-	dc := mustCompressor(t, Side{}, CompressorOptions{DictSize: 1 << 15})
+	dc := mustCompressor(t, Side{}, CompressorOptions{Engine: EngineDict, DictSize: 1 << 15})
 	defer dc.Close()
 	nc := mustCompressor(t, Side{NoContextTakeover: true}, CompressorOptions{})
 	defer nc.Close()
@@ -349,7 +351,7 @@ func TestPoolIsolation(t *testing.T) {
 // TestAbortForgets checks that an aborted message leaves the compressor
 // able to go on, with no references to what the peer never saw.
 func TestAbortForgets(t *testing.T) {
-	for _, opts := range []CompressorOptions{{}, {DictSize: 1 << 15}, {Level: 6, Window: true}} {
+	for _, opts := range []CompressorOptions{{Engine: EngineWriter}, {Engine: EngineDict, DictSize: 1 << 15}, {Level: 6, Engine: EngineWindow}} {
 		c := mustCompressor(t, Side{}, opts)
 		d := mustDecompressor(t, Side{})
 		m := jsonMessage(1)
@@ -415,7 +417,7 @@ func TestHistory(t *testing.T) {
 // TestCorrupt feeds broken payloads: each must fail with ErrCorrupt, and
 // under takeover every later message must fail with ErrHistoryLost.
 func TestCorrupt(t *testing.T) {
-	good, _ := mustCompressor(t, Side{}, CompressorOptions{}).Compress(nil, textData(50_000, 9))
+	good, _ := mustCompressor(t, Side{}, CompressorOptions{Engine: EngineWriter}).Compress(nil, textData(50_000, 9))
 	tests := []struct{ name, hex string }{
 		{"reserved block type", "07"},
 		{"reserved block type not final", "06"},
@@ -464,7 +466,7 @@ func TestRandomGarbage(t *testing.T) {
 
 // TestSourceError passes the payload reader's own error through.
 func TestSourceError(t *testing.T) {
-	payload, _ := mustCompressor(t, Side{}, CompressorOptions{}).Compress(nil, textData(100_000, 1))
+	payload, _ := mustCompressor(t, Side{}, CompressorOptions{Engine: EngineWriter}).Compress(nil, textData(100_000, 1))
 	boom := errors.New("connection reset")
 	for _, cut := range []int{0, 1, 10, len(payload) / 2, len(payload)} {
 		d := mustDecompressor(t, Side{})
@@ -571,7 +573,7 @@ func TestBomb(t *testing.T) {
 // TestEmptyAndTiny covers messages of a few bytes in both directions and
 // interleaves them with large ones.
 func TestEmptyAndTiny(t *testing.T) {
-	c := mustCompressor(t, Side{WindowBits: 9}, CompressorOptions{})
+	c := mustCompressor(t, Side{WindowBits: 9}, CompressorOptions{Engine: EngineWriter})
 	defer c.Close()
 	d := mustDecompressor(t, Side{WindowBits: 9})
 	defer d.Close()
@@ -602,12 +604,12 @@ func TestAllocs(t *testing.T) {
 		side Side
 		opts CompressorOptions
 	}{
-		{"takeover", Side{}, CompressorOptions{}},
-		{"takeover-window10", Side{WindowBits: 10}, CompressorOptions{}},
-		{"dict", Side{}, CompressorOptions{DictSize: 4096}},
+		{"takeover", Side{}, CompressorOptions{Engine: EngineWriter}},
+		{"takeover-window10", Side{WindowBits: 10}, CompressorOptions{Engine: EngineWriter}},
+		{"dict", Side{}, CompressorOptions{Engine: EngineDict, DictSize: 4096}},
 		{"nocontext", Side{NoContextTakeover: true}, CompressorOptions{}},
-		{"window", Side{}, CompressorOptions{Level: 6, Window: true}},
-		{"window-bits9", Side{WindowBits: 9}, CompressorOptions{Level: 9, Window: true}},
+		{"window", Side{}, CompressorOptions{Level: 6, Engine: EngineWindow}},
+		{"window-bits9", Side{WindowBits: 9}, CompressorOptions{Level: 9, Engine: EngineWindow}},
 	} {
 		c := mustCompressor(t, tc.side, tc.opts)
 		d := mustDecompressor(t, tc.side)
@@ -638,7 +640,7 @@ func TestAllocs(t *testing.T) {
 // TestNewErrors checks argument validation.
 func TestNewErrors(t *testing.T) {
 	for _, bits := range []int{-1, 7, 16} {
-		if _, err := NewCompressor(Side{WindowBits: bits}, CompressorOptions{}); err == nil {
+		if _, err := NewCompressor(Side{WindowBits: bits}, CompressorOptions{Engine: EngineWriter}); err == nil {
 			t.Errorf("NewCompressor accepts %d bits", bits)
 		}
 		if _, err := NewDecompressor(Side{WindowBits: bits}); err == nil {
@@ -646,11 +648,11 @@ func TestNewErrors(t *testing.T) {
 		}
 	}
 	for _, level := range []int{-3, 10} {
-		if _, err := NewCompressor(Side{}, CompressorOptions{Level: level}); err == nil {
+		if _, err := NewCompressor(Side{}, CompressorOptions{Level: level, Engine: EngineWriter}); err == nil {
 			t.Errorf("NewCompressor accepts level %d", level)
 		}
 	}
-	c := mustCompressor(t, Side{}, CompressorOptions{})
+	c := mustCompressor(t, Side{}, CompressorOptions{Engine: EngineWriter})
 	if _, err := c.Write([]byte("x")); err == nil {
 		t.Error("Write without Reset succeeds")
 	}

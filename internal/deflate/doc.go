@@ -1,9 +1,9 @@
 // Package deflate implements the building blocks of the permessage-deflate
 // extension of RFC 7692: negotiation (sections 5 and 7.1) and the
 // compression and decompression of messages (section 7.2), on top of
-// github.com/klauspost/compress/flate and, for context takeover at levels
-// 2 to 9 (CompressorOptions.Window), a compressor of its own that keeps
-// the whole window in little memory.
+// github.com/klauspost/compress/flate and, for context takeover with
+// EngineWindow, the compressor of package internal/window, which keeps the
+// whole window in little memory.
 //
 // # Negotiation
 //
@@ -75,12 +75,12 @@
 // decompressor (TestMemoryPerConnection, klauspost/compress v1.20.4,
 // linux/amd64):
 //
-//	context takeover, level 1                  ~830 KB (the flate writer)
-//	context takeover, levels 5-6 or < 15 bits  ~1.1 MB
-//	context takeover, level 9                  ~1.4 MB
+//	EngineWriter, level 1                      ~830 KB (the flate writer)
+//	EngineWriter, levels 5-6 or < 15 bits      ~1.1 MB
+//	EngineWriter, level 9                      ~1.4 MB
 //	  plus the inflate history: up to 40 KiB at 15 bits, 1.25 KiB at 10
-//	takeover with DictSize 4096                 5 KiB + the history
-//	takeover, window compressor (Window)      144 KiB at 15 bits, 9 KiB at 10
+//	EngineDict, DictSize 4096                   5 KiB + the history
+//	EngineWindow                              144 KiB at 15 bits, 9 KiB at 10
 //	no context takeover                         ~250 bytes (the structs)
 //
 // klauspost's writers are large whatever the window: a 256 KiB token
@@ -90,7 +90,7 @@
 // inflater, about 40 KB with its buffers, is pooled in every mode, since
 // under context takeover only the history needs to survive between
 // messages. A server short of memory should use server_no_context_takeover,
-// or keep context takeover with CompressorOptions.DictSize, which keeps
+// or keep context takeover with EngineDict, which keeps
 // only a dictionary and primes a pooled writer with it for each message at
 // the cost of CPU (compressing DictSize bytes per message), and may ask
 // clients for a smaller client_max_window_bits to shrink its histories.
@@ -100,14 +100,8 @@
 // Matching what zlib's level 6 sends for a stream of small similar
 // messages takes the whole 32 KiB window and a lazy search of it, which
 // klauspost's writers offer only at levels 7 to 9 and 1.4 MB. With
-// CompressorOptions.Window (levels 2 to 9, context takeover) a Compressor
-// uses its own LZ77 and Huffman coder instead (window.go, huffman.go):
-// zlib's hash chains and lazy matching with zlib's search parameters per
-// level (see windowParams for levels 2, 3 and 6), 4-byte minimum matches
-// (and none of 4 bytes further than 4 KiB, which cost more than their
-// literals), and for each block the smallest
-// of dynamic codes, fixed codes and stored bytes. Its state is the window
-// buffer and 16-bit hash heads and chain links, 144 KiB at 15 bits; the
-// tokens and code tables come from a pool for each message. It never
-// refers further back than the window, 8 bits included.
+// EngineWindow and context takeover a Compressor uses instead the LZ77
+// and Huffman coder of package internal/window: zlib's hash chains and
+// lazy matching with zlib's search parameters per level, in 144 KiB at
+// 15 bits. It never refers further back than the window, 8 bits included.
 package deflate

@@ -42,7 +42,7 @@ func FuzzInflate(f *testing.F) {
 	var bb bytes.Buffer
 	io.Copy(&bb, bomb(300))
 	f.Add(bb.Bytes(), uint16(7))
-	c, _ := NewCompressor(Side{}, CompressorOptions{})
+	c, _ := NewCompressor(Side{}, CompressorOptions{Engine: EngineWriter})
 	p1, _ := c.Compress(nil, jsonMessage(1))
 	p2, _ := c.Compress(nil, jsonMessage(1))
 	f.Add(append(p1, p2...), uint16(len(p1)))
@@ -175,9 +175,12 @@ func FuzzRoundTrip(f *testing.F) {
 		}
 		switch {
 		case mode%3 == 1:
+			opts.Engine = EngineDict
 			opts.DictSize = 1 + int(split)
 		case mode&8 != 0:
-			opts.Window = true // levels 2 to 9 with takeover
+			opts.Engine = EngineWindow // levels below 2 take its fastest
+		default:
+			opts.Engine = EngineWriter
 		}
 		c, err := NewCompressor(side, opts)
 		if err != nil {

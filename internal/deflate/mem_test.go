@@ -34,16 +34,16 @@ func TestMemoryPerConnection(t *testing.T) {
 		opts  CompressorOptions
 		limit int // bytes per pair
 	}{
-		{"takeover/level1", Side{}, CompressorOptions{Level: 1}, 1 << 20},
-		{"takeover/level5", Side{}, CompressorOptions{Level: 5}, 1200 << 10},
-		{"takeover/level9", Side{}, CompressorOptions{Level: 9}, 1500 << 10},
-		{"takeover/window10", Side{WindowBits: 10}, CompressorOptions{Level: 1}, 1200 << 10},
-		{"takeover/dict4k", Side{}, CompressorOptions{DictSize: 4 << 10}, 48 << 10},
-		{"takeover/dict32k", Side{}, CompressorOptions{DictSize: 32 << 10}, 96 << 10},
-		{"takeover/dict1k/window10", Side{WindowBits: 10}, CompressorOptions{DictSize: 1 << 10}, 8 << 10},
+		{"takeover/level1", Side{}, CompressorOptions{Level: 1, Engine: EngineWriter}, 1 << 20},
+		{"takeover/level5", Side{}, CompressorOptions{Level: 5, Engine: EngineWriter}, 1200 << 10},
+		{"takeover/level9", Side{}, CompressorOptions{Level: 9, Engine: EngineWriter}, 1500 << 10},
+		{"takeover/window10", Side{WindowBits: 10}, CompressorOptions{Level: 1, Engine: EngineWriter}, 1200 << 10},
+		{"takeover/dict4k", Side{}, CompressorOptions{Engine: EngineDict, DictSize: 4 << 10}, 48 << 10},
+		{"takeover/dict32k", Side{}, CompressorOptions{Engine: EngineDict, DictSize: 32 << 10}, 96 << 10},
+		{"takeover/dict1k/window10", Side{WindowBits: 10}, CompressorOptions{Engine: EngineDict, DictSize: 1 << 10}, 8 << 10},
 		{"nocontext", Side{NoContextTakeover: true}, CompressorOptions{}, 1 << 10},
-		{"takeover/window-level6", Side{}, CompressorOptions{Level: 6, Window: true}, 190 << 10},
-		{"takeover/window-level6/window10", Side{WindowBits: 10}, CompressorOptions{Level: 6, Window: true}, 16 << 10},
+		{"takeover/window-level6", Side{}, CompressorOptions{Level: 6, Engine: EngineWindow}, 190 << 10},
+		{"takeover/window-level6/window10", Side{WindowBits: 10}, CompressorOptions{Level: 6, Engine: EngineWindow}, 16 << 10},
 	}
 	msgs := []struct {
 		name string
@@ -75,7 +75,7 @@ func TestMemoryPerConnection(t *testing.T) {
 			per := int(after-before) / n
 			var cHeld, dHeld int
 			for _, p := range pairs {
-				cHeld += p.c.hist.held()
+				cHeld += dictHeld(p.c)
 				dHeld += p.d.hist.held()
 			}
 			t.Logf("%-8s %-26s %8d bytes/pair (compressor dictionary %d, decompressor history %d)",
@@ -86,4 +86,12 @@ func TestMemoryPerConnection(t *testing.T) {
 			runtime.KeepAlive(pairs)
 		}
 	}
+}
+
+// dictHeld is the memory of c's dictionary, if it keeps one.
+func dictHeld(c *Compressor) int {
+	if e, ok := c.eng.(*dictEngine); ok {
+		return e.hist.held()
+	}
+	return 0
 }

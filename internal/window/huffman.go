@@ -1,4 +1,4 @@
-package deflate
+package window
 
 import (
 	"encoding/binary"

@@ -1,31 +1,50 @@
-package deflate
-
-import (
-	"encoding/binary"
-	"math/bits"
-	"sync"
-	"sync/atomic"
-)
-
-// The window compressor: LZ77 with hash chains and lazy matching over the
-// negotiated window (less 262 bytes from 12 bits up, as in zlib),
-// searching as zlib's deflate_slow does, with state small enough to keep
-// per connection. A Compressor uses it when CompressorOptions.Window is
-// set, at levels 2 to 9 with context takeover and no DictSize.
+// Package window is a raw DEFLATE compressor (RFC 1951) for the messages
+// of a WebSocket connection with context takeover (RFC 7692): LZ77 with
+// hash chains and lazy matching over the negotiated window (less 262
+// bytes from 12 bits up, as in zlib), searching as zlib's deflate_slow
+// does, with state small enough to keep per connection. Package
+// internal/deflate uses it for its Compressor with EngineWindow.
 //
-// A connection keeps, between messages, the window buffer (the window plus
+// Matching what zlib's level 6 sends for a stream of small similar
+// messages takes the whole 32 KiB window and a lazy search of it, which
+// klauspost's flate writers offer only at levels 7 to 9 and 1.4 MB. This
+// package's Encoder does it with zlib's search parameters per level (see
+// windowParams for levels 2, 3 and 6), 4-byte minimum matches (and none
+// of 4 bytes further than 4 KiB, which cost more than their literals),
+// and for each block the smallest of dynamic codes, fixed codes and
+// stored bytes (huffman.go). It never refers further back than the
+// window, 8 bits included.
+//
+// An Encoder keeps, between messages, the window buffer (the window plus
 // room for new input: twice the window, or the window plus 4 KiB below 12
 // bits), the hash heads (a uint16 each, as many as window positions from
 // 1,024 to 8,192) and the chain links (a uint16 distance per window
 // position): 144 KiB at 15 bits, 9 KiB at 10. Tokens and code tables are
 // scratch, taken from a pool for each message.
-//
+package window
+
+import (
+	"encoding/binary"
+	"errors"
+	"io"
+	"math/bits"
+	"sync"
+	"sync/atomic"
+)
+
 // Positions are indexes into the buffer. A hash head holds the index of
 // the newest position with that hash, 0 meaning none (so position 0 is
 // never matched); prev[i&wmask] holds the distance from i back to the
 // previous position with the same hash, 0 meaning none. When the buffer
 // fills, it slides by a multiple of the window, so that prev's indexes
 // stay valid, and the heads are rebased.
+
+// Levels an Encoder takes. There is no level 1: MinLevel, the fastest,
+// already searches as little as zlib's level 1.
+const (
+	MinLevel = 2 // the fastest level: zlib's level 1 search, lazy
+	MaxLevel = 9 // the smallest output: zlib's level 9 search
+)
 
 // windowParams are the search parameters of a level. Levels 4 to 9 take
 // zlib's, except that level 6 looks one position on for a better match
@@ -74,8 +93,15 @@ const (
 	wMaxTokens = 1 << 14
 )
 
-// windowEncoder is the state a connection keeps.
-type windowEncoder struct {
+// An Encoder compresses the messages of one direction of a connection
+// into one raw DEFLATE stream, each message ended by a sync flush without
+// its 00 00 ff ff tail (RFC 7692 section 7.2.1), later messages referring
+// back to earlier ones within the window. A message is Reset, Written and
+// Finished. The state kept between messages is in the package
+// documentation; Held reports it.
+//
+// An Encoder is not safe for concurrent use.
+type Encoder struct {
 	params  windowParams
 	wmask   int // window - 1
 	maxDist int // farthest match distance
@@ -98,6 +124,7 @@ type windowEncoder struct {
 	warmSum uint16
 	// started is windowStarts when this encoder last started a message.
 	started uint64
+	dst     io.Writer // where the message being compressed goes
 }
 
 // windowStarts counts the messages window encoders have started, process
@@ -118,11 +145,15 @@ var blockCoders = sync.Pool{New: func() any {
 	return &blockCoder{toks: make([]token, 0, wMaxTokens)}
 }}
 
-// newWindowEncoder returns an encoder for a window of 1<<bits bytes at a
-// level from 2 to 9. Its buffers are made with the first message.
-func newWindowEncoder(level, bits int) *windowEncoder {
+// NewEncoder returns an Encoder for a window of 1<<bits bytes, bits from 8
+// to 15, at a level from MinLevel to MaxLevel; it panics on others. Its
+// buffers are made with the first message.
+func NewEncoder(level, bits int) *Encoder {
+	if level < MinLevel || level > MaxLevel || bits < 8 || bits > 15 {
+		panic("window: level or window bits out of range")
+	}
 	w := 1 << bits
-	e := &windowEncoder{
+	e := &Encoder{
 		params:  windowLevels[level],
 		wmask:   w - 1,
 		maxDist: min(w-1, windowBufSize(w)-w-wLookahead),
@@ -136,14 +167,69 @@ func windowBufSize(w int) int {
 	return w + max(w, 4096)
 }
 
-// held is the memory the encoder keeps between messages.
-func (e *windowEncoder) held() int {
+// Held is the memory the Encoder keeps between messages, in bytes: none
+// before the first message and after Free.
+func (e *Encoder) Held() int {
 	return cap(e.win) + 2*cap(e.head) + 2*cap(e.prev)
 }
 
+// Reset starts a message whose compressed payload goes to dst. A message
+// still open is abandoned first, and the history with it (see Forget).
+func (e *Encoder) Reset(dst io.Writer) {
+	if e.bc != nil {
+		e.Forget()
+	}
+	e.dst = dst
+	e.start()
+}
+
+// Write compresses p as the next bytes of the message. The output reaches
+// dst in pieces as it is produced, each block as it is completed (at most
+// every 32 KiB of input), the last at Finish. After an error from dst the
+// Encoder has forgotten its history (see Forget) and the message must not
+// be sent.
+func (e *Encoder) Write(p []byte) (int, error) {
+	if e.bc == nil {
+		return 0, errNoMessage
+	}
+	// In pieces, so that the output held before it reaches dst stays
+	// bounded, whatever the size of p.
+	for done := 0; done < len(p); {
+		n := min(len(p)-done, 32<<10)
+		e.write(p[done : done+n])
+		done += n
+		if out := e.takeOutput(); len(out) > 0 {
+			if _, err := e.dst.Write(out); err != nil {
+				e.Forget()
+				return 0, err
+			}
+		}
+	}
+	return len(p), nil
+}
+
+// Finish ends the message with a sync flush and writes the rest of its
+// payload to dst, without the 00 00 ff ff tail. After an error the Encoder
+// has forgotten its history and the message must not be sent.
+func (e *Encoder) Finish() error {
+	if e.bc == nil {
+		return errNoMessage
+	}
+	_, err := e.dst.Write(e.finish())
+	e.release()
+	e.dst = nil
+	if err != nil {
+		e.Forget()
+	}
+	return err
+}
+
+// errNoMessage reports Write or Finish without Reset.
+var errNoMessage = errors.New("window: no message started")
+
 // start begins a message. Its output goes to a buffer of the pooled
 // scratch, which takeOutput and finish hand out until release.
-func (e *windowEncoder) start() {
+func (e *Encoder) start() {
 	if e.win == nil {
 		e.win = make([]byte, windowBufSize(e.wmask+1))
 		e.head = make([]uint16, 1<<(32-e.hshift))
@@ -165,7 +251,7 @@ func (e *windowEncoder) start() {
 // KiB message took about 110 µs instead of 21. Read in order, the lines
 // stream in at memory bandwidth and the walk then hits the cache: about
 // 30 µs cold (BenchmarkWindowJSON/cold).
-func (e *windowEncoder) warm() {
+func (e *Encoder) warm() {
 	var x uint16
 	win := e.win[max(e.end-e.wmask-1, 0):e.end]
 	for i := 0; i < len(win); i += 64 {
@@ -182,14 +268,14 @@ func (e *windowEncoder) warm() {
 
 // takeOutput returns the whole bytes written so far and empties the
 // output buffer; the slice is valid until the next write.
-func (e *windowEncoder) takeOutput() []byte {
+func (e *Encoder) takeOutput() []byte {
 	out := e.bc.bw.out
 	e.bc.bw.out = out[:0]
 	return out
 }
 
 // write compresses p, appending whole blocks to the output as they fill.
-func (e *windowEncoder) write(p []byte) {
+func (e *Encoder) write(p []byte) {
 	for len(p) > 0 {
 		if e.end == len(e.win) {
 			e.slide()
@@ -204,7 +290,7 @@ func (e *windowEncoder) write(p []byte) {
 // finish compresses what is left, ends the block with a sync flush (RFC
 // 7692 section 7.2.1, without the 00 00 ff ff tail) and returns the
 // output, which is valid until release.
-func (e *windowEncoder) finish() []byte {
+func (e *Encoder) finish() []byte {
 	e.compress(true)
 	bc := e.bc
 	bc.writeBlock(e.win[e.block:e.pos])
@@ -217,7 +303,7 @@ func (e *windowEncoder) finish() []byte {
 }
 
 // release returns the scratch to its pool.
-func (e *windowEncoder) release() {
+func (e *Encoder) release() {
 	if bc := e.bc; bc != nil {
 		if len(bc.toks) > 0 {
 			// Abandoned in the middle of a block; writeBlock leaves the
@@ -236,25 +322,28 @@ func (e *windowEncoder) release() {
 	}
 }
 
-// forget drops the history, and the message being compressed: later
-// matches refer to nothing before it.
-func (e *windowEncoder) forget() {
+// Forget drops the history, and the message being compressed, if any:
+// later matches refer to nothing before it. That is always valid for the
+// peer, whose history can only be longer than what this end refers to.
+func (e *Encoder) Forget() {
 	e.release()
+	e.dst = nil
 	e.end, e.pos, e.hashed, e.block = 0, 0, 0, 0
 	e.avail = false
 	clear(e.head)
 }
 
-// free lets the buffers go; the encoder must have been forgotten first
-// (Compressor.Close aborts, which forgets).
-func (e *windowEncoder) free() {
+// Free forgets the history (see Forget) and lets the buffers go; the next
+// message makes them again.
+func (e *Encoder) Free() {
+	e.Forget()
 	e.win, e.head, e.prev = nil, nil, nil
 }
 
 // slide makes room at the end of the buffer, keeping at least maxDist
 // bytes before pos, by a multiple of the window. The pending tokens are
 // written out first, as a block, since their bytes may slide out.
-func (e *windowEncoder) slide() {
+func (e *Encoder) slide() {
 	e.bc.writeBlock(e.win[e.block:e.tokEnd()])
 	e.block = e.tokEnd()
 	w := e.wmask + 1
@@ -263,7 +352,7 @@ func (e *windowEncoder) slide() {
 		// Cannot happen: a full buffer has been compressed to within
 		// wLookahead of its end, and maxDist leaves a window more than
 		// that. Returning would make write loop for ever.
-		panic("deflate: window buffer cannot slide")
+		panic("window: buffer cannot slide")
 	}
 	copy(e.win, e.win[s:e.end])
 	e.end -= s
@@ -281,7 +370,7 @@ func (e *windowEncoder) slide() {
 
 // tokEnd is where the bytes the tokens so far encode end: pos, less the
 // byte held back for lazy matching.
-func (e *windowEncoder) tokEnd() int {
+func (e *Encoder) tokEnd() int {
 	if e.avail {
 		return e.pos - 1
 	}
@@ -290,7 +379,7 @@ func (e *windowEncoder) tokEnd() int {
 
 // insertTo adds the positions from e.hashed up to to (not included) to
 // their hash chains, those at least wHashLen bytes before end.
-func (e *windowEncoder) insertTo(to, end int) {
+func (e *Encoder) insertTo(to, end int) {
 	to = min(to, end-wHashLen+1)
 	win, head, prev := e.win, e.head, e.prev
 	wmask, maxDist, shift := e.wmask, e.maxDist, e.hshift
@@ -329,7 +418,7 @@ func wHash(x uint64, shift uint) uint32 {
 }
 
 // compress decides on positions, leaving wLookahead bytes unless final.
-func (e *windowEncoder) compress(final bool) {
+func (e *Encoder) compress(final bool) {
 	end := e.end
 	limit := end - wLookahead
 	if final {
@@ -389,7 +478,7 @@ func (e *windowEncoder) compress(final bool) {
 // findMatch returns the longest match for pos longer than held (the
 // length of the match held back at pos-1, or 0), or length 0. pos is in
 // the chains.
-func (e *windowEncoder) findMatch(pos, end, held int) (length, dist int) {
+func (e *Encoder) findMatch(pos, end, held int) (length, dist int) {
 	win := e.win[:end]
 	maxLen := min(wMaxMatch, end-pos)
 	nice := min(e.params.nice, maxLen)
