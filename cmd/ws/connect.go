@@ -120,7 +120,7 @@ func (cl *client) run() int {
 		Origin:       cfg.origin,
 		Subprotocols: cfg.subprotocols,
 	}
-	opts.Compression = cfg.compress.mode
+	opts.Compression = cfg.compress.options()
 	opts.PingInterval = cfg.ping
 	if cfg.showPing {
 		opts.OnPing = func(p []byte) { cl.stderr.printf("ping received %q\n", p) }

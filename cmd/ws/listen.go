@@ -145,7 +145,7 @@ func newServer(cfg *listenConfig, log *syncWriter) *ws.Server {
 	o := &srv.Options
 	o.Subprotocols = cfg.subprotocols
 	o.ResponseHeader = cfg.header.h
-	o.Compression = cfg.compress.mode
+	o.Compression = cfg.compress.options()
 	o.PingInterval = cfg.ping
 	if len(cfg.origins) > 0 {
 		o.OriginPatterns = cfg.origins

@@ -154,7 +154,28 @@ func (f *headerFlag) Set(s string) error {
 
 // compressFlag is -compress (permessage-deflate with context takeover),
 // -compress=notakeover (without), or -compress=false.
-type compressFlag struct{ mode ws.CompressionMode }
+type compressFlag struct{ mode compressMode }
+
+// compressMode is a value of -compress.
+type compressMode int
+
+const (
+	compressOff compressMode = iota
+	compressTakeover
+	compressNoTakeover
+)
+
+// options returns the compression options of the flag's value: nil for
+// none.
+func (f *compressFlag) options() *ws.CompressionOptions {
+	switch f.mode {
+	case compressTakeover:
+		return &ws.CompressionOptions{}
+	case compressNoTakeover:
+		return &ws.CompressionOptions{ServerNoContextTakeover: true, ClientNoContextTakeover: true}
+	}
+	return nil
+}
 
 func (f *compressFlag) IsBoolFlag() bool { return true }
 
@@ -163,9 +184,9 @@ func (f *compressFlag) String() string {
 		return "false"
 	}
 	switch f.mode {
-	case ws.CompressionContextTakeover:
+	case compressTakeover:
 		return "true"
-	case ws.CompressionNoContextTakeover:
+	case compressNoTakeover:
 		return "notakeover"
 	}
 	return "false"
@@ -174,11 +195,11 @@ func (f *compressFlag) String() string {
 func (f *compressFlag) Set(s string) error {
 	switch strings.ToLower(s) {
 	case "true", "1", "on", "takeover":
-		f.mode = ws.CompressionContextTakeover
+		f.mode = compressTakeover
 	case "notakeover", "no-takeover", "no_context_takeover":
-		f.mode = ws.CompressionNoContextTakeover
+		f.mode = compressNoTakeover
 	case "false", "0", "off":
-		f.mode = ws.CompressionDisabled
+		f.mode = compressOff
 	default:
 		return fmt.Errorf("want -compress, -compress=notakeover or -compress=false, not %q", s)
 	}

@@ -360,7 +360,10 @@ func TestEcho(t *testing.T) {
 		defer cancel()
 		c, resp, err := ws.Dial(ctx, url, &ws.DialOptions{
 			Subprotocols: []string{"echo.v1", "echo.v2"},
-			Options:      ws.Options{Compression: ws.CompressionNoContextTakeover},
+			Options: ws.Options{Compression: &ws.CompressionOptions{
+				ServerNoContextTakeover: true,
+				ClientNoContextTakeover: true,
+			}},
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -477,7 +480,7 @@ func TestHeadersAndSubprotocol(t *testing.T) {
 // (5) -compress negotiates permessage-deflate, and compressed messages
 // make the round trip.
 func TestCompress(t *testing.T) {
-	opts := &ws.AcceptOptions{Options: ws.Options{Compression: ws.CompressionContextTakeover}}
+	opts := &ws.AcceptOptions{Options: ws.Options{Compression: &ws.CompressionOptions{}}}
 	hs := wsServer(t, opts, func(ctx context.Context, c *ws.Conn, _ *http.Request) {
 		if err := c.Write(ctx, ws.MessageText, []byte("extensions="+c.Extensions())); err != nil {
 			return
@@ -519,7 +522,7 @@ func TestCompress(t *testing.T) {
 // -ping keepalive.
 func TestShowPing(t *testing.T) {
 	hs := wsServer(t, nil, func(ctx context.Context, c *ws.Conn, _ *http.Request) {
-		if err := c.Ping(ctx); err != nil {
+		if err := c.Ping(ctx, nil); err != nil {
 			return
 		}
 		if err := c.Write(ctx, ws.MessageText, []byte("pinged")); err != nil {

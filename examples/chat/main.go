@@ -25,7 +25,10 @@ func newServer() (*ws.Server, http.Handler) {
 		Options: ws.AcceptOptions{Options: ws.Options{
 			ReadLimit:    64 << 10,
 			PingInterval: 30 * time.Second,
-			Compression:  ws.CompressionNoContextTakeover,
+			Compression: &ws.CompressionOptions{
+				ServerNoContextTakeover: true,
+				ClientNoContextTakeover: true,
+			},
 		}},
 		// A client too slow to keep up is closed with 1013 and may
 		// reconnect; the others are never held up.

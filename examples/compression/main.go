@@ -4,13 +4,11 @@
 // took on the wire.
 //
 // permessage-deflate is used only when both sides turn it on, with
-// Options.Compression. Messages shorter than Options.CompressionThreshold
+// Options.Compression. Messages shorter than CompressionOptions.Threshold
 // (1 KiB by default) go out as they are. With no context takeover each
 // message is compressed on its own, which costs no memory between
 // messages; with context takeover a message can refer to the ones before
 // it, which shrinks streams of similar small messages far more.
-// (ws.SetCompressionConcurrency bounds how many messages the program
-// compresses at once, as Node's concurrencyLimit does.)
 //
 //	go run ./examples/compression
 package main
@@ -41,32 +39,42 @@ var settings = []setting{
 	{
 		name:   "the client asks, the server has compression off",
 		server: ws.Options{},
-		client: ws.Options{Compression: ws.CompressionContextTakeover},
+		client: ws.Options{Compression: &ws.CompressionOptions{}},
 	},
 	{
 		name:   "no context takeover, default threshold (1 KiB)",
-		server: ws.Options{Compression: ws.CompressionNoContextTakeover},
-		client: ws.Options{Compression: ws.CompressionNoContextTakeover},
+		server: ws.Options{Compression: noTakeover(0)},
+		client: ws.Options{Compression: noTakeover(0)},
 	},
 	{
 		// Small messages compressed on their own grow: this is why the
 		// threshold exists.
 		name:   "no context takeover, every message compressed (threshold -1)",
-		server: ws.Options{Compression: ws.CompressionNoContextTakeover},
-		client: ws.Options{Compression: ws.CompressionNoContextTakeover, CompressionThreshold: -1},
+		server: ws.Options{Compression: noTakeover(0)},
+		client: ws.Options{Compression: noTakeover(-1)},
 	},
 	{
 		name:   "context takeover, every message compressed",
-		server: ws.Options{Compression: ws.CompressionContextTakeover},
-		client: ws.Options{Compression: ws.CompressionContextTakeover, CompressionThreshold: -1},
+		server: ws.Options{Compression: &ws.CompressionOptions{}},
+		client: ws.Options{Compression: &ws.CompressionOptions{Threshold: -1}},
 	},
 	{
 		// A smaller window means less inflate history for the server to
 		// keep per connection.
 		name:   "context takeover, the server asks for a 1 KiB client window",
-		server: ws.Options{Compression: ws.CompressionContextTakeover, CompressionPeerWindowBits: 10},
-		client: ws.Options{Compression: ws.CompressionContextTakeover, CompressionThreshold: -1},
+		server: ws.Options{Compression: &ws.CompressionOptions{ClientMaxWindowBits: 10}},
+		client: ws.Options{Compression: &ws.CompressionOptions{Threshold: -1}},
 	},
+}
+
+// noTakeover returns options without context takeover in either direction,
+// with the given threshold.
+func noTakeover(threshold int) *ws.CompressionOptions {
+	return &ws.CompressionOptions{
+		Threshold:               threshold,
+		ServerNoContextTakeover: true,
+		ClientNoContextTakeover: true,
+	}
 }
 
 func main() {

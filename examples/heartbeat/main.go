@@ -125,7 +125,7 @@ func run(ctx context.Context, interval time.Duration, out io.Writer) error {
 
 	// The healthy client is still connected: Ping works. (Its own pings
 	// are answered by the server's Read.)
-	if err := healthy.Ping(ctx); err != nil {
+	if err := healthy.Ping(ctx, nil); err != nil {
 		return err
 	}
 	fmt.Fprintln(out, "the healthy client is still connected")

@@ -59,7 +59,7 @@ func run(ctx context.Context, url string, n int, out io.Writer) error {
 		// itself. Give each ping a deadline: a server that has gone away
 		// never answers.
 		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		err := c.Ping(pctx)
+		err := c.Ping(pctx, nil)
 		cancel()
 		if err != nil {
 			return err
