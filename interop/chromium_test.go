@@ -75,7 +75,7 @@ func TestChromium(t *testing.T) {
 		{"/echo", ws.Options{}, ""},
 		{"/echo-deflate", ctxTakeover, "permessage-deflate"},
 		{"/echo-deflate-no-context-takeover-windows",
-			with(noCtxTakeover, func(o *ws.Options) { o.CompressionWindowBits, o.CompressionPeerWindowBits = 10, 9 }),
+			with(noCtxTakeover, func(c *ws.CompressionOptions) { c.ServerMaxWindowBits, c.ClientMaxWindowBits = 10, 9 }),
 			"permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=10; client_max_window_bits=9"},
 	}
 

@@ -68,7 +68,7 @@ func (s deflateSide) compresses(n int) bool { return s.every || n >= s.threshold
 // goSide returns how the Go end compresses under opts: by its threshold,
 // with or without context takeover.
 func goSide(opts ws.Options) deflateSide {
-	th := opts.CompressionThreshold
+	th := opts.Compression.Threshold
 	switch {
 	case th == 0:
 		th = ws.DefaultCompressionThreshold
@@ -129,13 +129,18 @@ func (tc deflateCase) sizes() []int {
 
 // Compression options of the Go end.
 var (
-	ctxTakeover   = ws.Options{Compression: ws.CompressionContextTakeover}
-	noCtxTakeover = ws.Options{Compression: ws.CompressionNoContextTakeover}
+	ctxTakeover   = ws.Options{Compression: &ws.CompressionOptions{}}
+	noCtxTakeover = ws.Options{Compression: &ws.CompressionOptions{
+		ServerNoContextTakeover: true,
+		ClientNoContextTakeover: true,
+	}}
 )
 
-// with returns o changed by f.
-func with(o ws.Options, f func(*ws.Options)) ws.Options {
-	f(&o)
+// with returns o, with a copy of its compression options, changed by f.
+func with(o ws.Options, f func(*ws.CompressionOptions)) ws.Options {
+	c := *o.Compression
+	f(&c)
+	o.Compression = &c
 	return o
 }
 
@@ -148,19 +153,16 @@ func deflateCases(goServer bool) []deflateCase {
 	// compressor and of the client's, whichever end Go is; 0 asks for
 	// none.
 	windows := func(o ws.Options, server, client int) ws.Options {
-		if goServer {
-			o.CompressionWindowBits, o.CompressionPeerWindowBits = server, client
-		} else {
-			o.CompressionWindowBits, o.CompressionPeerWindowBits = client, server
-		}
-		return o
+		return with(o, func(c *ws.CompressionOptions) {
+			c.ServerMaxWindowBits, c.ClientMaxWindowBits = server, client
+		})
 	}
 	const both = "permessage-deflate; client_no_context_takeover; server_no_context_takeover"
 	cases := []deflateCase{
 		{name: "context-takeover", goOpts: ctxTakeover, node: "true", want: "permessage-deflate", big: true},
 		{name: "no-context-takeover", goOpts: noCtxTakeover, node: "true", want: both, big: true},
 		{name: "no-context-takeover-threshold-0",
-			goOpts: with(noCtxTakeover, func(o *ws.Options) { o.CompressionThreshold = -1 }),
+			goOpts: with(noCtxTakeover, func(c *ws.CompressionOptions) { c.Threshold = -1 }),
 			node:   `{"threshold":0}`, want: both},
 		{name: "server-window-15-node",
 			goOpts: ctxTakeover, node: `{"serverMaxWindowBits":15}`,
@@ -172,13 +174,13 @@ func deflateCases(goServer bool) []deflateCase {
 			goOpts: windows(ctxTakeover, 0, 10), node: "true",
 			want: "permessage-deflate; client_max_window_bits=10", big: !goServer},
 		{name: "context-takeover-level-6-window-compressor",
-			goOpts: with(ctxTakeover, func(o *ws.Options) { o.CompressionLevel = 6 }), node: "true",
+			goOpts: with(ctxTakeover, func(c *ws.CompressionOptions) { c.Level, c.Engine = 6, ws.EngineWindow }), node: "true",
 			want: "permessage-deflate", big: true},
 		{name: "context-takeover-level-9-window-9-go",
-			goOpts: windows(with(ctxTakeover, func(o *ws.Options) { o.CompressionLevel = 9 }), 9, 9), node: "true",
+			goOpts: windows(with(ctxTakeover, func(c *ws.CompressionOptions) { c.Level, c.Engine = 9, ws.EngineWindow }), 9, 9), node: "true",
 			want: "permessage-deflate; client_max_window_bits=9; server_max_window_bits=9"},
 		{name: "no-context-takeover-windows-9-10-level-9",
-			goOpts: windows(with(noCtxTakeover, func(o *ws.Options) { o.CompressionLevel = 9 }), 9, 10),
+			goOpts: windows(with(noCtxTakeover, func(c *ws.CompressionOptions) { c.Level = 9 }), 9, 10),
 			node:   `{"threshold":0,"zlibDeflateOptions":{"level":9}}`,
 			want:   "permessage-deflate; client_max_window_bits=10; client_no_context_takeover; server_max_window_bits=9; server_no_context_takeover"},
 	}
@@ -423,12 +425,11 @@ func wireBytes(ctx context.Context, t *testing.T, u string, msgs [][]byte) (int6
 	defer c.CloseNow()
 	// Only the server's compression counts: the client sends plainly,
 	// which saves time under the race detector.
-	c.EnableWriteCompression(false)
 	before := tap.receivedBytes()
 	werr := make(chan error, 1)
 	go func() {
 		for _, m := range msgs {
-			if err := c.Write(ctx, ws.MessageText, m); err != nil {
+			if err := c.Write(ctx, ws.MessageText|ws.Uncompressed, m); err != nil {
 				werr <- err
 				return
 			}
@@ -495,16 +496,16 @@ func TestDeflateWireBytes(t *testing.T) {
 	}{
 		{"defaults: level 1, 4 KiB dictionary", ctxTakeover, 125,
 			"more than a quarter over would mean context takeover or compression is not working"},
-		{"level 6, window compressor", with(ctxTakeover, func(o *ws.Options) { o.CompressionLevel = 6 }), 100,
+		{"level 6, window compressor", with(ctxTakeover, func(c *ws.CompressionOptions) { c.Level, c.Engine = 6, ws.EngineWindow }), 100,
 			"the window compressor at zlib's default level is the setting for sending no more than Node.js"},
-		{"level 6, whole flate writer (CompressionDictSize -1)", with(ctxTakeover, func(o *ws.Options) {
-			o.CompressionLevel, o.CompressionDictSize = 6, -1
+		{"level 6, whole flate writer (EngineWriter)", with(ctxTakeover, func(c *ws.CompressionOptions) {
+			c.Level, c.Engine = 6, ws.EngineWriter
 		}), 0, ""},
-		{"level 8, whole flate writer (CompressionDictSize -1)", with(ctxTakeover, func(o *ws.Options) {
-			o.CompressionLevel, o.CompressionDictSize = 8, -1
+		{"level 8, whole flate writer (EngineWriter)", with(ctxTakeover, func(c *ws.CompressionOptions) {
+			c.Level, c.Engine = 8, ws.EngineWriter
 		}), 0, ""},
-		{"level 9, whole flate writer (CompressionDictSize -1)", with(ctxTakeover, func(o *ws.Options) {
-			o.CompressionLevel, o.CompressionDictSize = 9, -1
+		{"level 9, whole flate writer (EngineWriter)", with(ctxTakeover, func(c *ws.CompressionOptions) {
+			c.Level, c.Engine = 9, ws.EngineWriter
 		}), 0, ""},
 	}
 	for _, v := range variants {

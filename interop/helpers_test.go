@@ -360,12 +360,8 @@ func (s *peerServer) dialQuery(ctx context.Context, t *testing.T, query url.Valu
 	if opts != nil {
 		o = *opts
 	}
-	if o.Compression == ws.CompressionDisabled {
+	if o.Compression == nil {
 		o.Compression = s.compression.Compression
-		o.CompressionLevel = s.compression.CompressionLevel
-		o.CompressionThreshold = s.compression.CompressionThreshold
-		o.CompressionWindowBits = s.compression.CompressionWindowBits
-		o.CompressionPeerWindowBits = s.compression.CompressionPeerWindowBits
 	}
 	c, resp, err := ws.Dial(ctx, s.url+"/?"+query.Encode(), &o)
 	if err != nil {
@@ -720,7 +716,7 @@ func (s *goServer) ping(_ *http.Request, c *ws.Conn) error {
 	}()
 	var err error
 	for range pings {
-		if err = c.Ping(s.ctx); err != nil {
+		if err = c.Ping(s.ctx, nil); err != nil {
 			break
 		}
 	}

@@ -153,7 +153,7 @@ func testPing(ctx context.Context, t *testing.T, srv *peerServer) {
 	}()
 	const pings = 3
 	for i := range pings {
-		if err := c.Ping(ctx); err != nil {
+		if err := c.Ping(ctx, nil); err != nil {
 			t.Fatalf("ping %d: %v", i, err)
 		}
 	}

@@ -90,7 +90,7 @@ func TestGoClientPythonServer(t *testing.T) {
 		{"deflate-context-takeover", ctxTakeover, "", pythonDefaultWindows},
 		{"deflate-no-context-takeover", noCtxTakeover, "",
 			"permessage-deflate; client_max_window_bits=12; client_no_context_takeover; server_max_window_bits=12; server_no_context_takeover"},
-		{"deflate-windows-9-10", with(ctxTakeover, func(o *ws.Options) { o.CompressionPeerWindowBits, o.CompressionWindowBits = 9, 10 }), "",
+		{"deflate-windows-9-10", with(ctxTakeover, func(c *ws.CompressionOptions) { c.ServerMaxWindowBits, c.ClientMaxWindowBits = 9, 10 }), "",
 			"permessage-deflate; client_max_window_bits=10; server_max_window_bits=9"},
 	}
 	for _, tc := range cases {
@@ -155,7 +155,7 @@ func TestPythonClientGoServer(t *testing.T) {
 			{"deflate-context-takeover", ctxTakeover, "", "permessage-deflate"},
 			{"deflate-no-context-takeover", noCtxTakeover, "",
 				"permessage-deflate; client_no_context_takeover; server_no_context_takeover"},
-			{"deflate-windows-9-10", with(ctxTakeover, func(o *ws.Options) { o.CompressionWindowBits, o.CompressionPeerWindowBits = 9, 10 }), "",
+			{"deflate-windows-9-10", with(ctxTakeover, func(c *ws.CompressionOptions) { c.ServerMaxWindowBits, c.ClientMaxWindowBits = 9, 10 }), "",
 				"permessage-deflate; client_max_window_bits=10; server_max_window_bits=9"},
 		}
 		for _, tc := range cases {
