@@ -2,7 +2,7 @@ package main
 
 // The compressed echo: permessage-deflate with context takeover where the
 // server supports it, JSON-like messages that differ from one to the next,
-// and one client (ws.Dial with CompressionContextTakeover) for every
+// and one client (ws.Dial with Compression: &ws.CompressionOptions{}) for every
 // server.
 
 import (
@@ -26,22 +26,24 @@ import (
 var zServers = map[string]server{
 	// ws with the defaults: context takeover, level 1, the last 4 KiB sent
 	// primed into a pooled compressor for each message.
-	"ws-deflate": httpServer(wsDeflate(ws.Options{Compression: ws.CompressionContextTakeover})),
-	// ws keeping a whole compressor per connection (CompressionDictSize -1).
-	"ws-deflate-keep": httpServer(wsDeflate(ws.Options{Compression: ws.CompressionContextTakeover, CompressionDictSize: -1})),
+	"ws-deflate": httpServer(wsDeflate(ws.Options{Compression: &ws.CompressionOptions{}})),
+	// ws keeping a whole compressor per connection (Engine: ws.EngineWriter).
+	"ws-deflate-keep": httpServer(wsDeflate(ws.Options{Compression: &ws.CompressionOptions{Engine: ws.EngineWriter}})),
 	// The same at level 8 instead of 1: a whole compressor kept per
-	// connection (CompressionDictSize -1), compressing with flate level 8,
+	// connection (Engine: ws.EngineWriter), compressing with flate level 8,
 	// for the bytes against CPU trade-off next to zlib's level 6 in
 	// node-deflate and gws's level-5-like 12-bit compressor.
-	"ws-deflate-l8": httpServer(wsDeflate(ws.Options{Compression: ws.CompressionContextTakeover, CompressionLevel: 8, CompressionDictSize: -1})),
-	// ws at level 6 with context takeover: ws's window compressor, which
-	// searches about as hard as zlib's level 6 (Node's default), with 144
-	// KiB kept per connection.
-	"ws-deflate-l6": httpServer(wsDeflate(ws.Options{Compression: ws.CompressionContextTakeover, CompressionLevel: 6})),
+	"ws-deflate-l8": httpServer(wsDeflate(ws.Options{Compression: &ws.CompressionOptions{Level: 8, Engine: ws.EngineWriter}})),
+	// ws at level 6 with context takeover and ws's window compressor
+	// (Engine: ws.EngineWindow), which searches about as hard as zlib's
+	// level 6 (Node's default), with 144 KiB kept per connection.
+	"ws-deflate-l6": httpServer(wsDeflate(ws.Options{Compression: &ws.CompressionOptions{Level: 6, Engine: ws.EngineWindow}})),
 	// The same, asking the client for a 12-bit window as gws-deflate does,
 	// so that both servers inflate the same client stream. It also holds
 	// 5 KiB of inflate history per connection instead of 40.
-	"ws-deflate-l6-c12": httpServer(wsDeflate(ws.Options{Compression: ws.CompressionContextTakeover, CompressionLevel: 6, CompressionPeerWindowBits: 12})),
+	"ws-deflate-l6-c12": httpServer(wsDeflate(ws.Options{Compression: &ws.CompressionOptions{
+		Level: 6, Engine: ws.EngineWindow, ClientMaxWindowBits: 12,
+	}})),
 	// gws with context takeover both ways, its defaults otherwise (level 1,
 	// window bits 12 both ways when context takeover is on).
 	"gws-deflate": serveGWSDeflate(0),
@@ -51,7 +53,7 @@ var zServers = map[string]server{
 	"gws-deflate-15": serveGWSDeflate(15),
 	// gorilla negotiates only no context takeover.
 	"gorilla-deflate-nct": httpServer(gorillaReadWrite(true)),
-	// coder with CompressionContextTakeover.
+	// coder with its CompressionContextTakeover.
 	"coder-deflate": httpServer(coderReadWrite(&coder.AcceptOptions{CompressionMode: coder.CompressionContextTakeover})),
 }
 
@@ -112,18 +114,16 @@ type zClient struct {
 }
 
 // zDial connects with ws.Dial, offering permessage-deflate with context
-// takeover. The client keeps a whole compressor (CompressionDictSize -1)
-// and compresses every message (CompressionThreshold -1).
+// takeover. The client keeps a whole compressor (Engine: ws.EngineWriter)
+// and compresses every message (Threshold: -1).
 func zDial(addr string) (*zClient, error) {
 	zc := &zClient{}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	c, resp, err := ws.Dial(ctx, "ws://"+addr+"/", &ws.DialOptions{
 		Options: ws.Options{
-			Compression:          ws.CompressionContextTakeover,
-			CompressionDictSize:  -1,
-			CompressionThreshold: -1,
-			ReadLimit:            readLimit,
+			Compression: &ws.CompressionOptions{Engine: ws.EngineWriter, Threshold: -1},
+			ReadLimit:   readLimit,
 		},
 		Proxy: ws.NoProxy,
 		NetDial: func(ctx context.Context, network, a string) (net.Conn, error) {

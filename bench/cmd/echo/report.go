@@ -231,7 +231,7 @@ func report(cfg config, all []sample) string {
 // connection count, with the medians and the negotiated extension, and
 // the ratios of the ws rows to each gws and node server.
 func zReport(b *strings.Builder, cfg config, all []sample) {
-	b.WriteString("\n### Compressed echo (1 KiB JSON-like text, a different message each time; client: ws.Dial with CompressionContextTakeover)\n\n")
+	b.WriteString("\n### Compressed echo (1 KiB JSON-like text, a different message each time; client: ws.Dial with Compression: &ws.CompressionOptions{})\n\n")
 	b.WriteString("medians of rounds; wire bytes are counted on the client's TCP connections, frame headers and masks included\n\n")
 	b.WriteString("| library | conns | msgs/s | server CPU µs/msg | p50 µs | p99 µs | wire B/msg client→server | wire B/msg server→client | Sec-WebSocket-Extensions |\n")
 	b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|---|\n")
