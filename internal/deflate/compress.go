@@ -81,6 +81,7 @@ type CompressorOptions struct {
 	Engine Engine
 	// DictSize is, for EngineDict only, how many bytes of history are
 	// kept: 0 means DefaultDictSize, and it is capped at the window.
+	// NewCompressor refuses a negative one.
 	DictSize int
 }
 
@@ -155,7 +156,10 @@ func NewCompressor(side Side, opts CompressorOptions) (*Compressor, error) {
 		c.eng = &pooledEngine{fe}
 	case opts.Engine == EngineDict:
 		size := opts.DictSize
-		if size <= 0 {
+		switch {
+		case size < 0:
+			return nil, fmt.Errorf("deflate: negative DictSize %d", size)
+		case size == 0:
 			size = DefaultDictSize
 		}
 		c.eng = &dictEngine{pooledEngine: pooledEngine{fe}, hist: newHistory(min(size, 1<<bits))}
@@ -179,7 +183,8 @@ func windowLevel(level int) int {
 }
 
 // Level is the level c compresses at: CompressorOptions.Level with 0
-// taken as BestSpeed, or NoCompression for StoredOnly.
+// taken as BestSpeed, or NoCompression for StoredOnly. (EngineWindow runs
+// levels below 2, and DefaultCompression, as EngineWindow says.)
 func (c *Compressor) Level() int { return c.level }
 
 // windowed reports whether a level and window need flate.NewWriterWindow:

@@ -652,6 +652,11 @@ func TestNewErrors(t *testing.T) {
 			t.Errorf("NewCompressor accepts level %d", level)
 		}
 	}
+	for _, opts := range []CompressorOptions{{Engine: EngineDict, DictSize: -1}, {Engine: EngineWindow + 1}} {
+		if _, err := NewCompressor(Side{}, opts); err == nil {
+			t.Errorf("NewCompressor accepts %+v", opts)
+		}
+	}
 	c := mustCompressor(t, Side{}, CompressorOptions{Engine: EngineWriter})
 	if _, err := c.Write([]byte("x")); err == nil {
 		t.Error("Write without Reset succeeds")
