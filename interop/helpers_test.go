@@ -155,12 +155,18 @@ type peerEvent struct {
 	Header string `json:"header"`
 	// Params (Node.js only) are the permessage-deflate parameters the
 	// server works with, null without the extension.
-	Params    map[string]any `json:"params"`
-	Payload   string         `json:"payload"`
-	Code      int            `json:"code"`
-	Reason    string         `json:"reason"`
-	Message   string         `json:"message"`
-	ErrorCode string         `json:"errorCode"`
+	Params map[string]any `json:"params"`
+	// Size, Binary and Compressed describe a message the server received
+	// (echo-server.js with report=1): Compressed is nil when the server
+	// could not tell.
+	Size       int    `json:"size"`
+	Binary     bool   `json:"binary"`
+	Compressed *bool  `json:"compressed"`
+	Payload    string `json:"payload"`
+	Code       int    `json:"code"`
+	Reason     string `json:"reason"`
+	Message    string `json:"message"`
+	ErrorCode  string `json:"errorCode"`
 }
 
 // parseEvent parses an event line; ok is false for other lines.

@@ -15,7 +15,8 @@
 //
 // A connection whose URL has the query parameter fragments=N (N > 1) echoes
 // every message in N fragments, sent with send(chunk, {fin: false,
-// compress: true}) and the last with fin: true.
+// compress: true}) and the last with fin: true. One with report=1 reports
+// every message it receives, commands included, before it acts on it.
 //
 // It reports what happens as lines "KIND {json}" on stdout, each naming the
 // connection by the "name" query parameter of its URL:
@@ -24,6 +25,10 @@
 //           extensions is ws.extensions, header the Sec-WebSocket-Extensions
 //           header of the response ("" if none), params the
 //           permessage-deflate parameters in force (null if none)
+//   MESSAGE {"name","size","binary","compressed"}   with report=1
+//           compressed says whether the message arrived compressed
+//           (RSV1 on its first frame), as ws's receiver saw it; null if
+//           this version of ws does not expose it
 //   PONG    {"name","payload"}
 //   CLOSE   {"name","code","reason"}      the close the peer sent or answered
 //   ERROR   {"name","message","errorCode"}
@@ -74,6 +79,7 @@ wss.on('connection', (ws, req) => {
   const query = new URL(req.url, 'http://localhost').searchParams;
   const name = query.get('name') || '';
   const fragments = Number(query.get('fragments') || 1);
+  const report = query.get('report') === '1';
   event('OPEN', {
     name,
     extensions: ws.extensions,
@@ -82,6 +88,13 @@ wss.on('connection', (ws, req) => {
   });
 
   ws.on('message', (data, isBinary) => {
+    if (report) {
+      // ws 8 has no public API for it: the receiver emits 'message'
+      // synchronously (allowSynchronousEvents, the default), while its
+      // _compressed still describes the message it has just completed.
+      const c = ws._receiver && ws._receiver._compressed;
+      event('MESSAGE', { name, size: data.length, binary: isBinary, compressed: typeof c === 'boolean' ? c : null });
+    }
     if (!isBinary) {
       const text = data.toString();
       if (text.startsWith('close:')) {
