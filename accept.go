@@ -43,6 +43,14 @@ type AcceptOptions struct {
 	// ResponseHeader is added to the 101 response, for example to set a
 	// cookie. Headers the handshake sets itself are left out of it.
 	ResponseHeader http.Header
+
+	// Refuse, if set, writes the response to a request that Accept
+	// refuses, in place of Accept's short plain-text one: a page of the
+	// site's own, say, or a log line first. err has the status Accept
+	// would send and the reason. Accept has already set on w the headers
+	// that the refusal needs (Allow for 405, Upgrade and Connection or
+	// Sec-WebSocket-Version for 426); Refuse must write a status.
+	Refuse func(w http.ResponseWriter, r *http.Request, err *HandshakeError)
 }
 
 // Accept completes the server side of the opening handshake (RFC 6455
@@ -74,7 +82,7 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 
 	hj, brw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
-		reject(w, http.StatusInternalServerError, "the connection cannot be taken over")
+		reject(w, r, opts, http.StatusInternalServerError, "the connection cannot be taken over")
 		return nil, fmt.Errorf("ws: accept: hijack: %w", err)
 	}
 	// net/http may have set deadlines; the connection sets its own.
@@ -93,7 +101,7 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 	releaseBuffers(brw)
 	c.subprotocol = sub
 	if compress {
-		if err := c.setCompression(params, &opts.Options); err != nil {
+		if err := c.setCompression(params, opts.Compression); err != nil {
 			c.CloseNow()
 			return nil, fmt.Errorf("ws: accept: %w", err)
 		}
@@ -149,38 +157,44 @@ func releaseBuffers(brw *bufio.ReadWriter) {
 func checkRequest(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) error {
 	if r.Method != http.MethodGet {
 		w.Header().Set("Allow", http.MethodGet)
-		return reject(w, http.StatusMethodNotAllowed, "a WebSocket handshake must use GET")
+		return reject(w, r, opts, http.StatusMethodNotAllowed, "a WebSocket handshake must use GET")
 	}
 	if r.ProtoMajor != 1 || r.ProtoMinor < 1 {
-		return reject(w, http.StatusHTTPVersionNotSupported, "a WebSocket handshake needs HTTP/1.1")
+		return reject(w, r, opts, http.StatusHTTPVersionNotSupported, "a WebSocket handshake needs HTTP/1.1")
 	}
 	if !handshake.HasToken(r.Header, "Connection", "upgrade") || !handshake.HasToken(r.Header, "Upgrade", "websocket") {
 		w.Header().Set("Connection", "Upgrade")
 		w.Header().Set("Upgrade", "websocket")
-		return reject(w, http.StatusUpgradeRequired, "this endpoint speaks WebSocket only: expected Connection: Upgrade and Upgrade: websocket")
+		return reject(w, r, opts, http.StatusUpgradeRequired, "this endpoint speaks WebSocket only: expected Connection: Upgrade and Upgrade: websocket")
 	}
 	switch r.Header.Get(handshake.HeaderVersion) {
 	case "13", "8":
 	default:
 		w.Header().Set("Sec-WebSocket-Version", "13, 8")
-		return reject(w, http.StatusUpgradeRequired, "unsupported Sec-WebSocket-Version: this server speaks 13 and 8")
+		return reject(w, r, opts, http.StatusUpgradeRequired, "unsupported Sec-WebSocket-Version: this server speaks 13 and 8")
 	}
 	if keys := r.Header.Values(handshake.HeaderKey); len(keys) != 1 || !handshake.ValidKey(keys[0]) {
-		return reject(w, http.StatusBadRequest, "Sec-WebSocket-Key must be 16 bytes in base64")
+		return reject(w, r, opts, http.StatusBadRequest, "Sec-WebSocket-Key must be 16 bytes in base64")
 	}
 	if err := checkOrigin(r, opts); err != nil {
-		return reject(w, http.StatusForbidden, err.Error())
+		return reject(w, r, opts, http.StatusForbidden, err.Error())
 	}
 	return nil
 }
 
-// reject answers the request with status and a plain-text reason.
-func reject(w http.ResponseWriter, status int, reason string) error {
+// reject answers the request with status and a plain-text reason, or as
+// opts.Refuse says.
+func reject(w http.ResponseWriter, r *http.Request, opts *AcceptOptions, status int, reason string) error {
+	err := &HandshakeError{Status: status, Reason: reason}
+	if opts.Refuse != nil {
+		opts.Refuse(w, r, err)
+		return err
+	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	fmt.Fprintln(w, reason)
-	return &HandshakeError{Status: status, Reason: reason}
+	return err
 }
 
 // checkOrigin applies the origin rules of AcceptOptions.

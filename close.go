@@ -115,7 +115,7 @@ func (c *Conn) writeClose(ctx context.Context, code StatusCode, reason string) e
 		binary.BigEndian.PutUint16(p[:], uint16(code))
 		n = 2 + copy(p[2:], reason)
 	}
-	return c.writeFrame(ctx, true, frame.OpClose, p[:n], 0)
+	return c.writeFrame(ctx, frame.OpClose, p[:n])
 }
 
 // waitPeerClose waits up to d for the peer's close frame. With no read in
@@ -128,83 +128,50 @@ func (c *Conn) waitPeerClose(d time.Duration) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
+	var t *time.Timer
+	defer func() {
+		if t != nil {
+			t.Stop()
+		}
+	}()
 	for {
-		if c.drainUntilClose(ctx) && c.isClosed() {
+		read, gen, grace := c.drainUntilClose(ctx, c.closeGrace())
+		if c.isClosed() {
 			return nil
 		}
-		// A read of the user's holds the reader: it will see the close
-		// frame. Look again now and then, in case it stops reading.
-		t := time.NewTimer(20 * time.Millisecond)
+		var released <-chan struct{} = closedChan
+		var graceOver <-chan time.Time
+		if !read {
+			// A read of the user's holds the reader and will see the close
+			// frame, or a message waits for one: wait until the reader is
+			// let go, in case no read follows, or the grace ends.
+			released = c.readReleased(gen)
+			if grace > 0 {
+				if t == nil {
+					t = time.NewTimer(grace)
+				} else {
+					t.Reset(grace)
+				}
+				graceOver = t.C
+			}
+		}
 		select {
 		case <-c.done():
-			t.Stop()
 			return nil
 		case <-ctx.Done():
-			t.Stop()
 			return fmt.Errorf("ws: close handshake: no close frame from the peer within %v: %w", d, context.DeadlineExceeded)
-		case <-t.C:
+		case <-released:
+		case <-graceOver:
 		}
 	}
 }
 
-// drainUntilClose reads until the peer's close frame, when no read of the
-// user's is in progress. It reports whether it read.
-//
-// It does not take messages from a user who is still reading: a message
-// it comes upon is left for the next read, and dropped only when no read
-// has taken it within closeGrace; after that, messages are dropped at once.
-// So a read loop in another goroutine, which is out of Read for a moment
-// between messages, loses nothing, while a connection no one reads still
-// reaches the close frame soon.
-func (c *Conn) drainUntilClose(ctx context.Context) bool {
-	if !c.tryLock(readLock) {
-		return false
-	}
-	defer c.unlock(readLock)
-	if c.rd.err != nil {
-		return true
-	}
-	if c.rd.inMsg && !c.rd.pending {
-		// The user is in the middle of reading a message.
-		return false
-	}
-	stop := interrupt(ctx, c.nc, readDeadline)
-	defer stop()
-	for {
-		if c.rd.pending {
-			if !c.rd.graceSpent && (monotonicNow()-c.rd.pendingAt < c.closeGrace() || c.rd.pendingLooks < graceLooks) {
-				c.rd.pendingLooks++
-				return false
-			}
-			// No one took it: drop it, and the ones after it at once, until
-			// a read shows someone is reading after all.
-			c.rd.pending = false
-			c.rd.graceSpent = true
-		}
-		err := c.skipMessage()
-		if err == nil {
-			err = c.nextFrame()
-			if err == nil {
-				c.rd.pending = true
-				c.rd.pendingAt, c.rd.pendingLooks = monotonicNow(), 0
-				continue
-			}
-		}
-		if !isTimeout(err) {
-			// The peer is gone, or broke the protocol: the connection is
-			// over either way.
-			c.readFailed(ctx, err, false, false)
-		}
-		return true
-	}
-}
-
-// graceLooks is how many times, 20 ms apart, Close must find a pending
-// message still unread, besides closeGrace passing, before it drops it:
-// so a process that was not scheduled for a while, which stalls the
-// reading goroutine and Close alike, does not lose a message that a read
-// would have taken.
-const graceLooks = 10
+// graceLooks is how many times Close must find a pending message still
+// unread, the last of them at least closeGrace after it arrived, before it
+// drops it: so a process that was not scheduled for a while, which stalls
+// the reading goroutine and Close alike, does not lose a message that a
+// read would have taken, since Close looks again after a wait of its own.
+const graceLooks = 3
 
 // closeGrace is how long a message that arrives during the close
 // handshake waits for a read before Close drops it.
@@ -257,12 +224,12 @@ func (c *Conn) fail(err error) error {
 		c.writeClose(ctx, pe.Code, pe.Reason)
 		cancel()
 	}
-	if cw, ok := c.nc.(interface{ CloseWrite() error }); ok && !c.isClosed() {
+	if cw, ok := c.transport.(interface{ CloseWrite() error }); ok && !c.isClosed() {
 		cw.CloseWrite()
-		c.nc.SetReadDeadline(time.Now().Add(linger))
+		c.transport.SetReadDeadline(time.Now().Add(linger))
 		var scratch [512]byte
 		for {
-			if _, rerr := c.nc.Read(scratch[:]); rerr != nil {
+			if _, rerr := c.transport.Read(scratch[:]); rerr != nil {
 				break
 			}
 		}
@@ -422,11 +389,11 @@ func (c *Conn) isEnding() bool { return c.cause.Load() != nil }
 func (c *Conn) closeTransport(cause error) {
 	c.closeOnce.Do(func() {
 		c.setCause(cause)
-		c.nc.Close()
+		c.transport.Close()
 		c.markClosed()
 		c.goMu.Lock()
-		if c.gs != nil {
-			c.gs.cancel()
+		if c.group != nil {
+			c.group.cancel()
 		}
 		c.goMu.Unlock()
 	})

@@ -45,7 +45,7 @@ func TestCloseRead(t *testing.T) {
 		defer cancel()
 		// The server's Ping needs the client to answer, which only a
 		// reading client does.
-		if err := s.Ping(pctx); err != nil {
+		if err := s.Ping(pctx, nil); err != nil {
 			t.Fatal(err)
 		}
 	})

@@ -3,131 +3,159 @@ package ws
 import (
 	"context"
 	"runtime"
-	"sync/atomic"
 
 	"github.com/seed-d6ba7b20/ws/internal/deflate"
 	"github.com/seed-d6ba7b20/ws/internal/handshake"
 	"golang.org/x/sync/semaphore"
 )
 
-// CompressionMode says whether a connection negotiates permessage-deflate
-// (RFC 7692), and how.
-type CompressionMode int
+// CompressionOptions turn on permessage-deflate (RFC 7692) and tune it;
+// set them in Options.Compression. The zero value compresses at level 1,
+// messages of DefaultCompressionThreshold bytes and more, with context
+// takeover in both directions and the full 32 KiB windows, keeping the
+// last DefaultCompressionDictSize bytes sent between messages.
+//
+// The parameters of the handshake are named as in RFC 7692, for the
+// server and for the client, whichever side sets them: a server insists
+// on what it sets, and a client asks for it. Either side may ask for less
+// context or a smaller window than the other set, and then both keep to it.
+type CompressionOptions struct {
+	// Level is the compression level, 1 (fastest, the default for 0) to 9
+	// (smallest).
+	Level int
+	// Threshold is the size below which messages go out uncompressed; 0
+	// means DefaultCompressionThreshold and a negative value compresses
+	// every message. A message sent with the Compressed or Uncompressed
+	// flag ignores it.
+	Threshold int
+
+	// Engine is how this side keeps the context of its compression
+	// between messages, with context takeover: see CompressionEngine.
+	// Without context takeover every engine takes a compressor from a
+	// pool for each message and keeps nothing.
+	Engine CompressionEngine
+	// DictSize is how many of the last bytes sent EngineDictionary keeps,
+	// up to the window; 0 or less means DefaultCompressionDictSize.
+	DictSize int
+
+	// ServerNoContextTakeover makes the server compress each message on
+	// its own (server_no_context_takeover), so it keeps no compression
+	// state, and the client no inflate history, between messages.
+	ServerNoContextTakeover bool
+	// ClientNoContextTakeover does the same for the client's messages
+	// (client_no_context_takeover).
+	ClientNoContextTakeover bool
+	// ServerMaxWindowBits, 8 to 15, bounds the LZ77 window the server
+	// compresses with (server_max_window_bits), and so the inflate history
+	// the client keeps; 0 means 15, 32 KiB.
+	ServerMaxWindowBits int
+	// ClientMaxWindowBits does the same for the client's messages
+	// (client_max_window_bits). A server can ask it only of a client that
+	// offered the parameter; browsers do.
+	ClientMaxWindowBits int
+}
+
+// CompressionEngine is how a connection with context takeover keeps the
+// context of its compression between messages, which decides its memory
+// and CPU. Each engine produces standard DEFLATE that any peer inflates.
+type CompressionEngine int
 
 const (
-	// CompressionDisabled, the default on both sides, negotiates no
-	// compression. Compression costs CPU, and memory with context
-	// takeover; turn it on where bandwidth is dearer than both.
-	CompressionDisabled CompressionMode = iota
-	// CompressionNoContextTakeover compresses each message on its own
-	// (server_no_context_takeover and client_no_context_takeover), so a
-	// connection holds no compression state between messages: compressors
-	// and inflaters come from pools. It compresses small messages less well.
-	CompressionNoContextTakeover
-	// CompressionContextTakeover lets each message refer back to earlier
-	// ones, which compresses streams of similar messages (JSON, say) far
-	// better. A connection then holds what it needs to stay in step with
-	// its peer between messages: at the default level the last 4 KiB it
-	// sent (see Options.CompressionDictSize), at levels 2 to 9 with the
-	// default CompressionDictSize a window compressor (144 KiB; see
-	// Options.CompressionLevel), and up to 40 KiB of inflate history (less
-	// with Options.CompressionPeerWindowBits). A peer may still ask for no
-	// context takeover.
-	CompressionContextTakeover
+	// EngineDictionary, the default, keeps the last DictSize bytes sent
+	// (4 KiB by default) and primes a pooled klauspost/compress/flate
+	// compressor with them for each message, which costs about as much CPU
+	// as compressing them. The least memory that context takeover allows.
+	EngineDictionary CompressionEngine = iota
+	// EngineWriter keeps a klauspost/compress/flate compressor of its own
+	// between messages: no priming, so the least CPU per message, but
+	// about 0.8 MB per connection at level 1 and 1.4 MB at level 9.
+	EngineWriter
+	// EngineWindow keeps this package's window compressor: hash chains and
+	// lazy matching over the whole window, searching about as hard as
+	// zlib at the same level, in 144 KiB at 15 window bits (9 KiB at 10).
+	// At level 6, zlib's default, it compresses streams of similar
+	// messages as well as zlib does, for more CPU than level 1. Level 1
+	// searches as level 2 does.
+	EngineWindow
 )
 
 // DefaultCompressionThreshold is the size below which a message goes out
-// uncompressed when compression is on, as in Node's ws: compressing a few
-// bytes costs more than it saves.
+// uncompressed when compression is on: compressing a few bytes costs more
+// than it saves.
 const DefaultCompressionThreshold = 1024
 
-// compressSem bounds the compressions running at once in the process.
-var compressSem atomic.Pointer[semaphore.Weighted]
+// DefaultCompressionDictSize is how many of the last bytes sent
+// EngineDictionary keeps, unless CompressionOptions.DictSize says
+// otherwise.
+const DefaultCompressionDictSize = 4096
 
-func init() { SetCompressionConcurrency(runtime.GOMAXPROCS(0)) }
-
-// SetCompressionConcurrency sets how many messages the whole process may
-// compress at once (at least 1); other writers wait their turn. It bounds
-// the CPU and the pooled compressor memory that compression takes, as
-// Node's concurrencyLimit does. The default is GOMAXPROCS at start-up:
-// compression is CPU-bound, and more at once than CPUs only costs memory.
-func SetCompressionConcurrency(n int) {
-	compressSem.Store(semaphore.NewWeighted(int64(max(n, 1))))
-}
+// compressSem bounds the messages the process compresses at once to the
+// CPUs it may use: compression is CPU-bound, and more compressions at once
+// than CPUs would only hold more pooled compressors. Other writers wait
+// their turn.
+var compressSem = semaphore.NewWeighted(int64(max(runtime.GOMAXPROCS(0), 1)))
 
 // compression is the permessage-deflate state of a connection.
 type compression struct {
 	comp      *deflate.Compressor
 	decomp    *deflate.Decompressor
 	threshold int
-	on        atomic.Bool  // EnableWriteCompression
 	send      deflate.Side // how this side compresses
-	level     int          // comp.Level(): Options.CompressionLevel, 0 taken as 1
+	level     int          // comp.Level(): CompressionOptions.Level, 0 taken as 1
 }
 
-// DefaultCompressionDictSize is how much of its recent output a
-// connection with context takeover keeps to compress the next message
-// against at level 1, unless Options.CompressionDictSize says otherwise.
-const DefaultCompressionDictSize = 4096
-
 // compressorOptions are the deflate settings of o.
-func (o *Options) compressorOptions() deflate.CompressorOptions {
-	dict := o.CompressionDictSize
-	switch {
-	case dict == 0 && o.CompressionLevel >= 2:
-		// The window compressor, with context takeover.
-		return deflate.CompressorOptions{Level: o.CompressionLevel, Window: true}
-	case dict == 0:
-		dict = DefaultCompressionDictSize
-	case dict < 0:
-		dict = 0 // keep the whole compressor
+func (o *CompressionOptions) compressorOptions() deflate.CompressorOptions {
+	engine := deflate.EngineDict
+	switch o.Engine {
+	case EngineWriter:
+		engine = deflate.EngineWriter
+	case EngineWindow:
+		engine = deflate.EngineWindow
 	}
-	return deflate.CompressorOptions{Level: o.CompressionLevel, DictSize: dict}
+	return deflate.CompressorOptions{Level: o.Level, Engine: engine, DictSize: max(o.DictSize, 0)}
 }
 
 // serverConfig is what a server asks of permessage-deflate.
-func (o *Options) serverConfig() deflate.ServerConfig {
-	nc := o.Compression == CompressionNoContextTakeover
+func (o *CompressionOptions) serverConfig() deflate.ServerConfig {
 	return deflate.ServerConfig{
-		ServerNoContextTakeover: nc,
-		ClientNoContextTakeover: nc,
-		ServerMaxWindowBits:     o.CompressionWindowBits,
-		ClientMaxWindowBits:     o.CompressionPeerWindowBits,
+		ServerNoContextTakeover: o.ServerNoContextTakeover,
+		ClientNoContextTakeover: o.ClientNoContextTakeover,
+		ServerMaxWindowBits:     o.ServerMaxWindowBits,
+		ClientMaxWindowBits:     o.ClientMaxWindowBits,
 	}
 }
 
 // clientConfig is what a client offers.
-func (o *Options) clientConfig() deflate.ClientConfig {
-	nc := o.Compression == CompressionNoContextTakeover
+func (o *CompressionOptions) clientConfig() deflate.ClientConfig {
 	return deflate.ClientConfig{
-		ServerNoContextTakeover: nc,
-		ClientNoContextTakeover: nc,
-		ServerMaxWindowBits:     o.CompressionPeerWindowBits,
-		ClientMaxWindowBits:     o.CompressionWindowBits,
+		ServerNoContextTakeover: o.ServerNoContextTakeover,
+		ClientNoContextTakeover: o.ClientNoContextTakeover,
+		ServerMaxWindowBits:     o.ServerMaxWindowBits,
+		ClientMaxWindowBits:     o.ClientMaxWindowBits,
 	}
 }
 
 // negotiateServer picks the compression for a handshake request, and
 // returns the agreed parameters and the response header element.
 func negotiateServer(h map[string][]string, o *Options) (deflate.Params, string, bool) {
-	if o.Compression == CompressionDisabled {
+	if o.Compression == nil {
 		return deflate.Params{}, "", false
 	}
 	exts, ok := handshake.ParseExtensions(h)
 	if !ok {
 		return deflate.Params{}, "", false
 	}
-	return deflate.Negotiate(exts, o.serverConfig())
+	return deflate.Negotiate(exts, o.Compression.serverConfig())
 }
 
 // setCompression equips c for the agreed parameters.
-func (c *Conn) setCompression(p deflate.Params, o *Options) error {
+func (c *Conn) setCompression(p deflate.Params, o *CompressionOptions) error {
 	send, recv := p.Server(), p.Client()
 	if c.client {
 		send, recv = recv, send
 	}
-	opts := o.compressorOptions()
-	comp, err := deflate.NewCompressor(send, opts)
+	comp, err := deflate.NewCompressor(send, o.compressorOptions())
 	if err != nil {
 		return err
 	}
@@ -135,35 +163,30 @@ func (c *Conn) setCompression(p deflate.Params, o *Options) error {
 	if err != nil {
 		return err
 	}
-	cz := &compression{comp: comp, decomp: decomp, threshold: o.CompressionThreshold, send: send, level: comp.Level()}
+	cz := &compression{comp: comp, decomp: decomp, threshold: o.Threshold, send: send, level: comp.Level()}
 	if cz.threshold == 0 {
 		cz.threshold = DefaultCompressionThreshold
 	}
-	cz.on.Store(true)
-	c.cz = cz
+	c.compression = cz
 	c.extensions = p.String()
 	return nil
 }
 
-// EnableWriteCompression turns compression of the messages this side
-// sends on or off, from the next message on, when the handshake agreed on
-// permessage-deflate; it is on by default then. Messages under the
-// compression threshold go out uncompressed either way.
-func (c *Conn) EnableWriteCompression(on bool) {
-	if c.cz != nil {
-		c.cz.on.Store(on)
+// compresses reports whether a message of type typ and n bytes (n < 0:
+// not known yet) goes out compressed.
+func (c *Conn) compresses(typ MessageType, n int) bool {
+	switch {
+	case c.compression == nil || typ&Uncompressed != 0:
+		return false
+	case typ&Compressed != 0:
+		return true
 	}
-}
-
-// compressing reports whether a message of n bytes (n < 0: not known yet)
-// goes out compressed.
-func (c *Conn) compressing(n int) bool {
-	return c.cz != nil && c.cz.on.Load() && (n < 0 || n >= c.cz.threshold)
+	return n < 0 || n >= c.compression.threshold
 }
 
 // acquireCompress waits for a turn to compress.
 func acquireCompress(ctx context.Context) (*semaphore.Weighted, error) {
-	s := compressSem.Load()
+	s := compressSem
 	if s.TryAcquire(1) {
 		return s, nil
 	}

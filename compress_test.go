@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/flate"
 	"github.com/seed-d6ba7b20/ws"
@@ -33,14 +34,19 @@ func TestCompressionRoundTrip(t *testing.T) {
 		name         string
 		server, cli  ws.Options
 		wantExtParts []string
+		notParts     []string
 	}{
-		{"takeover", ws.Options{Compression: ws.CompressionContextTakeover}, ws.Options{Compression: ws.CompressionContextTakeover}, []string{"permessage-deflate"}},
-		{"no takeover", ws.Options{Compression: ws.CompressionNoContextTakeover}, ws.Options{Compression: ws.CompressionNoContextTakeover}, []string{"server_no_context_takeover", "client_no_context_takeover"}},
-		{"server 9 bits, client 12", ws.Options{Compression: ws.CompressionContextTakeover, CompressionWindowBits: 9, CompressionPeerWindowBits: 12}, ws.Options{Compression: ws.CompressionContextTakeover}, []string{"server_max_window_bits=9", "client_max_window_bits=12"}},
-		{"8 bits both", ws.Options{Compression: ws.CompressionContextTakeover, CompressionWindowBits: 8}, ws.Options{Compression: ws.CompressionContextTakeover, CompressionWindowBits: 8}, []string{"server_max_window_bits=8", "client_max_window_bits=8"}},
-		{"dict size", ws.Options{Compression: ws.CompressionContextTakeover, CompressionDictSize: 4096}, ws.Options{Compression: ws.CompressionContextTakeover, CompressionLevel: 9}, []string{"permessage-deflate"}},
-		{"threshold all", ws.Options{Compression: ws.CompressionContextTakeover, CompressionThreshold: -1}, ws.Options{Compression: ws.CompressionContextTakeover, CompressionThreshold: -1}, []string{"permessage-deflate"}},
-		{"window compressor", ws.Options{Compression: ws.CompressionContextTakeover, CompressionLevel: 6}, ws.Options{Compression: ws.CompressionContextTakeover, CompressionLevel: 9, CompressionWindowBits: 10}, []string{"client_max_window_bits=10"}},
+		{"takeover", ws.Options{Compression: &ws.CompressionOptions{}}, ws.Options{Compression: &ws.CompressionOptions{}}, []string{"permessage-deflate"}, nil},
+		{"no takeover", ws.Options{Compression: &ws.CompressionOptions{ServerNoContextTakeover: true, ClientNoContextTakeover: true}}, ws.Options{Compression: &ws.CompressionOptions{ServerNoContextTakeover: true, ClientNoContextTakeover: true}}, []string{"server_no_context_takeover", "client_no_context_takeover"}, nil},
+		{"server 9 bits, client 12", ws.Options{Compression: &ws.CompressionOptions{ServerMaxWindowBits: 9, ClientMaxWindowBits: 12}}, ws.Options{Compression: &ws.CompressionOptions{}}, []string{"server_max_window_bits=9", "client_max_window_bits=12"}, nil},
+		{"8 bits both", ws.Options{Compression: &ws.CompressionOptions{ServerMaxWindowBits: 8}}, ws.Options{Compression: &ws.CompressionOptions{ClientMaxWindowBits: 8}}, []string{"server_max_window_bits=8", "client_max_window_bits=8"}, nil},
+		{"dict size", ws.Options{Compression: &ws.CompressionOptions{DictSize: 4096}}, ws.Options{Compression: &ws.CompressionOptions{Level: 9, Engine: ws.EngineWindow}}, []string{"permessage-deflate"}, nil},
+		{"server no takeover, set by the server", ws.Options{Compression: &ws.CompressionOptions{ServerNoContextTakeover: true}}, ws.Options{Compression: &ws.CompressionOptions{}}, []string{"server_no_context_takeover"}, []string{"client_no_context_takeover"}},
+		{"server no takeover, asked by the client", ws.Options{Compression: &ws.CompressionOptions{}}, ws.Options{Compression: &ws.CompressionOptions{ServerNoContextTakeover: true}}, []string{"server_no_context_takeover"}, []string{"client_no_context_takeover"}},
+		{"client no takeover, set by the server", ws.Options{Compression: &ws.CompressionOptions{ClientNoContextTakeover: true}}, ws.Options{Compression: &ws.CompressionOptions{}}, []string{"client_no_context_takeover"}, []string{"server_no_context_takeover"}},
+		{"client no takeover, offered by the client", ws.Options{Compression: &ws.CompressionOptions{}}, ws.Options{Compression: &ws.CompressionOptions{ClientNoContextTakeover: true}}, []string{"client_no_context_takeover"}, []string{"server_no_context_takeover"}},
+		{"threshold all", ws.Options{Compression: &ws.CompressionOptions{Threshold: -1}}, ws.Options{Compression: &ws.CompressionOptions{Threshold: -1}}, []string{"permessage-deflate"}, nil},
+		{"window compressor", ws.Options{Compression: &ws.CompressionOptions{Level: 6, Engine: ws.EngineWindow}}, ws.Options{Compression: &ws.CompressionOptions{Level: 9, Engine: ws.EngineWindow, ClientMaxWindowBits: 10}}, []string{"client_max_window_bits=10"}, nil},
 	}
 	for _, m := range modes {
 		for _, tcp := range []bool{true, false} {
@@ -49,6 +55,11 @@ func TestCompressionRoundTrip(t *testing.T) {
 				for _, part := range m.wantExtParts {
 					if !strings.Contains(c.Extensions(), part) || c.Extensions() != s.Extensions() {
 						t.Fatalf("client %q server %q, want %q", c.Extensions(), s.Extensions(), part)
+					}
+				}
+				for _, part := range m.notParts {
+					if strings.Contains(c.Extensions(), part) {
+						t.Fatalf("extensions %q, want no %q", c.Extensions(), part)
 					}
 				}
 				go func() {
@@ -120,7 +131,7 @@ func TestCompressionRules(t *testing.T) {
 		return bytes.TrimSuffix(b.Bytes(), []byte{0, 0, 0xff, 0xff})
 	}
 	hdr := "Sec-WebSocket-Extensions: permessage-deflate\r\n"
-	opts := &ws.AcceptOptions{Options: ws.Options{Compression: ws.CompressionContextTakeover, ReadLimit: 1 << 20}}
+	opts := &ws.AcceptOptions{Options: ws.Options{Compression: &ws.CompressionOptions{}, ReadLimit: 1 << 20}}
 	t.Run("compressed message accepted (RFC 7692 7.2.2)", func(t *testing.T) {
 		url, _ := recordServer(t, opts)
 		p := dialRaw(t, url, hdr)
@@ -207,7 +218,7 @@ func TestCompressionBombBounded(t *testing.T) {
 	fw.Flush()
 	bomb := bytes.Repeat(b.Bytes(), 1024)
 	bomb = bytes.TrimSuffix(bomb, []byte{0, 0, 0xff, 0xff})
-	opts := &ws.AcceptOptions{Options: ws.Options{Compression: ws.CompressionContextTakeover, ReadLimit: 1 << 20}}
+	opts := &ws.AcceptOptions{Options: ws.Options{Compression: &ws.CompressionOptions{}, ReadLimit: 1 << 20}}
 	url, errs := recordServer(t, opts)
 	p := dialRaw(t, url, "Sec-WebSocket-Extensions: permessage-deflate\r\n")
 	go p.nc.Write(p.frameBytes(true, frame.BitRsv1, frame.OpBinary, bomb))
@@ -221,34 +232,45 @@ func TestCompressionOptOut(t *testing.T) {
 	ctx := context.Background()
 	// A server without compression declines; a client offering it still
 	// connects, uncompressed.
-	c, s := pair(t, true, nil, &ws.DialOptions{Options: ws.Options{Compression: ws.CompressionContextTakeover}})
+	c, s := pair(t, true, nil, &ws.DialOptions{Options: ws.Options{Compression: &ws.CompressionOptions{}}})
 	if c.Extensions() != "" || s.Extensions() != "" {
 		t.Fatalf("extensions %q %q", c.Extensions(), s.Extensions())
 	}
-	// Per-message opt-out: the peer sees RSV1 clear.
+	// Per message, the flags decide whatever the size: the peer sees RSV1
+	// as they say, through Write, Writer and Send.
 	var seen []byte
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sc, err := ws.Accept(w, r, &ws.AcceptOptions{Options: ws.Options{Compression: ws.CompressionContextTakeover}})
+		sc, err := ws.Accept(w, r, &ws.AcceptOptions{Options: ws.Options{Compression: &ws.CompressionOptions{}}})
 		if err != nil {
 			return
 		}
 		big := wstest.JSON(5000)
 		sc.Write(ctx, ws.MessageText, big)
-		sc.EnableWriteCompression(false)
-		sc.Write(ctx, ws.MessageText, big)
+		sc.Write(ctx, ws.MessageText|ws.Uncompressed, big)
+		sc.Write(ctx, ws.MessageText|ws.Compressed, []byte("short"))
+		sc.Write(ctx, ws.MessageText, []byte("short"))
+		mw, _ := sc.Writer(ctx, ws.MessageBinary|ws.Uncompressed)
+		mw.Write(big)
+		mw.Close()
+		mw, _ = sc.Writer(ctx, ws.MessageBinary|ws.Compressed)
+		mw.Write([]byte("short"))
+		mw.Close()
+		sc.Send(ctx, ws.MessageBinary|ws.Uncompressed, big, nil)
+		sc.Send(ctx, ws.MessageBinary|ws.Compressed, []byte("short"), nil)
 		sc.Close(ws.StatusNormalClosure, "")
 	}))
 	defer srv.Close()
 	p := dialRaw(t, srv.URL, "Sec-WebSocket-Extensions: permessage-deflate\r\n")
-	for i := 0; i < 2; i++ {
+	for i := 0; i < 8; i++ {
 		h, _, err := p.readFrame()
 		if err != nil {
 			t.Fatal(err)
 		}
 		seen = append(seen, h.Rsv)
 	}
-	if seen[0] != frame.BitRsv1 || seen[1] != 0 {
-		t.Fatalf("RSV bits %v, want compressed then not", seen)
+	want := []byte{frame.BitRsv1, 0, frame.BitRsv1, 0, 0, frame.BitRsv1, 0, frame.BitRsv1}
+	if !bytes.Equal(seen, want) {
+		t.Fatalf("RSV bits %v, want %v", seen, want)
 	}
 }
 
@@ -257,7 +279,7 @@ func TestCompressionThresholdAll(t *testing.T) {
 	// from Writer included.
 	ctx := context.Background()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sc, err := ws.Accept(w, r, &ws.AcceptOptions{Options: ws.Options{Compression: ws.CompressionNoContextTakeover, CompressionThreshold: -1}})
+		sc, err := ws.Accept(w, r, &ws.AcceptOptions{Options: ws.Options{Compression: &ws.CompressionOptions{ServerNoContextTakeover: true, ClientNoContextTakeover: true, Threshold: -1}}})
 		if err != nil {
 			return
 		}
@@ -282,37 +304,59 @@ func TestCompressionThresholdAll(t *testing.T) {
 	}
 }
 
-// TestPreparedCompressed sends prepared messages from a server with
-// compression, with and without context takeover: compressed once and
-// cached (no takeover), or compressed by the connection (takeover). The
-// messages include one that compresses beyond a write buffer (random
-// bytes) and each goes out more than once.
+// TestPreparedCompressed broadcasts messages from a server with
+// compression, with and without context takeover, to clients of each
+// kind: compressed once and cached (no takeover), or compressed by the
+// connection (takeover), and framed once for both. The messages include
+// one that compresses beyond a write buffer (random bytes), one sent with
+// the Uncompressed flag, and each goes out more than once.
 func TestPreparedCompressed(t *testing.T) {
 	ctx := context.Background()
-	for _, mode := range []ws.CompressionMode{ws.CompressionNoContextTakeover, ws.CompressionContextTakeover} {
-		t.Run(map[ws.CompressionMode]string{ws.CompressionNoContextTakeover: "no takeover", ws.CompressionContextTakeover: "takeover"}[mode], func(t *testing.T) {
-			opts := ws.Options{Compression: mode}
-			c, s := pair(t, true, &ws.AcceptOptions{Options: opts}, &ws.DialOptions{Options: opts})
-			for _, p := range [][]byte{wstest.JSON(2000), randomBytes(40000), wstest.JSON(40000)} {
-				pm, err := ws.NewPreparedMessage(ws.MessageBinary, p)
+	for name, opts := range map[string]*ws.CompressionOptions{
+		"no takeover": {ServerNoContextTakeover: true, ClientNoContextTakeover: true},
+		"takeover":    {},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := &ws.Server{
+				Options: ws.AcceptOptions{Options: ws.Options{Compression: opts}},
+				Handler: func(c *ws.Conn, r *http.Request) {
+					for range c.Messages() {
+					}
+				},
+			}
+			srv := httptest.NewServer(s)
+			defer srv.Close()
+			var clients []*ws.Conn
+			for _, copts := range []*ws.CompressionOptions{nil, {}, {ServerMaxWindowBits: 10}} {
+				c, _, err := ws.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), &ws.DialOptions{Options: ws.Options{Compression: copts}})
 				if err != nil {
 					t.Fatal(err)
 				}
-				for range 3 {
-					errc := make(chan error, 1)
-					go func() { errc <- s.WritePrepared(ctx, pm) }()
-					typ, got, err := c.Read(ctx)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if err := <-errc; err != nil {
-						t.Fatal(err)
-					}
-					if typ != ws.MessageBinary || !bytes.Equal(got, p) {
-						t.Fatalf("%d bytes sent prepared, %d came back different", len(p), len(got))
+				defer c.CloseNow()
+				clients = append(clients, c)
+			}
+			for s.Len() < len(clients) {
+				time.Sleep(time.Millisecond)
+			}
+			for _, typ := range []ws.MessageType{ws.MessageBinary, ws.MessageBinary | ws.Uncompressed} {
+				for _, p := range [][]byte{wstest.JSON(2000), randomBytes(40000), wstest.JSON(40000)} {
+					for range 3 {
+						if n, err := s.Broadcast(typ, p, nil); n != len(clients) || err != nil {
+							t.Fatalf("Broadcast: %d, %v", n, err)
+						}
+						for i, c := range clients {
+							got, data, err := c.Read(ctx)
+							if err != nil {
+								t.Fatal(err)
+							}
+							if got != ws.MessageBinary || !bytes.Equal(data, p) {
+								t.Fatalf("client %d: %d bytes broadcast as %v, %d came back different, as %v", i, len(p), typ, len(data), got)
+							}
+						}
 					}
 				}
 			}
+			s.Shutdown(ctx)
 		})
 	}
 }

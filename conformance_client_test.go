@@ -97,7 +97,7 @@ func confHandshakeClient() []*confCase {
 // 13 permessage-deflate negotiation, client side.
 
 func confNegotiationClient() []*confCase {
-	def := ws.Options{Compression: ws.CompressionContextTakeover, CompressionThreshold: -1}
+	def := ws.Options{Compression: &ws.CompressionOptions{Threshold: -1}}
 	const acc = "RFC 7692 7.1"
 	const rej = "RFC 7692 7.1: the client MUST fail the connection"
 	c := func(id, name, ref string, o ws.Options, dialFail bool, resp ...string) *confCase {
@@ -150,9 +150,9 @@ func confNegotiationClient() []*confCase {
 	}
 	cs = append(cs, c("13.10.23", "two permessage-deflate elements on separate header lines", rej, def, true, "permessage-deflate", "permessage-deflate"))
 
-	noCtx := ws.Options{Compression: ws.CompressionNoContextTakeover, CompressionThreshold: -1}
-	peer10 := ws.Options{Compression: ws.CompressionContextTakeover, CompressionPeerWindowBits: 10, CompressionThreshold: -1}
-	own10 := ws.Options{Compression: ws.CompressionContextTakeover, CompressionWindowBits: 10, CompressionThreshold: -1}
+	noCtx := ws.Options{Compression: &ws.CompressionOptions{ServerNoContextTakeover: true, ClientNoContextTakeover: true, Threshold: -1}}
+	peer10 := ws.Options{Compression: &ws.CompressionOptions{Threshold: -1, ServerMaxWindowBits: 10}}
+	own10 := ws.Options{Compression: &ws.CompressionOptions{Threshold: -1, ClientMaxWindowBits: 10}}
 	cs = append(cs,
 		c("13.11.1", "server_no_context_takeover offered, response without it", acc+".1.1", noCtx, true, "permessage-deflate; client_no_context_takeover"),
 		c("13.11.2", "server_no_context_takeover offered and accepted", acc+".1.1", noCtx, false, "permessage-deflate; server_no_context_takeover"),

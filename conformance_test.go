@@ -1244,15 +1244,15 @@ func confMisc() []*confCase {
 // the raw server's response, and the library's options on each side.
 func confPMDCase(c *confCase, bits int, takeover bool) *confCase {
 	params := fmt.Sprintf("; server_max_window_bits=%d; client_max_window_bits=%d", bits, bits)
-	mode := ws.CompressionContextTakeover
+	copts := &ws.CompressionOptions{ServerMaxWindowBits: bits, ClientMaxWindowBits: bits, Threshold: -1}
 	if !takeover {
 		params = "; server_no_context_takeover; client_no_context_takeover" + params
-		mode = ws.CompressionNoContextTakeover
+		copts.ServerNoContextTakeover, copts.ClientNoContextTakeover = true, true
 	}
 	c.pmdOffer = "permessage-deflate" + params
 	c.respLines = []string{"Sec-WebSocket-Extensions: permessage-deflate" + params}
-	c.opts = ws.Options{Compression: ws.CompressionContextTakeover, CompressionThreshold: -1}
-	c.copts = &ws.Options{Compression: mode, CompressionWindowBits: bits, CompressionPeerWindowBits: bits, CompressionThreshold: -1}
+	c.opts = ws.Options{Compression: &ws.CompressionOptions{Threshold: -1}}
+	c.copts = &ws.Options{Compression: copts}
 	return c
 }
 
@@ -1261,7 +1261,7 @@ func confPMDCase(c *confCase, bits int, takeover bool) *confCase {
 func confPMDDefault(c *confCase) *confCase {
 	c.pmdOffer = "permessage-deflate; client_max_window_bits"
 	c.respLines = []string{"Sec-WebSocket-Extensions: permessage-deflate"}
-	c.opts = ws.Options{Compression: ws.CompressionContextTakeover, CompressionThreshold: -1}
+	c.opts = ws.Options{Compression: &ws.CompressionOptions{Threshold: -1}}
 	return c
 }
 
@@ -1436,8 +1436,8 @@ func confDeflateData() []*confCase {
 			s.expect(confOpText, p)
 		}
 	}))
-	mixed.opts.CompressionThreshold = 0 // the library's default: small messages go out uncompressed
-	mixed.copts = &ws.Options{Compression: ws.CompressionContextTakeover}
+	mixed.opts.Compression.Threshold = 0 // the library's default: small messages go out uncompressed
+	mixed.copts = &ws.Options{Compression: &ws.CompressionOptions{}}
 	return append(cs, over, mixed)
 }
 
@@ -1465,7 +1465,7 @@ func confNegExchange(s *confScript) {
 // 13 permessage-deflate negotiation, server side.
 
 func confNegotiationServer() []*confCase {
-	on := ws.Options{Compression: ws.CompressionContextTakeover, CompressionThreshold: -1}
+	on := ws.Options{Compression: &ws.CompressionOptions{Threshold: -1}}
 	n := func(id, name, ref string, accept int, check func(confPD) error, offers ...string) *confCase {
 		return &confCase{cat: "13", id: id, name: name, ref: ref, sides: confServerSide, opts: on,
 			neg: &confNeg{offers: offers, accept: accept, check: check}, build: confNegExchange}
@@ -1528,30 +1528,30 @@ func confNegotiationServer() []*confCase {
 		}
 		return nil
 	}, "permessage-deflate")
-	noCtx.opts.Compression = ws.CompressionNoContextTakeover
+	noCtx.opts.Compression = &ws.CompressionOptions{ServerNoContextTakeover: true, ClientNoContextTakeover: true}
 	small := n("13.6.3", "server window 2^10 (library option), not asked for: announced and kept to", acc+".2.1", 0, func(p confPD) error {
 		if p.smwb != 10 {
 			return fmt.Errorf("server_max_window_bits %d, want the configured 10 (the raw peer inflates with a 2^10 window)", p.smwb)
 		}
 		return nil
 	}, "permessage-deflate")
-	small.opts.CompressionWindowBits = 10
+	small.opts.Compression = &ws.CompressionOptions{ServerMaxWindowBits: 10}
 	peer := n("13.6.4", "peer window 2^10 (library option), client_max_window_bits offered", acc+".2.2", 0, func(p confPD) error {
 		if p.cmwb != 10 {
 			return fmt.Errorf("client_max_window_bits %d, want the configured 10", p.cmwb)
 		}
 		return nil
 	}, "permessage-deflate; client_max_window_bits")
-	peer.opts.CompressionPeerWindowBits = 10
+	peer.opts.Compression = &ws.CompressionOptions{ClientMaxWindowBits: 10}
 	peerNo := n("13.6.5", "peer window 2^10 (library option), client_max_window_bits not offered: not in the response", acc+".2.2", 0, nil, "permessage-deflate")
-	peerNo.opts.CompressionPeerWindowBits = 10
+	peerNo.opts.Compression = &ws.CompressionOptions{ClientMaxWindowBits: 10}
 	smaller := n("13.6.6", "server window 2^9 (library option), 2^12 offered", acc+".2.1", 0, func(p confPD) error {
 		if p.smwb != 9 {
 			return fmt.Errorf("server_max_window_bits %d, want the configured 9", p.smwb)
 		}
 		return nil
 	}, "permessage-deflate; server_max_window_bits=12")
-	smaller.opts.CompressionWindowBits = 9
+	smaller.opts.Compression = &ws.CompressionOptions{ServerMaxWindowBits: 9}
 	return append(cs, off, noCtx, small, peer, peerNo, smaller)
 }
 
@@ -1563,7 +1563,7 @@ func confHandshakeServer() []*confCase {
 		return &confCase{cat: "H", id: id, name: name, ref: "RFC 6455 4.2.1, 4.2.2", sides: confServerSide, reqHeaders: headers, checkResp: check}
 	}
 	compress := h("H.1.4", "no extension offered to a server with compression on: none in the response", nil, nil)
-	compress.opts = ws.Options{Compression: ws.CompressionContextTakeover}
+	compress.opts = ws.Options{Compression: &ws.CompressionOptions{}}
 	return []*confCase{
 		compress,
 		h("H.1.1", "Upgrade: WebSocket and Connection: keep-alive, Upgrade", []string{"Upgrade: WebSocket", "Connection: keep-alive, Upgrade"}, nil),

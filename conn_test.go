@@ -542,7 +542,7 @@ func TestPing(t *testing.T) {
 	go s.Read(ctx)
 	go c.Read(ctx)
 	for i := 0; i < 3; i++ {
-		if err := c.Ping(ctx); err != nil {
+		if err := c.Ping(ctx, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -558,7 +558,7 @@ func TestPing(t *testing.T) {
 	c2, _ := pair(t, false, nil, nil)
 	tctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel()
-	if err := c2.Ping(tctx); !errors.Is(err, context.DeadlineExceeded) {
+	if err := c2.Ping(tctx, nil); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("got %v", err)
 	}
 }
@@ -570,7 +570,7 @@ func TestDisableAutoPong(t *testing.T) {
 	go c.Read(ctx)
 	tctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
 	defer cancel()
-	if err := c.Ping(tctx); !errors.Is(err, context.DeadlineExceeded) {
+	if err := c.Ping(tctx, nil); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("pong arrived anyway: %v", err)
 	}
 }
@@ -696,7 +696,7 @@ func TestPingWithoutReader(t *testing.T) {
 	// The client reads nothing: Ping reads its own pong.
 	for i := 0; i < 3; i++ {
 		tctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		if err := c.Ping(tctx); err != nil {
+		if err := c.Ping(tctx, nil); err != nil {
 			t.Fatal(err)
 		}
 		cancel()
@@ -709,13 +709,13 @@ func TestPingWithoutReader(t *testing.T) {
 	go s2.Read(ctx)
 	tctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
 	defer cancel()
-	if err := c2.Ping(tctx); !errors.Is(err, context.DeadlineExceeded) {
+	if err := c2.Ping(tctx, nil); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Ping with a message waiting: %v, want it to wait behind the message", err)
 	}
 	if _, msg, err := c2.Read(ctx); err != nil || string(msg) != "first" {
 		t.Fatalf("%q %v", msg, err)
 	}
-	if err := c2.Ping(ctx); err != nil {
+	if err := c2.Ping(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
 }

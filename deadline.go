@@ -26,9 +26,9 @@ var aLongTimeAgo = time.Unix(1, 0)
 
 // Which deadlines interrupt sets.
 const (
-	readDeadline = iota
-	writeDeadline
-	bothDeadlines
+	interruptRead = iota
+	interruptWrite
+	interruptBoth
 )
 
 // interrupt arranges for a deadline of nc (which) to break off a blocked
@@ -41,9 +41,9 @@ func interrupt(ctx context.Context, nc net.Conn, which int) (stop func() bool) {
 	}
 	set := nc.SetReadDeadline
 	switch which {
-	case writeDeadline:
+	case interruptWrite:
 		set = nc.SetWriteDeadline
-	case bothDeadlines:
+	case interruptBoth:
 		set = nc.SetDeadline
 	}
 	fired := make(chan struct{})

@@ -91,9 +91,7 @@ type DialOptions struct {
 
 	// MaxRedirects is how many redirects Dial follows; 0, the default,
 	// means none: a redirect fails the dial like any other status but
-	// 101, with a *HandshakeError and the response. Node ws's
-	// followRedirects: true with its default maxRedirects: 10 corresponds
-	// to MaxRedirects: 10.
+	// 101, with a *HandshakeError and the response.
 	//
 	// Dial follows 301, 302, 303, 307 and 308 responses that have a
 	// Location header, with a new GET request each time. A relative
@@ -105,28 +103,30 @@ type DialOptions struct {
 	// ErrTooManyRedirects and that response. ctx bounds all the hops
 	// together. The response Dial returns is the last one.
 	//
-	// Credentials follow the rule of Node's ws (and curl): when a hop
-	// goes to another host than the URL given to Dial (another host name
-	// or port; for ws+unix URLs, another socket), or to ws when that URL
-	// was wss, Dial drops the Authorization and Cookie headers of Header,
-	// from then on, and does not send the user and password of the hop's
-	// URL. A hop to another host also drops Host, from then on. Going
-	// from ws to wss on the same host keeps everything. Cookies from Jar
-	// are not affected: the jar picks them for each hop's URL.
+	// Credentials follow the rule of curl and browsers: when a hop goes to
+	// another host than the URL given to Dial (another host name or port;
+	// for ws+unix URLs, another socket), or to ws when that URL was wss,
+	// Dial drops the Authorization and Cookie headers of Header, from then
+	// on, and does not send the user and password of the hop's URL. A hop
+	// to another host also drops Host, from then on. Going from ws to wss
+	// on the same host keeps everything. Cookies from Jar are not
+	// affected: the jar picks them for each hop's URL. CheckRedirect may
+	// put credentials back for a host it trusts.
 	MaxRedirects int
-	// KeepCredentialsOnRedirect, if true, sends Header's Authorization
-	// and Cookie, Host and URL credentials on every hop of a redirect,
-	// wherever it leads. Set it only when every host on the way is
-	// trusted with them.
-	KeepCredentialsOnRedirect bool
+	// CheckRedirect, if set, is called before each redirect that Dial
+	// would follow, as http.Client calls its own: req is the request of
+	// the next hop, with a ws or wss URL and the headers Dial will send
+	// (less those the handshake sets itself), and via the requests made so
+	// far, oldest first. It may change req's Header and Host. An error
+	// stops the dial, which returns it wrapped, with the redirect response.
+	CheckRedirect func(req *http.Request, via []*http.Request) error
 
 	// UnixSocket, if set, is the path of a Unix socket that Dial connects
 	// to for any ws, wss, http or https URL, instead of the URL's host,
 	// which still goes in the Host header and, for wss, names the server
 	// to TLS. No proxy is used.
 	//
-	// Without it, Dial also takes URLs in Node ws's syntax for Unix
-	// sockets: "ws+unix:/run/app.sock:/chat?room=1" connects to
+	// Without it, Dial also takes URLs that name a Unix socket: "ws+unix:/run/app.sock:/chat?room=1" connects to
 	// /run/app.sock and asks for /chat?room=1 (the socket path and the
 	// request path are separated by the first ':', so the socket path
 	// cannot contain one; the request path defaults to "/"). The Host
@@ -246,8 +246,10 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.R
 		return nil, nil, fmt.Errorf("ws: dial: %w", err)
 	}
 	st := &dialState{opts: opts, orig: t, header: opts.Header.Clone(), host: opts.Host}
+	hr := st.request(t)
+	var via []*http.Request
 	for redirects := 0; ; redirects++ {
-		c, resp, err := st.dialHop(ctx, t)
+		c, resp, err := st.dialHop(ctx, t, hr)
 		if err == nil {
 			return c, resp, nil
 		}
@@ -265,7 +267,16 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.R
 		if err != nil {
 			return nil, resp, fmt.Errorf("ws: dial: redirect to %q: %w", loc, err)
 		}
-		t = next
+		nhr := st.request(next)
+		if opts.CheckRedirect != nil {
+			via = append(via, hr.httpRequest(ctx, t))
+			req := nhr.httpRequest(ctx, next)
+			if err := opts.CheckRedirect(req, via); err != nil {
+				return nil, resp, fmt.Errorf("ws: dial: redirect to %q: %w", loc, err)
+			}
+			nhr.header, nhr.host = req.Header, req.Host
+		}
+		t, hr = next, nhr
 	}
 }
 
@@ -285,8 +296,7 @@ type hopRequest struct {
 }
 
 // dialHop connects to t and runs the handshake.
-func (s *dialState) dialHop(ctx context.Context, t *target) (*Conn, *http.Response, error) {
-	req := s.request(t)
+func (s *dialState) dialHop(ctx context.Context, t *target, req *hopRequest) (*Conn, *http.Response, error) {
 	nc, resp, err := openTransport(ctx, t, s.opts)
 	if err != nil {
 		return nil, resp, err
@@ -392,16 +402,6 @@ func (c *prefixConn) Read(p []byte) (int, error) {
 	return c.Conn.Read(p)
 }
 
-// clientHandshake sends the handshake request for u on nc, with the
-// headers of opts, and checks the reply.
-func clientHandshake(ctx context.Context, nc net.Conn, u *url.URL, opts *DialOptions) (*Conn, *http.Response, error) {
-	host := opts.Host
-	if host == "" {
-		host = u.Host
-	}
-	return runHandshake(ctx, nc, u, &hopRequest{uri: u.RequestURI(), host: host, header: opts.Header}, opts)
-}
-
 // respReader is a 4 KiB reader of handshake responses over the limiter
 // of their heads.
 type respReader struct {
@@ -426,7 +426,7 @@ func handshakeDeadline(ctx context.Context, nc net.Conn) (stop func()) {
 	if ok {
 		nc.SetDeadline(d)
 	}
-	cancelled := interrupt(ctx, nc, bothDeadlines)
+	cancelled := interrupt(ctx, nc, interruptBoth)
 	return func() {
 		if !cancelled() && ok {
 			nc.SetDeadline(time.Time{})
@@ -467,8 +467,8 @@ func runHandshake(ctx context.Context, nc net.Conn, u *url.URL, hr *hopRequest, 
 	if len(opts.Subprotocols) > 0 {
 		b = appendStrings(b, "Sec-WebSocket-Protocol: ", sanitizeHeaderValue(strings.Join(opts.Subprotocols, ", ")), "\r\n")
 	}
-	if opts.Compression != CompressionDisabled {
-		b = appendStrings(b, "Sec-WebSocket-Extensions: ", deflate.ClientOffer(opts.clientConfig()), "\r\n")
+	if opts.Compression != nil {
+		b = appendStrings(b, "Sec-WebSocket-Extensions: ", deflate.ClientOffer(opts.Compression.clientConfig()), "\r\n")
 	}
 	b = appendHeaderLines(b, hr.header, "Host", "Upgrade", "Connection", handshake.HeaderKey, handshake.HeaderVersion, handshake.HeaderExtensions, handshake.HeaderProtocol)
 	b = append(b, "\r\n"...)
@@ -504,7 +504,7 @@ func runHandshake(ctx context.Context, nc net.Conn, u *url.URL, hr *hopRequest, 
 	c := newConn(nc, true, &opts.Options, early)
 	c.subprotocol = resp.Header.Get(handshake.HeaderProtocol)
 	if compress {
-		if err := c.setCompression(params, &opts.Options); err != nil {
+		if err := c.setCompression(params, opts.Compression); err != nil {
 			c.CloseNow()
 			return nil, nil, fmt.Errorf("ws: dial: %w", err)
 		}
@@ -539,14 +539,14 @@ func checkResponse(resp *http.Response, key string, opts *DialOptions) (deflate.
 	if len(resp.Header.Values(handshake.HeaderExtensions)) == 0 {
 		return deflate.Params{}, false, nil
 	}
-	if opts.Compression == CompressionDisabled {
+	if opts.Compression == nil {
 		return fail("server chose an extension that was not offered")
 	}
 	exts, ok := handshake.ParseExtensions(resp.Header)
 	if !ok {
 		return fail("malformed Sec-WebSocket-Extensions")
 	}
-	params, compress, err := deflate.Accept(exts, opts.clientConfig())
+	params, compress, err := deflate.Accept(exts, opts.Compression.clientConfig())
 	if err != nil {
 		return fail(err.Error())
 	}

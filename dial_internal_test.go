@@ -100,25 +100,22 @@ func TestDialCredentialsRule(t *testing.T) {
 		name        string
 		hops        []string
 		creds, host bool // at the last hop
-		keep        bool
 	}{
-		{"same host", []string{"ws://u:p@a.example/x", "ws://u:p@a.example/y"}, true, true, false},
-		{"default port written out", []string{"ws://u:p@a.example/x", "ws://u:p@A.example:80/y"}, true, true, false},
-		{"ws to wss", []string{"ws://u:p@a.example/x", "wss://u:p@a.example/y"}, true, true, false},
-		{"wss to ws", []string{"wss://u:p@a.example/x", "ws://u:p@a.example/y"}, false, true, false},
-		{"another port", []string{"ws://u:p@a.example/x", "ws://u:p@a.example:81/y"}, false, false, false},
-		{"another host", []string{"ws://u:p@a.example/x", "ws://u:p@b.example/x"}, false, false, false},
-		{"another host, kept", []string{"ws://u:p@a.example/x", "ws://u:p@b.example/x"}, true, true, true},
-		{"back to the first host", []string{"ws://u:p@a.example/x", "ws://b.example/x", "ws://a.example/y"}, false, false, false},
-		{"same socket", []string{"ws+unix:/s.sock:/x", "ws+unix://u:p@localhost/s.sock:/y"}, true, true, false},
-		{"another socket", []string{"ws+unix:/s.sock:/x", "ws+unix://u:p@localhost/t.sock:/y"}, false, false, false},
-		{"socket to TCP", []string{"ws+unix:/s.sock:/x", "ws://u:p@localhost/y"}, false, false, false},
+		{"same host", []string{"ws://u:p@a.example/x", "ws://u:p@a.example/y"}, true, true},
+		{"default port written out", []string{"ws://u:p@a.example/x", "ws://u:p@A.example:80/y"}, true, true},
+		{"ws to wss", []string{"ws://u:p@a.example/x", "wss://u:p@a.example/y"}, true, true},
+		{"wss to ws", []string{"wss://u:p@a.example/x", "ws://u:p@a.example/y"}, false, true},
+		{"another port", []string{"ws://u:p@a.example/x", "ws://u:p@a.example:81/y"}, false, false},
+		{"another host", []string{"ws://u:p@a.example/x", "ws://u:p@b.example/x"}, false, false},
+		{"back to the first host", []string{"ws://u:p@a.example/x", "ws://b.example/x", "ws://a.example/y"}, false, false},
+		{"same socket", []string{"ws+unix:/s.sock:/x", "ws+unix://u:p@localhost/s.sock:/y"}, true, true},
+		{"another socket", []string{"ws+unix:/s.sock:/x", "ws+unix://u:p@localhost/t.sock:/y"}, false, false},
+		{"socket to TCP", []string{"ws+unix:/s.sock:/x", "ws://u:p@localhost/y"}, false, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			opts := &DialOptions{
-				Header:                    http.Header{"Authorization": {"Bearer t"}, "cookie": {"c=1"}, "X-Other": {"o"}},
-				Host:                      "virtual.example",
-				KeepCredentialsOnRedirect: c.keep,
+				Header: http.Header{"Authorization": {"Bearer t"}, "cookie": {"c=1"}, "X-Other": {"o"}},
+				Host:   "virtual.example",
 			}
 			first := target(c.hops[0])
 			st := &dialState{opts: opts, orig: first, header: opts.Header.Clone(), host: opts.Host}

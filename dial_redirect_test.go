@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -123,7 +124,8 @@ func TestDialRedirects(t *testing.T) {
 
 // TestDialRedirectCredentials checks the credentials rule: a redirect to
 // another host drops Authorization, Cookie, Host and URL credentials,
-// unless KeepCredentialsOnRedirect.
+// unless CheckRedirect puts them back; CheckRedirect sees every hop and
+// can stop the dial.
 func TestDialRedirectCredentials(t *testing.T) {
 	hb := &dialTestHandler{}
 	b := httptest.NewServer(hb)
@@ -192,15 +194,48 @@ func TestDialRedirectCredentials(t *testing.T) {
 		echoOnce(t, conn)
 		check(t, hb.last(t), false, "localhost:"+bPort)
 	})
-	t.Run("KeepCredentialsOnRedirect", func(t *testing.T) {
+	t.Run("CheckRedirect puts them back", func(t *testing.T) {
+		var hops []string
 		conn, _, err := ws.Dial(dialCtx(t), "ws://"+aAddr+"/cross", &ws.DialOptions{
-			MaxRedirects: 1, Header: header(), Host: "virtual.example", KeepCredentialsOnRedirect: true,
+			MaxRedirects: 1, Header: header(), Host: "virtual.example",
+			CheckRedirect: func(req *http.Request, via []*http.Request) error {
+				for _, r := range via {
+					hops = append(hops, r.URL.String())
+				}
+				hops = append(hops, req.URL.String())
+				if req.Header.Get("Authorization") != "" {
+					return errors.New("the credentials rule did not apply before CheckRedirect")
+				}
+				req.Header.Set("Authorization", via[0].Header.Get("Authorization"))
+				req.Header.Set("Cookie", via[0].Header.Get("Cookie"))
+				req.Host = via[0].Host
+				return nil
+			},
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
 		echoOnce(t, conn)
 		check(t, hb.last(t), true, "virtual.example")
+		want := []string{"ws://" + aAddr + "/cross", "ws://localhost:" + bPort + "/final"}
+		if !slices.Equal(hops, want) {
+			t.Fatalf("CheckRedirect saw %q, want %q", hops, want)
+		}
+	})
+	t.Run("CheckRedirect stops the dial", func(t *testing.T) {
+		stop := errors.New("not there")
+		conn, resp, err := ws.Dial(dialCtx(t), "ws://"+aAddr+"/cross", &ws.DialOptions{
+			MaxRedirects: 1,
+			CheckRedirect: func(req *http.Request, via []*http.Request) error {
+				return stop
+			},
+		})
+		if !errors.Is(err, stop) || conn != nil {
+			t.Fatalf("Dial: %v, want an error wrapping the hook's", err)
+		}
+		if resp == nil || resp.StatusCode != http.StatusFound {
+			t.Fatalf("response %v, want the redirect", resp)
+		}
 	})
 	t.Run("URL credentials", func(t *testing.T) {
 		auths()

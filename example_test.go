@@ -480,7 +480,7 @@ func ExampleServer_Shutdown() {
 // Compression is negotiated when both sides turn it on; each message over
 // the threshold then goes out compressed.
 func ExampleOptions_compression() {
-	opts := ws.Options{Compression: ws.CompressionContextTakeover}
+	opts := ws.Options{Compression: &ws.CompressionOptions{}}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := ws.Accept(w, r, &ws.AcceptOptions{Options: opts})
 		if err != nil {

@@ -2,7 +2,6 @@ package ws
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -38,7 +37,7 @@ type reader struct {
 	pending    bool // a background read stopped at the header of this new message
 	graceSpent bool // a pending message went unread during the close handshake
 	comp       bool // the message is compressed (RSV1 on its first frame)
-	checkUT    bool // validate the message as UTF-8
+	checkUTF8  bool // validate the message as UTF-8
 	oneControl bool // nextFrame returns errControlHandled after a control frame
 	// pendingLooks counts how often Close found the pending message still
 	// unread (see graceLooks).
@@ -82,7 +81,7 @@ func (c *Conn) fill(n int) error {
 			rd.w -= rd.r
 			rd.r = 0
 		}
-		m, err := c.nc.Read(rd.buf[rd.w:])
+		m, err := c.transport.Read(rd.buf[rd.w:])
 		rd.w += m
 		if err != nil {
 			if rd.buffered() >= n {
@@ -113,7 +112,7 @@ func (c *Conn) readIdle() error {
 		}
 		return nil
 	}
-	m, err := c.nc.Read(rd.small[:])
+	m, err := c.transport.Read(rd.small[:])
 	if m > 0 {
 		rd.bufp = getReadBuf()
 		rd.buf = *rd.bufp
@@ -150,7 +149,7 @@ func (c *Conn) nextFrame() error {
 		switch {
 		case h.Rsv&^frame.BitRsv1 != 0:
 			return c.fail(ErrReservedBits)
-		case h.Rsv != 0 && (c.cz == nil || frame.IsControl(h.Opcode) || h.Opcode == frame.OpContinuation):
+		case h.Rsv != 0 && (c.compression == nil || frame.IsControl(h.Opcode) || h.Opcode == frame.OpContinuation):
 			// RFC 7692 section 6: RSV1 marks the first frame of a
 			// compressed message, and nothing else.
 			return c.fail(ErrReservedBits)
@@ -198,13 +197,13 @@ func (c *Conn) nextFrame() error {
 			rd.typ = MessageType(h.Opcode)
 			rd.size = 0
 			rd.frags = 0
-			rd.checkUT = rd.typ == MessageText && !c.skipUTF8
+			rd.checkUTF8 = rd.typ == MessageText && !c.skipUTF8
 			rd.utf8.Reset()
 			rd.comp = h.Rsv != 0
 			rd.wire = 0
 			if rd.comp {
 				rd.src.c = c
-				c.cz.decomp.Reset(&rd.src)
+				c.compression.decomp.Reset(&rd.src)
 			}
 		}
 		switch {
@@ -256,15 +255,13 @@ func (c *Conn) handleControl(op byte, p []byte) error {
 		}
 		if c.autoPong {
 			// A failed pong shows up on the next read or write.
-			c.writeFrame(context.Background(), true, frame.OpPong, p, 0)
+			c.writeFrame(context.Background(), frame.OpPong, p)
 		}
 	case frame.OpPong:
 		if c.onPong != nil {
 			c.onPong(p)
 		}
-		if len(p) == 8 {
-			c.pongArrived(binary.BigEndian.Uint64(p))
-		}
+		c.pongArrived(p)
 	case frame.OpClose:
 		return c.handlePeerClose(p)
 	}
@@ -284,7 +281,7 @@ func (c *Conn) readPayload(p []byte) (int, error) {
 		rd.r += n
 	} else if len(p) >= readBufSize/2 {
 		rd.release()
-		m, err := c.nc.Read(p)
+		m, err := c.transport.Read(p)
 		if m == 0 {
 			if err == nil {
 				err = io.ErrNoProgress
@@ -329,7 +326,7 @@ func (c *Conn) readData(p []byte) (int, error) {
 	if err != nil {
 		return n, err
 	}
-	if rd.checkUT && !rd.utf8.Write(p[:n]) {
+	if rd.checkUTF8 && !rd.utf8.Write(p[:n]) {
 		return n, c.fail(ErrInvalidUTF8)
 	}
 	if rd.remain == 0 && rd.fin {
@@ -342,15 +339,15 @@ func (c *Conn) readData(p []byte) (int, error) {
 // applies the read limit to the inflated size.
 func (c *Conn) readInflated(p []byte) (int, error) {
 	rd := &c.rd
-	n, err := c.cz.decomp.Read(p)
+	n, err := c.compression.decomp.Read(p)
 	if n > 0 {
 		rd.size += int64(n)
 		if limit := c.readLimit.Load(); limit > 0 && rd.size > limit {
-			c.cz.decomp.Abort()
+			c.compression.decomp.Abort()
 			return 0, c.fail(fmt.Errorf("%w: inflates to over %d bytes", ErrMessageTooBig, limit))
 		}
-		if rd.checkUT && !rd.utf8.Write(p[:n]) {
-			c.cz.decomp.Abort()
+		if rd.checkUTF8 && !rd.utf8.Write(p[:n]) {
+			c.compression.decomp.Abort()
 			return n, c.fail(ErrInvalidUTF8)
 		}
 	}
@@ -390,7 +387,7 @@ func (s *compressedSource) Read(p []byte) (int, error) {
 // failure if its text ended inside a code point.
 func (c *Conn) endMessage() error {
 	rd := &c.rd
-	if rd.checkUT && !rd.utf8.Complete() {
+	if rd.checkUTF8 && !rd.utf8.Complete() {
 		return c.fail(ErrInvalidUTF8)
 	}
 	rd.inMsg = false
@@ -461,16 +458,19 @@ var errControlHandled = errors.New("control frame handled")
 // progress, so that pongs and close frames are seen on a connection whose
 // user reads nothing. It stops after one control frame, at the header of
 // the next data message, which it leaves for the user, when ctx is done,
-// or when a user's read begins. It reports whether it could read at all.
-func (c *Conn) backgroundRead(ctx context.Context) bool {
-	if !c.tryLock(readLock) {
-		return false
+// or when a user's read begins. It reports whether it could read at all;
+// if not, because a read of the user's holds the reader or a message
+// waits for one, readReleased(gen) says when to try again.
+func (c *Conn) backgroundRead(ctx context.Context) (read bool, gen uint32) {
+	ok, gen := c.tryLockRead()
+	if !ok {
+		return false, gen
 	}
 	defer c.unlock(readLock)
 	if c.rd.err != nil || c.rd.inMsg || c.isClosed() {
-		return false
+		return false, gen + 1 // the release below is not the one to wait for
 	}
-	stop := interrupt(ctx, c.nc, readDeadline)
+	stop := interrupt(ctx, c.transport, interruptRead)
 	c.rd.oneControl = true
 	err := c.nextFrame()
 	c.rd.oneControl = false
@@ -485,5 +485,62 @@ func (c *Conn) backgroundRead(ctx context.Context) bool {
 	default:
 		c.readFailed(ctx, err, false, false)
 	}
-	return true
+	return true, 0
+}
+
+// drainUntilClose reads until the peer's close frame, when no read of the
+// user's is in progress, for Close. It reports whether it read; if not,
+// Close waits for readReleased(gen), or for wait while a message waits out
+// its grace.
+//
+// It does not take messages from a user who is still reading: a message
+// it comes upon is left for the next read, and dropped only when no read
+// has taken it within grace (see graceLooks); after that, messages are dropped at once.
+// So a read loop in another goroutine, which is out of Read for a moment
+// between messages, loses nothing, while a connection no one reads still
+// reaches the close frame soon.
+func (c *Conn) drainUntilClose(ctx context.Context, grace time.Duration) (read bool, gen uint32, wait time.Duration) {
+	ok, gen := c.tryLockRead()
+	if !ok {
+		return false, gen, 0
+	}
+	defer c.unlock(readLock)
+	gen++ // the release below is not the one to wait for
+	if c.rd.err != nil || (c.rd.inMsg && !c.rd.pending) {
+		// The reading has ended, and with it the connection; or the user
+		// is in the middle of reading a message.
+		return false, gen, 0
+	}
+	stop := interrupt(ctx, c.transport, interruptRead)
+	defer stop()
+	for {
+		if c.rd.pending && !c.rd.graceSpent {
+			left := grace - (monotonicNow() - c.rd.pendingAt)
+			if left > 0 || c.rd.pendingLooks < graceLooks {
+				c.rd.pendingLooks++
+				return false, gen, max(left, grace/graceLooks)
+			}
+		}
+		if c.rd.pending {
+			// No one took it: drop it, and the ones after it at once, until
+			// a read shows someone is reading after all.
+			c.rd.pending = false
+			c.rd.graceSpent = true
+		}
+		err := c.skipMessage()
+		if err == nil {
+			err = c.nextFrame()
+			if err == nil {
+				c.rd.pending = true
+				c.rd.pendingAt, c.rd.pendingLooks = monotonicNow(), 0
+				continue
+			}
+		}
+		if !isTimeout(err) {
+			// The peer is gone, or broke the protocol: the connection is
+			// over either way.
+			c.readFailed(ctx, err, false, false)
+		}
+		return true, gen, 0
+	}
 }

@@ -14,15 +14,16 @@ import (
 // frame header, so header and payload go out in one write without a copy.
 const headroom = frame.MaxHeaderSize
 
-// writeFrame writes one frame with payload p, which it leaves unchanged;
-// see writeFrameAt.
-func (c *Conn) writeFrame(ctx context.Context, fin bool, op byte, p []byte, rsv byte) error {
-	return c.writeFrameAt(ctx, fin, op, rsv, p, 0)
+// writeFrame writes a frame that is whole in itself, an uncompressed
+// message in one frame or a control frame, with payload p, which it
+// leaves unchanged; see writeFrameAt.
+func (c *Conn) writeFrame(ctx context.Context, op byte, p []byte) error {
+	return c.writeFrameAt(ctx, true, op, 0, p, 0)
 }
 
-// preframed is the off of writeFrameAt for b that is a whole frame already,
+// wholeFrame is the off of writeFrameAt for b that is a whole frame already,
 // header included, as a PreparedMessage holds it.
-const preframed = -1
+const wholeFrame = -1
 
 // writeFrameAt writes one frame. Every frame the connection sends, data or
 // control, goes through it. The payload is b[off:]; when off is at least
@@ -46,7 +47,7 @@ func (c *Conn) writeFrameAt(ctx context.Context, fin bool, op, rsv byte, b []byt
 	if ctx.Err() != nil {
 		return ctxError(ctx)
 	}
-	stop := interrupt(ctx, c.nc, writeDeadline)
+	stop := interrupt(ctx, c.transport, interruptWrite)
 	if err := c.flushTail(); err != nil {
 		return c.writeFailed(ctx, err, stop(), false, op == frame.OpClose)
 	}
@@ -54,8 +55,8 @@ func (c *Conn) writeFrameAt(ctx context.Context, fin bool, op, rsv byte, b []byt
 	var err error
 	var h frame.Header
 	hn := 0
-	if off == preframed {
-		n, err = c.nc.Write(b)
+	if off == wholeFrame {
+		n, err = c.transport.Write(b)
 	} else {
 		h = frame.Header{Fin: fin, Rsv: rsv, Opcode: op, Length: int64(len(b) - off)}
 		if c.client {
@@ -67,7 +68,7 @@ func (c *Conn) writeFrameAt(ctx context.Context, fin bool, op, rsv byte, b []byt
 	}
 	cancelled := stop()
 	if err != nil {
-		if n > 0 && cancelled && !c.isClosed() && (fin || frame.IsControl(op) || off == preframed) {
+		if n > 0 && cancelled && !c.isClosed() && (fin || frame.IsControl(op) || off == wholeFrame) {
 			// Cut off by the context in the middle of a frame that ends its
 			// message: keep the rest, which goes out before any other frame,
 			// so the stream stays whole and the message is delivered.
@@ -89,7 +90,7 @@ func (c *Conn) flushTail() error {
 	if len(c.wtail) == 0 {
 		return nil
 	}
-	n, err := c.nc.Write(c.wtail)
+	n, err := c.transport.Write(c.wtail)
 	c.wtail = c.wtail[n:]
 	if err != nil {
 		return err
@@ -137,7 +138,7 @@ func (c *Conn) writeFailed(ctx context.Context, err error, cancelled, partial, c
 // writeFrameAt put them on the wire (masked, for a client).
 func (c *Conn) frameRest(b []byte, off int, h frame.Header, hn, n int) []byte {
 	switch {
-	case off == preframed:
+	case off == wholeFrame:
 		return append([]byte(nil), b[n:]...)
 	case off >= headroom:
 		// The frame stands whole, masked in place, at b[off-hn:].
@@ -178,13 +179,13 @@ func (c *Conn) writeRaw(hdr, b []byte, off int, h frame.Header) (int, error) {
 		}
 		start := off - len(hdr)
 		copy(b[start:], hdr)
-		return c.nc.Write(b[start:])
+		return c.transport.Write(b[start:])
 	}
 	if !h.Masked && len(p) > writeBufSize-headroom && c.raw != nil {
 		v := writevPool.Get().(*writev)
 		v.arr = [2][]byte{hdr, p}
 		v.bufs = v.arr[:]
-		n, err := v.bufs.WriteTo(c.nc)
+		n, err := v.bufs.WriteTo(c.transport)
 		v.arr = [2][]byte{}
 		writevPool.Put(v)
 		return int(n), err
@@ -202,7 +203,7 @@ func (c *Conn) writeRaw(hdr, b []byte, off int, h frame.Header) (int, error) {
 		if h.Masked {
 			pos = mask.Apply(h.Key, pos, buf[m:m+k])
 		}
-		n, err := c.nc.Write(buf[:m+k])
+		n, err := c.transport.Write(buf[:m+k])
 		total += n
 		if err != nil {
 			return total, err

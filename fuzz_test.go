@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"testing"
 	"time"
 
@@ -72,7 +71,7 @@ func FuzzFrameReader(f *testing.F) {
 			return
 		}
 		nc := &scriptConn{r: bytes.NewReader(data[1:])}
-		opts := &Options{ReadLimit: 1 << 20, MaxFragments: 64, CloseTimeout: time.Millisecond}
+		opts := &Options{ReadLimit: 1 << 20, MaxFragments: 64, CloseTimeout: time.Millisecond, Compression: &CompressionOptions{}}
 		c := newConn(nc, data[0]&1 == 1, opts, nil)
 		if data[0]&4 != 0 {
 			// permessage-deflate, with or without context takeover and
@@ -81,7 +80,7 @@ func FuzzFrameReader(f *testing.F) {
 			if data[0]&16 != 0 {
 				p.ServerMaxWindowBits, p.ClientMaxWindowBits = 9, 9
 			}
-			if err := c.setCompression(p, opts); err != nil {
+			if err := c.setCompression(p, opts.Compression); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -137,16 +136,18 @@ func FuzzAcceptRequest(f *testing.F) {
 	})
 }
 
-// FuzzDialResponse runs the client's handshake checks on arbitrary
-// responses.
+// FuzzDialResponse runs Dial, over a transport that replays the input, on
+// arbitrary responses.
 func FuzzDialResponse(f *testing.F) {
 	f.Add([]byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"))
 	f.Add([]byte("HTTP/1.1 401 Unauthorized\r\nContent-Length: 5\r\n\r\nnope!"))
 	f.Add([]byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Protocol: chat\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n\x81\x02hi"))
-	u, _ := url.Parse("ws://example.com/path")
 	f.Fuzz(func(t *testing.T, data []byte) {
 		nc := &scriptConn{r: bytes.NewReader(data)}
-		c, resp, err := clientHandshake(context.Background(), nc, u, &DialOptions{Subprotocols: []string{"chat"}})
+		c, resp, err := Dial(context.Background(), "ws://example.com/path", &DialOptions{
+			Subprotocols: []string{"chat"},
+			NetDial:      func(context.Context, string, string) (net.Conn, error) { return nc, nil },
+		})
 		if err == nil {
 			t.Fatal("a random key cannot match a fixed accept value")
 		}

@@ -32,7 +32,7 @@ func BenchmarkAccept(b *testing.B) {
 	}{
 		{"plain", "", nil},
 		{"subprotocol+deflate", "Sec-WebSocket-Protocol: chat, superchat\r\nSec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n",
-			&AcceptOptions{Subprotocols: []string{"chat"}, Options: Options{Compression: CompressionContextTakeover}}},
+			&AcceptOptions{Subprotocols: []string{"chat"}, Options: Options{Compression: &CompressionOptions{}}}},
 	}
 	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {

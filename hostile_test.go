@@ -1375,7 +1375,7 @@ func runHostileServer(t *testing.T, tc hostileServerCase, sum *hostileSummary) {
 	// changes one setting: Accept agrees to permessage-deflate only when
 	// told to, and the cases that need it offer it. And the read limit
 	// under the race detector: see hostileLimit.
-	opts.Compression = ws.CompressionContextTakeover
+	opts.Compression = &ws.CompressionOptions{}
 	opts.ReadLimit = hostileReadLimitOption()
 	hs := &hostileServer{path: tc.path, opts: opts, notify: make(chan struct{}, 1)}
 	srv := httptest.NewUnstartedServer(hs)
@@ -1647,7 +1647,7 @@ type hostileClientCase struct {
 }
 
 // compressOpts offers permessage-deflate.
-var compressOpts = &ws.DialOptions{Options: ws.Options{Compression: ws.CompressionContextTakeover, ReadLimit: hostileReadLimitOption()}}
+var compressOpts = &ws.DialOptions{Options: ws.Options{Compression: &ws.CompressionOptions{}, ReadLimit: hostileReadLimitOption()}}
 
 // refusalBody checks that the response of a refusal is there with 16 KiB
 // of its body.

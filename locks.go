@@ -23,8 +23,15 @@ const (
 // it 336 bytes.
 type connLocks struct {
 	mu    sync.Mutex
-	held  uint8               // bit 1<<id is set while id is held
-	waits *[3][]chan struct{} // waiters of each lock, first made on contention
+	held  uint8        // bit 1<<id is set while id is held
+	gen   uint32       // how many times the read lock has been released
+	waits *lockWaiters // made on the first wait
+}
+
+// lockWaiters are the goroutines waiting on a connection's locks.
+type lockWaiters struct {
+	q        [3][]chan struct{} // waiters of each lock, in order
+	released []chan struct{}    // closed when the read lock is next released
 }
 
 // tryLock takes lock id if it is free.
@@ -50,10 +57,10 @@ func (c *Conn) lock(ctx context.Context, id lockID) error {
 		return nil
 	}
 	if l.waits == nil {
-		l.waits = new([3][]chan struct{})
+		l.waits = new(lockWaiters)
 	}
 	ch := make(chan struct{})
-	l.waits[id] = append(l.waits[id], ch)
+	l.waits.q[id] = append(l.waits.q[id], ch)
 	l.mu.Unlock()
 	var err error
 	select {
@@ -73,8 +80,8 @@ func (c *Conn) lock(ctx context.Context, id lockID) error {
 		return err
 	default:
 	}
-	if i := slices.Index(l.waits[id], ch); i >= 0 {
-		l.waits[id] = slices.Delete(l.waits[id], i, i+1)
+	if i := slices.Index(l.waits.q[id], ch); i >= 0 {
+		l.waits.q[id] = slices.Delete(l.waits.q[id], i, i+1)
 	}
 	l.mu.Unlock()
 	return err
@@ -88,10 +95,20 @@ func (c *Conn) unlock(id lockID) {
 		l.mu.Unlock()
 		panic("ws: unlock of a lock that is not held")
 	}
+	if id == readLock {
+		l.gen++
+		if l.waits != nil {
+			for _, ch := range l.waits.released {
+				close(ch)
+			}
+			clear(l.waits.released)
+			l.waits.released = l.waits.released[:0]
+		}
+	}
 	if l.waits != nil {
-		if q := l.waits[id]; len(q) > 0 {
+		if q := l.waits.q[id]; len(q) > 0 {
 			ch := q[0]
-			l.waits[id] = slices.Delete(q, 0, 1)
+			l.waits.q[id] = slices.Delete(q, 0, 1)
 			// Closed under mu, so a waiter giving up sees either its
 			// channel in the queue or the lock handed to it.
 			close(ch)
@@ -101,4 +118,37 @@ func (c *Conn) unlock(id lockID) {
 	}
 	l.held &^= 1 << id
 	l.mu.Unlock()
+}
+
+// tryLockRead takes the read lock if it is free. Either way it returns
+// the count of its releases so far, for readReleased.
+func (c *Conn) tryLockRead() (bool, uint32) {
+	l := &c.locks
+	l.mu.Lock()
+	ok := l.held&(1<<readLock) == 0
+	if ok {
+		l.held |= 1 << readLock
+	}
+	gen := l.gen
+	l.mu.Unlock()
+	return ok, gen
+}
+
+// readReleased returns a channel that is closed once the read lock has
+// been released more than gen times: at once if it has been already.
+// It is how a goroutine that needs the reader waits for its turn, with no
+// polling.
+func (c *Conn) readReleased(gen uint32) <-chan struct{} {
+	l := &c.locks
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.gen != gen {
+		return closedChan
+	}
+	if l.waits == nil {
+		l.waits = new(lockWaiters)
+	}
+	ch := make(chan struct{})
+	l.waits.released = append(l.waits.released, ch)
+	return ch
 }

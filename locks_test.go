@@ -56,7 +56,7 @@ func TestLocksExclusive(t *testing.T) {
 		}
 	}
 	if c.locks.waits != nil {
-		for id, q := range c.locks.waits {
+		for id, q := range c.locks.waits.q {
 			if len(q) != 0 {
 				t.Errorf("lock %d has %d waiters left", id, len(q))
 			}
@@ -88,7 +88,7 @@ func TestLocksOrderAndGiveUp(t *testing.T) {
 			c.locks.mu.Lock()
 			n := 0
 			if c.locks.waits != nil {
-				n = len(c.locks.waits[msgLock])
+				n = len(c.locks.waits.q[msgLock])
 			}
 			c.locks.mu.Unlock()
 			if n == i+1 {

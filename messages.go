@@ -48,7 +48,7 @@ func (c *Conn) Messages() <-chan Message {
 			}
 			select {
 			case ch <- Message{Type: typ, Data: data}:
-			case <-c.gs.shutdown:
+			case <-c.group.shutdown:
 				return nil
 			}
 		}

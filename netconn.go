@@ -32,13 +32,13 @@ import (
 // Read and Write may be called at the same time, from two goroutines. The
 // adapter owns c: do not read or write c directly while using it.
 func NetConn(ctx context.Context, c *Conn, typ MessageType) net.Conn {
-	nc := &netConn{c: c, typ: typ}
-	nc.rd.init(ctx)
-	nc.wd.init(ctx)
+	a := &netConn{c: c, typ: typ}
+	a.readDeadline.init(ctx)
+	a.writeDeadline.init(ctx)
 	if ctx.Done() != nil {
-		nc.stop = context.AfterFunc(ctx, func() { c.CloseNow() })
+		a.stop = context.AfterFunc(ctx, func() { c.CloseNow() })
 	}
-	return nc
+	return a
 }
 
 type netConn struct {
@@ -50,8 +50,8 @@ type netConn struct {
 	mr     *messageReader // the message being read, or nil
 	eof    bool
 
-	writeMu sync.Mutex
-	rd, wd  deadline
+	writeMu                     sync.Mutex
+	readDeadline, writeDeadline deadline
 }
 
 // deadline is a context that a timer cancels, reset when the deadline moves.
@@ -98,39 +98,39 @@ func (d *deadline) context() context.Context {
 }
 
 // timeoutErr is the error of a call that ran into its deadline.
-func (nc *netConn) timeoutErr(op string) error {
-	return &net.OpError{Op: op, Net: "websocket", Source: nc.LocalAddr(), Addr: nc.RemoteAddr(), Err: os.ErrDeadlineExceeded}
+func (a *netConn) timeoutErr(op string) error {
+	return &net.OpError{Op: op, Net: "websocket", Source: a.LocalAddr(), Addr: a.RemoteAddr(), Err: os.ErrDeadlineExceeded}
 }
 
-func (nc *netConn) Read(p []byte) (int, error) {
-	nc.readMu.Lock()
-	defer nc.readMu.Unlock()
-	if nc.eof {
+func (a *netConn) Read(p []byte) (int, error) {
+	a.readMu.Lock()
+	defer a.readMu.Unlock()
+	if a.eof {
 		return 0, io.EOF
 	}
-	ctx := nc.rd.context()
+	ctx := a.readDeadline.context()
 	for {
 		if ctx.Err() != nil {
-			return 0, nc.timeoutErr("read")
+			return 0, a.timeoutErr("read")
 		}
-		if nc.mr == nil {
-			_, r, err := nc.c.Reader(ctx)
+		if a.mr == nil {
+			_, r, err := a.c.Reader(ctx)
 			if err != nil {
-				return 0, nc.readErr(ctx, err)
+				return 0, a.readErr(ctx, err)
 			}
-			nc.mr = r.(*messageReader)
+			a.mr = r.(*messageReader)
 		}
-		nc.mr.ctx = ctx
-		n, err := nc.mr.Read(p)
+		a.mr.ctx = ctx
+		n, err := a.mr.Read(p)
 		if err == io.EOF {
-			nc.mr = nil
+			a.mr = nil
 			if n > 0 {
 				return n, nil
 			}
 			continue
 		}
 		if err != nil {
-			return n, nc.readErr(ctx, err)
+			return n, a.readErr(ctx, err)
 		}
 		return n, nil
 	}
@@ -138,47 +138,47 @@ func (nc *netConn) Read(p []byte) (int, error) {
 
 // readErr maps a read error to the adapter's: io.EOF for a normal close, a
 // timeout for a deadline.
-func (nc *netConn) readErr(ctx context.Context, err error) error {
+func (a *netConn) readErr(ctx context.Context, err error) error {
 	switch CloseStatus(err) {
 	case StatusNormalClosure, StatusGoingAway:
-		nc.eof = true
+		a.eof = true
 		return io.EOF
 	}
 	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
-		return nc.timeoutErr("read")
+		return a.timeoutErr("read")
 	}
 	return err
 }
 
-func (nc *netConn) Write(p []byte) (int, error) {
-	nc.writeMu.Lock()
-	defer nc.writeMu.Unlock()
-	ctx := nc.wd.context()
+func (a *netConn) Write(p []byte) (int, error) {
+	a.writeMu.Lock()
+	defer a.writeMu.Unlock()
+	ctx := a.writeDeadline.context()
 	if ctx.Err() != nil {
-		return 0, nc.timeoutErr("write")
+		return 0, a.timeoutErr("write")
 	}
-	if err := nc.c.Write(ctx, nc.typ, p); err != nil {
+	if err := a.c.Write(ctx, a.typ, p); err != nil {
 		if ctx.Err() != nil {
 			var de *deferredError
 			if errors.As(err, &de) {
 				// Cut off mid-message: the rest goes out with the next
 				// write, so all of p counts as written.
-				return len(p), nc.timeoutErr("write")
+				return len(p), a.timeoutErr("write")
 			}
-			return 0, nc.timeoutErr("write")
+			return 0, a.timeoutErr("write")
 		}
 		return 0, err
 	}
 	return len(p), nil
 }
 
-func (nc *netConn) Close() error {
-	if nc.stop != nil {
-		nc.stop()
+func (a *netConn) Close() error {
+	if a.stop != nil {
+		a.stop()
 	}
-	nc.rd.set(time.Time{})
-	nc.wd.set(time.Time{})
-	err := nc.c.Close(StatusNormalClosure, "")
+	a.readDeadline.set(time.Time{})
+	a.writeDeadline.set(time.Time{})
+	err := a.c.Close(StatusNormalClosure, "")
 	if errors.Is(err, net.ErrClosed) {
 		// The peer closed first, or the connection failed: nothing to do.
 		return nil
@@ -186,22 +186,22 @@ func (nc *netConn) Close() error {
 	return err
 }
 
-func (nc *netConn) LocalAddr() net.Addr { return nc.c.LocalAddr() }
+func (a *netConn) LocalAddr() net.Addr { return a.c.LocalAddr() }
 
-func (nc *netConn) RemoteAddr() net.Addr { return nc.c.RemoteAddr() }
+func (a *netConn) RemoteAddr() net.Addr { return a.c.RemoteAddr() }
 
-func (nc *netConn) SetDeadline(t time.Time) error {
-	nc.rd.set(t)
-	nc.wd.set(t)
+func (a *netConn) SetDeadline(t time.Time) error {
+	a.readDeadline.set(t)
+	a.writeDeadline.set(t)
 	return nil
 }
 
-func (nc *netConn) SetReadDeadline(t time.Time) error {
-	nc.rd.set(t)
+func (a *netConn) SetReadDeadline(t time.Time) error {
+	a.readDeadline.set(t)
 	return nil
 }
 
-func (nc *netConn) SetWriteDeadline(t time.Time) error {
-	nc.wd.set(t)
+func (a *netConn) SetWriteDeadline(t time.Time) error {
+	a.writeDeadline.set(t)
 	return nil
 }

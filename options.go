@@ -7,9 +7,8 @@ const (
 	// DefaultReadLimit is the longest message a connection accepts unless
 	// SetReadLimit says otherwise: 32 MiB. It is large enough for any
 	// message a browser or an API sends in practice, so users rarely meet
-	// it (a 32 KiB default is a common complaint), and small enough that
-	// 1,000 connections each in the middle of a Read of the largest
-	// message hold 32 GiB at the very worst, not Node ws's 100 GiB. Read
+	// it, and small enough that 1,000 connections each in the middle of
+	// a Read of the largest message hold 32 GiB at the very worst. Read
 	// grows its buffer only as bytes arrive, so a header that merely claims
 	// a large length allocates no more than 64 KiB.
 	DefaultReadLimit = 32 << 20
@@ -75,45 +74,11 @@ type Options struct {
 	// TrySend fails); 0 means DefaultSendQueue.
 	SendQueue int
 
-	// Compression turns on permessage-deflate (RFC 7692); see
-	// CompressionMode. The fields below tune it.
-	Compression CompressionMode
-	// CompressionLevel is the compression level, 1 (fastest, the default
-	// for 0) to 9 (smallest).
-	//
-	// With context takeover and no CompressionDictSize, levels 2 to 9 use
-	// ws's window compressor: hash chains and lazy matching over the
-	// window, searching about as hard as zlib at the same level (levels 2
-	// and 3 search as zlib's 1 and 2 do, but lazily), with 144 KiB of
-	// state per connection at 15 bits (9 KiB at 10). At level 6,
-	// zlib's default and so Node's ws's, it sends no more bytes than Node's
-	// ws for streams of similar messages, for more CPU than level 1 (see
-	// the README). Otherwise the level is klauspost/compress/flate's.
-	CompressionLevel int
-	// CompressionThreshold is the size below which messages go out
-	// uncompressed; 0 means DefaultCompressionThreshold and a negative
-	// value compresses every message.
-	CompressionThreshold int
-	// CompressionDictSize is how context takeover compresses. By default
-	// (0) the connection keeps only the last DefaultCompressionDictSize
-	// (4 KiB) bytes it sent, and primes a pooled compressor with them for
-	// each message, which costs about as much CPU as compressing them (at
-	// levels 2 to 9 the default is the window compressor instead; see
-	// CompressionLevel); a positive value keeps that many bytes instead (up
-	// to the window). A
-	// negative value keeps a whole compressor per connection between
-	// messages: no priming per message, so often less CPU, but about 0.8 MB
-	// per connection at level 1 (1.4 MB at level 9). Either setting, at any
-	// level, selects klauspost/compress/flate's compressor.
-	CompressionDictSize int
-	// CompressionWindowBits, 8 to 15, bounds the LZ77 window this side
-	// compresses with (server_max_window_bits for a server,
-	// client_max_window_bits for a client); 0 means 15, 32 KiB.
-	CompressionWindowBits int
-	// CompressionPeerWindowBits, 8 to 15, asks the peer to compress with a
-	// window no larger, which shrinks the inflate history this side keeps;
-	// 0 leaves the peer its 32 KiB.
-	CompressionPeerWindowBits int
+	// Compression, if not nil, negotiates permessage-deflate (RFC 7692)
+	// with these settings; nil, the default, negotiates none. Compression
+	// costs CPU, and memory with context takeover: turn it on where
+	// bandwidth is dearer than both.
+	Compression *CompressionOptions
 }
 
 // DefaultSendQueue is how many messages the send queue holds by default.

@@ -11,34 +11,50 @@ import (
 )
 
 // Ping sends a ping and waits for its pong, so the time it takes is a
-// round trip. The pong is read by whichever goroutine reads the
-// connection (Read, ReadAppend, Reader, or the Messages pump); while none
+// round trip. payload, at most 125 bytes, is the ping's application data,
+// which the peer sends back in its pong; with a nil payload Ping sends
+// eight bytes of its own that tell its pong from others'. A pong answers
+// the latest ping with the same payload and every ping sent before that
+// one, since a peer may answer only the latest of several pings (RFC 6455
+// section 5.5.3).
+//
+// The pong is read by whichever goroutine reads the connection (Read,
+// ReadAppend, Reader, the Messages goroutine or CloseRead's); while none
 // does, Ping reads the control frames itself, stopping at the next data
-// message, which stays for the next read. If the user holds a message
-// half read, the pong waits behind it.
-func (c *Conn) Ping(ctx context.Context) error {
-	ch := make(chan struct{}, 1)
+// message, which stays for the next read. If the user holds a message half
+// read, the pong waits behind it.
+func (c *Conn) Ping(ctx context.Context, payload []byte) error {
+	if len(payload) > 125 {
+		return ErrControlTooLong
+	}
+	w := &pingWait{ch: make(chan struct{}, 1)}
 	c.pingMu.Lock()
 	id := c.pingNext
 	c.pingNext++
-	if c.pings == nil {
-		c.pings = make(map[uint64]chan struct{})
+	if payload == nil {
+		var p [8]byte
+		binary.BigEndian.PutUint64(p[:], id)
+		payload = p[:]
 	}
-	c.pings[id] = ch
+	w.payload = string(payload)
+	if c.pings == nil {
+		c.pings = make(map[uint64]*pingWait)
+	}
+	c.pings[id] = w
 	c.pingMu.Unlock()
 	defer func() {
 		c.pingMu.Lock()
 		delete(c.pings, id)
 		c.pingMu.Unlock()
 	}()
-	var p [8]byte
-	binary.BigEndian.PutUint64(p[:], id)
-	if err := c.writeFrame(ctx, true, frame.OpPing, p[:], 0); err != nil {
+	if err := c.writeFrame(ctx, frame.OpPing, payload); err != nil {
 		return err
 	}
 	for {
+		// The pong, the context and the end of the connection come before
+		// another read.
 		select {
-		case <-ch:
+		case <-w.ch:
 			return nil
 		case <-ctx.Done():
 			return ctxError(ctx)
@@ -46,47 +62,71 @@ func (c *Conn) Ping(ctx context.Context) error {
 			return c.closedErr()
 		default:
 		}
-		if c.backgroundRead(ctx) {
-			continue
+		read, gen := c.backgroundRead(ctx)
+		var released <-chan struct{} = closedChan
+		if !read {
+			// Another goroutine reads and will see the pong, or a message
+			// waits for the user: wait for the reader to be let go.
+			released = c.readReleased(gen)
 		}
-		// Another goroutine reads and will see the pong, or a message
-		// waits for the user; look again now and then.
-		t := time.NewTimer(20 * time.Millisecond)
 		select {
-		case <-ch:
-			t.Stop()
+		case <-w.ch:
 			return nil
 		case <-ctx.Done():
-			t.Stop()
 			return ctxError(ctx)
 		case <-c.done():
-			t.Stop()
 			return c.closedErr()
-		case <-t.C:
+		case <-released:
 		}
 	}
 }
 
-// pongArrived completes the Ping call waiting for the pong with this id.
-// A pong answers every ping sent before it with a lower id too, since the
-// peer may answer only the latest of several pings (RFC 6455 section 5.5.3).
-func (c *Conn) pongArrived(id uint64) {
+// Pong sends a pong with payload, at most 125 bytes: the answer to a ping
+// when Options.DisableAutoPong is set and Options.OnPing decides to
+// answer, or an unsolicited pong, which the peer does not answer, to show
+// that this side is alive.
+func (c *Conn) Pong(ctx context.Context, payload []byte) error {
+	if len(payload) > 125 {
+		return ErrControlTooLong
+	}
+	return c.writeFrame(ctx, frame.OpPong, payload)
+}
+
+// pingWait is a Ping waiting for its pong.
+type pingWait struct {
+	payload string
+	ch      chan struct{}
+}
+
+// pongArrived completes the Ping calls that a pong with payload p
+// answers: the latest with that payload, and every one before it.
+func (c *Conn) pongArrived(p []byte) {
 	c.pingMu.Lock()
-	for pid, ch := range c.pings {
-		if pid <= id && id < c.pingNext {
+	defer c.pingMu.Unlock()
+	var latest uint64
+	found := false
+	for id, w := range c.pings {
+		if w.payload == string(p) && (!found || id > latest) {
+			latest, found = id, true
+		}
+	}
+	if !found {
+		return
+	}
+	for id, w := range c.pings {
+		if id <= latest {
 			select {
-			case ch <- struct{}{}:
+			case w.ch <- struct{}{}:
 			default:
 			}
 		}
 	}
-	c.pingMu.Unlock()
 }
 
 // keepalive pings at the interval and ends the connection when a pong is
 // late.
 func (c *Conn) keepalive(ctx context.Context) error {
-	t := time.NewTicker(c.keepInt)
+	t := time.NewTicker(c.pingInterval)
 	defer t.Stop()
 	for {
 		select {
@@ -94,8 +134,8 @@ func (c *Conn) keepalive(ctx context.Context) error {
 			return nil
 		case <-t.C:
 		}
-		pctx, cancel := context.WithTimeout(ctx, c.keepTime)
-		err := c.Ping(pctx)
+		pctx, cancel := context.WithTimeout(ctx, c.pingTimeout)
+		err := c.Ping(pctx, nil)
 		cancel()
 		if err == nil {
 			continue
@@ -106,7 +146,7 @@ func (c *Conn) keepalive(ctx context.Context) error {
 			return nil
 		}
 		if errors.Is(err, context.DeadlineExceeded) {
-			return fmt.Errorf("%w (%v)", ErrKeepaliveTimeout, c.keepTime)
+			return fmt.Errorf("%w (%v)", ErrKeepaliveTimeout, c.pingTimeout)
 		}
 		return err
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/seed-d6ba7b20/ws/internal/frame"
 )
 
-// compressedFrames caches the compressed frames of a PreparedMessage for
+// compressedFrames caches the compressed frames of a preparedMessage for
 // receivers without context takeover, one per window size and level.
 type compressedFrames struct {
 	mu     sync.Mutex
@@ -19,7 +19,7 @@ type compressedFrames struct {
 // compressedFrame returns pm's message compressed as cz compresses
 // without context takeover, framed for a server to send; it compresses
 // once per window size and level, whatever the number of receivers.
-func (pm *PreparedMessage) compressedFrame(ctx context.Context, cz *compression) ([]byte, error) {
+func (pm *preparedMessage) compressedFrame(ctx context.Context, cz *compression) ([]byte, error) {
 	key := [2]int{cz.send.WindowBits, cz.level}
 	pm.cf.mu.Lock()
 	defer pm.cf.mu.Unlock()
@@ -41,7 +41,7 @@ func (pm *PreparedMessage) compressedFrame(ctx context.Context, cz *compression)
 		putWriteBuf(bp)
 		return nil, err
 	}
-	f := frame.Append(make([]byte, 0, frame.MaxHeaderSize+len(payload)), frame.Header{Fin: true, Rsv: frame.BitRsv1, Opcode: byte(pm.typ), Length: int64(len(payload))})
+	f := frame.Append(make([]byte, 0, frame.MaxHeaderSize+len(payload)), frame.Header{Fin: true, Rsv: frame.BitRsv1, Opcode: pm.typ.opcode(), Length: int64(len(payload))})
 	f = append(f, payload...)
 	putWriteBuf(bp)
 	if pm.cf.frames == nil {
@@ -51,10 +51,10 @@ func (pm *PreparedMessage) compressedFrame(ctx context.Context, cz *compression)
 	return f, nil
 }
 
-// preframed returns the frame a queued item can be written as, byte for
+// queuedFrame returns the frame a queued item can be written as, byte for
 // byte, or nil: a prepared message sent by a server without compression.
-func (c *Conn) preframed(it sendItem) []byte {
-	if it.pm == nil || c.client || c.compressing(len(it.pm.payload)) {
+func (c *Conn) queuedFrame(it sendItem) []byte {
+	if it.pm == nil || c.client || c.compresses(it.pm.typ, len(it.pm.payload)) {
 		return nil
 	}
 	return it.pm.frame
@@ -78,69 +78,57 @@ func (c *Conn) writeFrames(ctx context.Context, frames [][]byte) error {
 		return c.writeFailed(ctx, err, false, false, false)
 	}
 	bufs := net.Buffers(frames)
-	n, err := bufs.WriteTo(c.nc)
+	n, err := bufs.WriteTo(c.transport)
 	if err != nil {
 		return c.writeFailed(ctx, err, false, n > 0, false)
 	}
 	return nil
 }
 
-// PreparedMessage is a message framed once, to be sent to many
-// connections: Broadcast uses one, and WritePrepared and SendPrepared take
-// one. A server connection writes its frame bytes as they are. With
-// permessage-deflate and no context takeover, it is also compressed once,
-// for all receivers with the same window and level; with context takeover
-// each receiver must compress it with its own history. A client
-// connection, which must mask each frame with a key of its own, frames the
-// payload again. It is safe for concurrent use and must not be changed.
-type PreparedMessage struct {
+// preparedMessage is a message framed once, to be sent to many
+// connections, as Server.Broadcast does. A server connection writes its
+// frame bytes as they are. With permessage-deflate and no context
+// takeover, it is also compressed once, for all receivers with the same
+// window and level; with context takeover each receiver must compress it
+// with its own history. A client connection, which must mask each frame
+// with a key of its own, frames the payload again. It is safe for
+// concurrent use and must not be changed.
+type preparedMessage struct {
 	typ     MessageType
 	payload []byte
 	frame   []byte // the unmasked frame a server sends
 	cf      compressedFrames
 }
 
-// NewPreparedMessage frames p as one message of type typ. It keeps p.
-func NewPreparedMessage(typ MessageType, p []byte) (*PreparedMessage, error) {
-	if typ != MessageText && typ != MessageBinary {
+// newPreparedMessage frames p as one message of type typ. It keeps p.
+func newPreparedMessage(typ MessageType, p []byte) (*preparedMessage, error) {
+	if !typ.valid() {
 		return nil, ErrInvalidMessageType
 	}
-	h := frame.Header{Fin: true, Opcode: byte(typ), Length: int64(len(p))}
+	h := frame.Header{Fin: true, Opcode: typ.opcode(), Length: int64(len(p))}
 	b := make([]byte, 0, frame.MaxHeaderSize+len(p))
 	b = frame.Append(b, h)
 	b = append(b, p...)
-	return &PreparedMessage{typ: typ, payload: p, frame: b}, nil
+	return &preparedMessage{typ: typ, payload: p, frame: b}, nil
 }
 
-// WritePrepared sends pm as Write would send its payload.
-func (c *Conn) WritePrepared(ctx context.Context, pm *PreparedMessage) error {
-	if err := c.waitSent(ctx); err != nil {
-		return err
-	}
-	return c.writePrepared(ctx, pm)
-}
-
-// SendPrepared queues pm as Send would queue its payload.
-func (c *Conn) SendPrepared(ctx context.Context, pm *PreparedMessage, done chan<- error) error {
-	return c.enqueueItem(ctx, sendItem{typ: pm.typ, p: pm.payload, pm: pm, done: done}, true)
-}
-
-// TrySendPrepared queues pm as TrySend would queue its payload.
-func (c *Conn) TrySendPrepared(pm *PreparedMessage, done chan<- error) error {
+// trySendPrepared queues pm as TrySend would queue its payload.
+func (c *Conn) trySendPrepared(pm *preparedMessage, done chan<- error) error {
 	return c.enqueueItem(context.Background(), sendItem{typ: pm.typ, p: pm.payload, pm: pm, done: done}, false)
 }
 
-func (c *Conn) writePrepared(ctx context.Context, pm *PreparedMessage) error {
+// writePrepared writes pm as Write would write its payload.
+func (c *Conn) writePrepared(ctx context.Context, pm *preparedMessage) error {
 	f := pm.frame
 	switch {
 	case c.client:
 		return c.writeMessage(ctx, pm.typ, pm.payload)
-	case c.compressing(len(pm.payload)):
-		if !c.cz.send.NoContextTakeover {
+	case c.compresses(pm.typ, len(pm.payload)):
+		if !c.compression.send.NoContextTakeover {
 			return c.writeMessage(ctx, pm.typ, pm.payload)
 		}
 		var err error
-		if f, err = pm.compressedFrame(ctx, c.cz); err != nil {
+		if f, err = pm.compressedFrame(ctx, c.compression); err != nil {
 			return err
 		}
 	}
@@ -148,5 +136,5 @@ func (c *Conn) writePrepared(ctx context.Context, pm *PreparedMessage) error {
 		return err
 	}
 	defer c.unlock(msgLock)
-	return c.writeFrameAt(ctx, true, 0, 0, f, preframed)
+	return c.writeFrameAt(ctx, true, 0, 0, f, wholeFrame)
 }

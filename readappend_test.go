@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"testing"
 	"time"
 
@@ -24,9 +23,12 @@ func TestReadAppend(t *testing.T) {
 		bytes.Repeat([]byte("0123456789abcdef"), 100<<10/16),
 		randomBytes(300 << 10), // does not compress
 	}
-	for _, mode := range []ws.CompressionMode{ws.CompressionDisabled, ws.CompressionContextTakeover} {
-		t.Run(fmt.Sprint("compression=", mode), func(t *testing.T) {
-			opts := ws.Options{Compression: mode, CompressionThreshold: -1, ReadLimit: 400 << 10, CloseTimeout: 50 * time.Millisecond}
+	for _, mode := range []*ws.CompressionOptions{nil, {}} {
+		t.Run(map[bool]string{false: "plain", true: "compressed"}[mode != nil], func(t *testing.T) {
+			if mode != nil {
+				mode = &ws.CompressionOptions{Threshold: -1}
+			}
+			opts := ws.Options{Compression: mode, ReadLimit: 400 << 10, CloseTimeout: 50 * time.Millisecond}
 			client, server := pair(t, false, &ws.AcceptOptions{Options: opts}, &ws.DialOptions{Options: opts})
 			ctx := context.Background()
 			errc := make(chan error, 1)

@@ -17,14 +17,14 @@ func (c *Conn) beginRead(ctx context.Context) error {
 		return ErrConcurrentRead
 	}
 	if !c.tryLock(readLock) {
-		c.nc.SetReadDeadline(aLongTimeAgo)
+		c.transport.SetReadDeadline(aLongTimeAgo)
 		if err := c.lock(ctx, readLock); err != nil {
 			// Let the background read go on undisturbed after all.
-			c.nc.SetReadDeadline(time.Time{})
+			c.transport.SetReadDeadline(time.Time{})
 			c.userReading.Store(false)
 			return err
 		}
-		c.nc.SetReadDeadline(time.Time{})
+		c.transport.SetReadDeadline(time.Time{})
 	}
 	if c.rd.err != nil {
 		c.endRead()
@@ -121,7 +121,7 @@ func (r *messageReader) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	defer c.endRead()
-	stop := interrupt(r.ctx, c.nc, readDeadline)
+	stop := interrupt(r.ctx, c.transport, interruptRead)
 	n, err := c.readData(p)
 	cancelled := stop()
 	if err == io.EOF {
@@ -187,7 +187,7 @@ func (c *Conn) readCall(ctx context.Context, body func() error) error {
 		return err
 	}
 	defer c.endRead()
-	stop := interrupt(ctx, c.nc, readDeadline)
+	stop := interrupt(ctx, c.transport, interruptRead)
 	err := c.awaitBytes()
 	if err == nil {
 		err = c.startMessage()

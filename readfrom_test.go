@@ -132,7 +132,7 @@ func TestWriterReadFromError(t *testing.T) {
 // Writer, to a server that echoes them by io.Copy from its Reader into its
 // Writer (echoHandler), plain and compressed, and checks every byte.
 func TestWriterReadFromStream(t *testing.T) {
-	for _, mode := range []ws.CompressionMode{ws.CompressionDisabled, ws.CompressionContextTakeover} {
+	for _, mode := range []*ws.CompressionOptions{nil, {}} {
 		opts := ws.Options{Compression: mode}
 		srv := httptest.NewServer(&echoHandler{opts: &ws.AcceptOptions{Options: opts}})
 		ctx := context.Background()

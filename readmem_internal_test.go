@@ -38,9 +38,9 @@ func compressedServer(t testing.TB, limit int64, frames []byte) *Conn {
 		b.Write(frames)
 		b.Close()
 	}()
-	opts := &Options{Compression: CompressionContextTakeover, ReadLimit: limit}
+	opts := &Options{Compression: &CompressionOptions{}, ReadLimit: limit}
 	c := newConn(a, false, opts, nil)
-	if err := c.setCompression(deflate.Params{ServerMaxWindowBits: 15, ClientMaxWindowBits: 15}, opts); err != nil {
+	if err := c.setCompression(deflate.Params{ServerMaxWindowBits: 15, ClientMaxWindowBits: 15}, opts.Compression); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.CloseNow() })
@@ -145,7 +145,7 @@ func TestReadLimitLoweredMidMessage(t *testing.T) {
 	c := newConn(a, false, nil, nil)
 	defer c.CloseNow()
 	// A background read stops at the message's header.
-	if !c.backgroundRead(context.Background()) || !c.rd.pending {
+	if read, _ := c.backgroundRead(context.Background()); !read || !c.rd.pending {
 		t.Fatal("the background read did not stop at the message")
 	}
 	c.SetReadLimit(100_000)

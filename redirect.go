@@ -1,6 +1,7 @@
 package ws
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -86,8 +87,8 @@ func (t *target) defaultPort() string {
 
 // hostKey names the host for the rule that drops credentials on a
 // redirect: the socket of a ws+unix URL, or else the host name and the
-// port unless it is the default one of the scheme, so that, as in Node's
-// ws, ws://h and wss://h are the same host.
+// port unless it is the default one of the scheme, so that ws://h and
+// wss://h are the same host.
 func (t *target) hostKey() string {
 	if t.ipc {
 		return "unix:" + t.socket
@@ -151,7 +152,7 @@ func redirectLocation(resp *http.Response, err error, opts *DialOptions) (string
 // the cookie jar to the request for t.
 func (s *dialState) request(t *target) *hopRequest {
 	user := t.u.User
-	if t != s.orig && !s.opts.KeepCredentialsOnRedirect {
+	if t != s.orig {
 		cross := t.hostKey() != s.orig.hostKey()
 		if cross || (s.orig.secure && !t.secure) {
 			delHeader(s.header, "Authorization")
@@ -206,4 +207,18 @@ func delHeader(h http.Header, name string) {
 			delete(h, k)
 		}
 	}
+}
+
+// httpRequest is r as the request CheckRedirect sees, for target t.
+func (r *hopRequest) httpRequest(ctx context.Context, t *target) *http.Request {
+	u := *t.u
+	return (&http.Request{
+		Method:     http.MethodGet,
+		URL:        &u,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     r.header,
+		Host:       r.host,
+	}).WithContext(ctx)
 }

@@ -22,7 +22,7 @@ type sendQueue struct {
 type sendItem struct {
 	typ  MessageType
 	p    []byte
-	pm   *PreparedMessage
+	pm   *preparedMessage
 	done chan<- error
 }
 
@@ -49,7 +49,8 @@ func (c *Conn) TrySend(typ MessageType, p []byte, done chan<- error) error {
 }
 
 // Buffered returns how many bytes of message payload wait in the send
-// queue, not yet written (Node's bufferedAmount).
+// queue, not yet written: a sender that wants to slow down before the
+// queue fills can watch it.
 func (c *Conn) Buffered() int64 {
 	if sq := c.send.Load(); sq != nil {
 		return sq.queued.Load()
@@ -62,7 +63,7 @@ func (c *Conn) enqueue(ctx context.Context, typ MessageType, p []byte, done chan
 }
 
 func (c *Conn) enqueueItem(ctx context.Context, it sendItem, wait bool) error {
-	if it.typ != MessageText && it.typ != MessageBinary {
+	if !it.typ.valid() {
 		return ErrInvalidMessageType
 	}
 	sq := c.send.Load()
@@ -194,7 +195,7 @@ func (c *Conn) sendLoop(ctx context.Context, sq *sendQueue) error {
 				frames = frames[:0]
 				j := i
 				for ; j < len(batch); j++ {
-					f := c.preframed(batch[j])
+					f := c.queuedFrame(batch[j])
 					if f == nil {
 						break
 					}
@@ -264,6 +265,6 @@ func (c *Conn) sent(it sendItem, err error) {
 	}
 	select {
 	case it.done <- err:
-	case <-c.gs.shutdown:
+	case <-c.group.shutdown:
 	}
 }

@@ -13,7 +13,7 @@ import (
 
 // Server is an http.Handler that accepts WebSocket connections, hands each
 // to Handler, and keeps track of the open ones, for Broadcast and a
-// graceful Shutdown: what Node's WebSocketServer gives. Mount it on any
+// graceful Shutdown. Mount it on any
 // ServeMux or router, or run it with ListenAndServe.
 //
 // A Server must not be copied after first use. Accept inside a handler of
@@ -29,7 +29,7 @@ type Server struct {
 	Options AcceptOptions
 	// ResponseHeader, if set, gives headers to add to the 101 response of
 	// a request, beside Options.ResponseHeader: a cookie for the session,
-	// say (Node's "headers" event).
+	// say.
 	ResponseHeader func(r *http.Request) http.Header
 	// Overflow says what Broadcast does with a receiver whose send queue
 	// is full; the default is OverflowClose.
@@ -68,7 +68,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	if s.stopping {
 		s.mu.Unlock()
-		reject(w, http.StatusServiceUnavailable, "the server is shutting down")
+		reject(w, r, &s.Options, http.StatusServiceUnavailable, "the server is shutting down")
 		return
 	}
 	s.active.Add(1)
@@ -156,7 +156,7 @@ func (s *Server) Len() int {
 // the others; a receiver whose queue is full is handled as Overflow says.
 // Broadcast keeps p until every receiver has written it.
 func (s *Server) Broadcast(typ MessageType, p []byte, keep func(*Conn) bool) (int, error) {
-	pm, err := NewPreparedMessage(typ, p)
+	pm, err := newPreparedMessage(typ, p)
 	if err != nil {
 		return 0, err
 	}
@@ -165,7 +165,7 @@ func (s *Server) Broadcast(typ MessageType, p []byte, keep func(*Conn) bool) (in
 		if keep != nil && !keep(c) {
 			continue
 		}
-		err := c.TrySendPrepared(pm, nil)
+		err := c.trySendPrepared(pm, nil)
 		switch {
 		case err == nil:
 			n++

@@ -21,7 +21,7 @@ import (
 // Writes learn that the peer closed from the goroutine that reads: a
 // connection that only writes should call CloseRead first.
 func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
-	if typ != MessageText && typ != MessageBinary {
+	if !typ.valid() {
 		return ErrInvalidMessageType
 	}
 	if err := c.waitSent(ctx); err != nil {
@@ -31,24 +31,24 @@ func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
 }
 
 // writeMessage writes one whole message, compressed when compression is
-// on and p is not too small.
+// on and typ and p's size say so.
 func (c *Conn) writeMessage(ctx context.Context, typ MessageType, p []byte) error {
 	if err := c.lock(ctx, msgLock); err != nil {
 		return err
 	}
 	defer c.unlock(msgLock)
-	if !c.compressing(len(p)) {
-		return c.writeFrame(ctx, true, byte(typ), p, 0)
+	if !c.compresses(typ, len(p)) {
+		return c.writeFrame(ctx, typ.opcode(), p)
 	}
 	sem, err := acquireCompress(ctx)
 	if err != nil {
 		return err
 	}
 	bp := getWriteBuf()
-	b, err := c.cz.comp.Compress((*bp)[:headroom], p)
+	b, err := c.compression.comp.Compress((*bp)[:headroom], p)
 	sem.Release(1)
 	if err == nil {
-		err = c.writeFrameAt(ctx, true, byte(typ), frame.BitRsv1, b, headroom)
+		err = c.writeFrameAt(ctx, true, typ.opcode(), frame.BitRsv1, b, headroom)
 	}
 	putWriteBuf(bp) // if b outgrew it, b itself is left to the collector
 	return err
@@ -65,7 +65,7 @@ func (c *Conn) writeMessage(ctx context.Context, typ MessageType, p []byte) erro
 // ctx applies to the whole message: cancelling it before the first frame
 // went out leaves the connection usable, later it closes the connection.
 func (c *Conn) Writer(ctx context.Context, typ MessageType) (io.WriteCloser, error) {
-	if typ != MessageText && typ != MessageBinary {
+	if !typ.valid() {
 		return nil, ErrInvalidMessageType
 	}
 	if err := c.waitSent(ctx); err != nil {
@@ -83,12 +83,18 @@ func (c *Conn) Writer(ctx context.Context, typ MessageType) (io.WriteCloser, err
 	}
 	w := c.msgW
 	w.ctx = ctx
-	w.op = byte(typ)
+	w.op = typ.opcode()
 	w.started = false
 	w.open = true
 	w.err = nil
 	w.deflating = false
-	w.mayDeflate = c.compressing(-1)
+	w.mayDeflate = c.compresses(typ, -1)
+	if w.mayDeflate {
+		w.threshold = c.compression.threshold
+		if typ&Compressed != 0 {
+			w.threshold = 0
+		}
+	}
 	return w, nil
 }
 
@@ -108,6 +114,7 @@ type messageWriter struct {
 	// collected in the buffer as frame payload.
 	mayDeflate bool
 	deflating  bool
+	threshold  int     // the size from which the message is compressed
 	held       *[]byte // the uncompressed bytes held before deciding
 	nheld      int
 	sink       deflateSink
@@ -204,9 +211,9 @@ type (
 
 // writeDeflate adds p to a message that compression may apply to.
 func (w *messageWriter) writeDeflate(p []byte) (int, error) {
-	cz := w.c.cz
+	cz := w.c.compression
 	if !w.deflating {
-		if w.nheld+len(p) < cz.threshold {
+		if w.nheld+len(p) < w.threshold {
 			if w.held == nil {
 				w.held = getWriteBuf()
 			}
@@ -240,7 +247,7 @@ func (w *messageWriter) deflate(p []byte) error {
 		w.err = err
 		return err
 	}
-	_, err = w.c.cz.comp.Write(p)
+	_, err = w.c.compression.comp.Write(p)
 	sem.Release(1)
 	if err != nil && w.err == nil {
 		w.err = err
@@ -332,27 +339,27 @@ func (w *messageWriter) Close() error {
 	w.open = false
 	err := w.err
 	if err == nil && w.mayDeflate {
-		if !w.deflating && w.c.compressing(w.nheld) {
+		if !w.deflating && w.nheld >= w.threshold {
 			// A short message, but the threshold says compress it anyway
 			// (a threshold of zero or less compresses every message).
 			w.deflating = true
 			w.sink.w = w
-			w.c.cz.comp.Reset(&w.sink)
+			w.c.compression.comp.Reset(&w.sink)
 			if w.nheld > 0 {
 				err = w.deflate((*w.held)[:w.nheld])
 			}
 		}
 		switch {
 		case err != nil:
-			w.c.cz.comp.Abort()
+			w.c.compression.comp.Abort()
 		case w.deflating:
 			sem, serr := acquireCompress(w.ctx)
 			if serr != nil {
 				err = serr
-				w.c.cz.comp.Abort()
+				w.c.compression.comp.Abort()
 				break
 			}
-			err = w.c.cz.comp.Finish()
+			err = w.c.compression.comp.Finish()
 			sem.Release(1)
 			if err == nil {
 				err = w.err

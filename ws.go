@@ -15,7 +15,8 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// MessageType is the type of a data message: text or binary.
+// MessageType is the type of a data message: text or binary. A message
+// to send may carry a flag besides, Compressed or Uncompressed.
 type MessageType int
 
 // Message types of RFC 6455 section 5.6. Their values are the opcodes.
@@ -24,15 +25,51 @@ const (
 	MessageBinary MessageType = 2
 )
 
-// String returns "text" or "binary".
+// Flags of one message to send, added to its type, as in
+// MessageBinary|Uncompressed, for Write, Writer, Send, TrySend and
+// Server.Broadcast. Without a flag, a message is compressed when the
+// handshake agreed on permessage-deflate and it is not shorter than
+// CompressionOptions.Threshold. Without permessage-deflate the flags do
+// nothing. Messages that are read never carry them.
+const (
+	// Compressed compresses the message whatever its size.
+	Compressed MessageType = 1 << 8
+	// Uncompressed sends the message as it is, for data that does not
+	// compress (images, say) or that must not share a compression context
+	// with secrets sent on the same connection.
+	Uncompressed MessageType = 1 << 9
+)
+
+// valid reports whether t is text or binary, with at most one flag.
+func (t MessageType) valid() bool {
+	k := t &^ (Compressed | Uncompressed)
+	return (k == MessageText || k == MessageBinary) && t&(Compressed|Uncompressed) != Compressed|Uncompressed
+}
+
+// opcode is the opcode of a message of type t.
+func (t MessageType) opcode() byte { return byte(t & 0xff) }
+
+// String returns "text" or "binary", with "|compressed" or
+// "|uncompressed" for a flag.
 func (t MessageType) String() string {
-	switch t {
+	var s string
+	switch t &^ (Compressed | Uncompressed) {
 	case MessageText:
-		return "text"
+		s = "text"
 	case MessageBinary:
-		return "binary"
+		s = "binary"
+	default:
+		return fmt.Sprintf("MessageType(%d)", int(t))
 	}
-	return fmt.Sprintf("MessageType(%d)", int(t))
+	switch {
+	case t&Compressed != 0 && t&Uncompressed != 0:
+		return fmt.Sprintf("MessageType(%d)", int(t))
+	case t&Compressed != 0:
+		s += "|compressed"
+	case t&Uncompressed != 0:
+		s += "|uncompressed"
+	}
+	return s
 }
 
 // Conn is a WebSocket connection, from Accept or Dial.
@@ -46,11 +83,12 @@ func (t MessageType) String() string {
 type Conn struct {
 	// The fields are ordered to pack small ones together: an idle
 	// connection's Conn is one of its largest costs.
-	nc          net.Conn
-	raw         syscall.RawConn // nil unless nc is a socket
+	transport net.Conn
+	// raw reads the transport without a buffer while idle; see readIdle.
+	raw         syscall.RawConn // nil unless the transport is a socket
 	subprotocol string
 	extensions  string
-	cz          *compression // nil without permessage-deflate
+	compression *compression // nil without permessage-deflate
 
 	readLimit    atomic.Int64
 	maxFragments int
@@ -80,20 +118,20 @@ type Conn struct {
 	// Goroutines the connection starts (the Messages pump, the Send
 	// queue's writer, keepalive) belong to one errgroup, whose context ends
 	// with the transport. Close and CloseNow wait for them.
-	goMu        sync.Mutex
-	gs          *goState // made with the first goroutine (under goMu)
-	msgs        chan Message
-	userReading atomic.Bool
-	send        atomic.Pointer[sendQueue] // made by the first Send
-	sendSize    int
-	keepInt     time.Duration
-	keepTime    time.Duration
+	goMu         sync.Mutex
+	group        *goState // made with the first goroutine (under goMu)
+	msgs         chan Message
+	userReading  atomic.Bool
+	send         atomic.Pointer[sendQueue] // made by the first Send
+	sendSize     int
+	pingInterval time.Duration
+	pingTimeout  time.Duration
 
 	// Pings awaiting their pong.
 	pingMu   sync.Mutex
 	autoPong bool
 	shut     bool // Close or CloseNow was called (under goMu)
-	pings    map[uint64]chan struct{}
+	pings    map[uint64]*pingWait
 	pingNext uint64
 
 	// Closing.
@@ -105,9 +143,9 @@ type Conn struct {
 
 func newConn(nc net.Conn, client bool, opts *Options, buffered []byte) *Conn {
 	c := &Conn{
-		nc:       nc,
-		client:   client,
-		autoPong: true,
+		transport: nc,
+		client:    client,
+		autoPong:  true,
 	}
 	c.sendSize = DefaultSendQueue
 	c.readLimit.Store(DefaultReadLimit)
@@ -136,10 +174,10 @@ func newConn(nc net.Conn, client bool, opts *Options, buffered []byte) *Conn {
 		if opts.SendQueue > 0 {
 			c.sendSize = opts.SendQueue
 		}
-		c.keepInt = opts.PingInterval
-		c.keepTime = opts.PingTimeout
-		if c.keepTime <= 0 {
-			c.keepTime = c.keepInt
+		c.pingInterval = opts.PingInterval
+		c.pingTimeout = opts.PingTimeout
+		if c.pingTimeout <= 0 {
+			c.pingTimeout = c.pingInterval
 		}
 	}
 	c.setRawRead(nc)
@@ -149,7 +187,7 @@ func newConn(nc net.Conn, client bool, opts *Options, buffered []byte) *Conn {
 		c.rng = mrand.NewChaCha8(seed)
 	}
 	c.msgR.c = c
-	if c.keepInt > 0 {
+	if c.pingInterval > 0 {
 		c.goroutine(c.keepalive)
 	}
 	if len(buffered) > 0 {
@@ -173,11 +211,11 @@ func (c *Conn) Subprotocol() string { return c.subprotocol }
 func (c *Conn) Extensions() string { return c.extensions }
 
 // LocalAddr returns the local address of the transport.
-func (c *Conn) LocalAddr() net.Addr { return c.nc.LocalAddr() }
+func (c *Conn) LocalAddr() net.Addr { return c.transport.LocalAddr() }
 
 // RemoteAddr returns the peer's address as the transport sees it. Behind a
 // proxy this is the proxy; see the request's X-Forwarded-For header.
-func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
+func (c *Conn) RemoteAddr() net.Addr { return c.transport.RemoteAddr() }
 
 // SetReadLimit sets the longest message the connection accepts, in bytes;
 // n <= 0 removes the limit. A message over the limit is refused as soon as
@@ -200,7 +238,7 @@ func (c *Conn) goroutine(f func(ctx context.Context) error) bool {
 	if c.isClosed() {
 		return false
 	}
-	gs := c.gs
+	gs := c.group
 	if gs == nil {
 		gs = &goState{shutdown: make(chan struct{})}
 		gs.ctx, gs.cancel = context.WithCancel(context.Background())
@@ -208,7 +246,7 @@ func (c *Conn) goroutine(f func(ctx context.Context) error) bool {
 		if c.shut {
 			close(gs.shutdown)
 		}
-		c.gs = gs
+		c.group = gs
 	}
 	ctx := gs.ctx
 	gs.group.Go(func() error {
@@ -237,8 +275,8 @@ func (c *Conn) stopGoroutines() {
 	c.goMu.Lock()
 	if !c.shut {
 		c.shut = true
-		if c.gs != nil {
-			close(c.gs.shutdown)
+		if c.group != nil {
+			close(c.group.shutdown)
 		}
 	}
 	c.goMu.Unlock()
@@ -248,7 +286,7 @@ func (c *Conn) stopGoroutines() {
 // transport is closed.
 func (c *Conn) waitGoroutines() {
 	c.goMu.Lock()
-	gs := c.gs
+	gs := c.group
 	c.goMu.Unlock()
 	if gs != nil {
 		gs.group.Wait()
@@ -257,3 +295,49 @@ func (c *Conn) waitGoroutines() {
 
 // utf8Validator is the streaming checker of text messages.
 type utf8Validator = utf8stream.Validator
+
+// State is a stage of a connection's life. Its values are those of the
+// readyState of a browser's WebSocket; there is no connecting stage, since
+// Dial and Accept return a connection only once the handshake is done.
+type State int
+
+const (
+	// StateOpen: messages go both ways.
+	StateOpen State = 1
+	// StateClosing: a close frame was sent or received, or the connection
+	// is failing; the transport is still open.
+	StateClosing State = 2
+	// StateClosed: the transport is closed, and Err says why.
+	StateClosed State = 3
+)
+
+// String returns "open", "closing" or "closed".
+func (s State) String() string {
+	switch s {
+	case StateOpen:
+		return "open"
+	case StateClosing:
+		return "closing"
+	case StateClosed:
+		return "closed"
+	}
+	return fmt.Sprintf("State(%d)", int(s))
+}
+
+// State returns the stage the connection is in.
+func (c *Conn) State() State {
+	switch {
+	case c.isClosed():
+		return StateClosed
+	case c.closeSent.Load() || c.isEnding():
+		return StateClosing
+	}
+	return StateOpen
+}
+
+// ReadPaused reports whether no read is taking the peer's messages now:
+// between two reads, or while the Messages goroutine waits for someone to
+// receive the message it holds. Meanwhile the peer's messages wait in the
+// transport's buffers, and once those are full the peer is slowed down:
+// not reading is how a connection applies backpressure.
+func (c *Conn) ReadPaused() bool { return !c.userReading.Load() }
