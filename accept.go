@@ -13,46 +13,6 @@ import (
 	"github.com/seed-d6ba7b20/ws/internal/handshake"
 )
 
-// AcceptOptions are the settings of Accept. The zero value accepts
-// same-origin requests with no subprotocol.
-type AcceptOptions struct {
-	Options
-
-	// Subprotocols lists the subprotocols the server speaks, in its order
-	// of preference. Accept picks the first one the client offered; if
-	// none matches the connection has no subprotocol.
-	Subprotocols []string
-	// SelectSubprotocol, if set, replaces Subprotocols: it gets the
-	// client's offer in the client's order and returns the choice, or ""
-	// for none. A choice the client did not offer counts as none.
-	SelectSubprotocol func(r *http.Request, offered []string) string
-
-	// OriginPatterns lists the hosts, besides the request's own, whose
-	// pages may open connections: path.Match patterns such as
-	// "example.com" or "*.example.com", matched without regard to case
-	// against the host of the Origin header (with its port, if the
-	// pattern has one). By default only same-origin requests, and requests
-	// without an Origin header (which come from programs, not browsers),
-	// are accepted.
-	OriginPatterns []string
-	// InsecureSkipOriginCheck accepts any origin. It lets any web page a
-	// user visits talk to the server with the user's cookies; use it only
-	// for servers that authenticate by other means.
-	InsecureSkipOriginCheck bool
-
-	// ResponseHeader is added to the 101 response, for example to set a
-	// cookie. Headers the handshake sets itself are left out of it.
-	ResponseHeader http.Header
-
-	// Refuse, if set, writes the response to a request that Accept
-	// refuses, in place of Accept's short plain-text one: a page of the
-	// site's own, say, or a log line first. err has the status Accept
-	// would send and the reason. Accept has already set on w the headers
-	// that the refusal needs (Allow for 405, Upgrade and Connection or
-	// Sec-WebSocket-Version for 426); Refuse must write a status.
-	Refuse func(w http.ResponseWriter, r *http.Request, err *HandshakeError)
-}
-
 // Accept completes the server side of the opening handshake (RFC 6455
 // section 4.2) and returns the connection. Call it from an http.Handler;
 // the handler may check the request first, and answer it with any status
