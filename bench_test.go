@@ -112,10 +112,10 @@ func BenchmarkReadWhole(b *testing.B) {
 		comp bool
 	}{{"compressed/1KiB", compressed, true}, {"fragmented/1KiB", fragmented, false}} {
 		b.Run(tc.name, func(b *testing.B) {
-			opts := &Options{Compression: CompressionNoContextTakeover}
+			opts := &Options{Compression: &CompressionOptions{ServerNoContextTakeover: true, ClientNoContextTakeover: true}}
 			c := newConn(&loopConn{data: tc.data}, false, opts, nil)
 			if tc.comp {
-				if err := c.setCompression(nct, opts); err != nil {
+				if err := c.setCompression(nct, opts.Compression); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -272,11 +272,11 @@ func BenchmarkCompressedConnMemory(b *testing.B) {
 		p    deflate.Params
 	}{
 		{"uncompressed", Options{}, deflate.Params{}},
-		{"no-context-takeover", Options{Compression: CompressionNoContextTakeover}, deflate.Params{ServerNoContextTakeover: true, ClientNoContextTakeover: true}},
-		{"takeover-dict4KiB", Options{Compression: CompressionContextTakeover}, deflate.Params{}},
-		{"takeover-dict4KiB-peer10bits", Options{Compression: CompressionContextTakeover}, deflate.Params{ServerMaxWindowBits: 10, ClientMaxWindowBits: 10}},
-		{"takeover-full-compressor", Options{Compression: CompressionContextTakeover, CompressionDictSize: -1}, deflate.Params{}},
-		{"takeover-window-level6", Options{Compression: CompressionContextTakeover, CompressionLevel: 6}, deflate.Params{}},
+		{"no-context-takeover", Options{Compression: &CompressionOptions{ServerNoContextTakeover: true, ClientNoContextTakeover: true}}, deflate.Params{ServerNoContextTakeover: true, ClientNoContextTakeover: true}},
+		{"takeover-dict4KiB", Options{Compression: &CompressionOptions{}}, deflate.Params{}},
+		{"takeover-dict4KiB-peer10bits", Options{Compression: &CompressionOptions{}}, deflate.Params{ServerMaxWindowBits: 10, ClientMaxWindowBits: 10}},
+		{"takeover-full-compressor", Options{Compression: &CompressionOptions{Engine: EngineWriter}}, deflate.Params{}},
+		{"takeover-window-level6", Options{Compression: &CompressionOptions{Level: 6, Engine: EngineWindow}}, deflate.Params{}},
 	}
 	msg := []byte(`{"id":12345,"user":"someone","text":"hello there, how are you doing today?","tags":["a","b","c"],"ts":1700000000}`)
 	for len(msg) < 1024 {
@@ -295,9 +295,9 @@ func BenchmarkCompressedConnMemory(b *testing.B) {
 					cn, sn := net.Pipe()
 					client := newConn(cn, true, &m.opts, nil)
 					server := newConn(sn, false, &m.opts, nil)
-					if m.opts.Compression != CompressionDisabled {
-						client.setCompression(m.p, &m.opts)
-						server.setCompression(m.p, &m.opts)
+					if m.opts.Compression != nil {
+						client.setCompression(m.p, m.opts.Compression)
+						server.setCompression(m.p, m.opts.Compression)
 					}
 					go client.Write(ctx, MessageText, msg)
 					server.Read(ctx)
