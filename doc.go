@@ -18,10 +18,14 @@
 // of the connection to write, and report the result on a channel.
 //
 // Control frames are handled for you: pings are answered (Options can turn
-// that off and add hooks), Ping waits for its pong, and a close frame
-// completes the close handshake. Pongs and close frames are read by
+// that off and add hooks; Pong answers by hand), Ping waits for its pong,
+// and a close frame completes the close handshake. Pongs and close frames are read by
 // whichever goroutine reads, and by Ping, keepalive and Close themselves
 // while none does.
+//
+// With permessage-deflate (Options.Compression), messages are compressed
+// from CompressionOptions.Threshold bytes on; the Compressed and
+// Uncompressed flags of a message type decide for one message.
 //
 // # Concurrency
 //
@@ -88,4 +92,41 @@
 //
 // NetConn adapts a connection to net.Conn: reads see the messages' bytes as
 // one stream and each write sends a message. Relay joins two connections.
+// The subpackage wsjson reads and writes JSON messages.
+//
+// # The code
+//
+// Each file holds one concern:
+//
+//   - ws.go: what a Conn is, the goroutines it runs, and its state;
+//     options.go: the options of Accept and Dial; errors.go: every
+//     exported error.
+//   - accept.go, dial.go, redirect.go, proxy.go: the opening handshake of
+//     either side, the client's redirects and its HTTP CONNECT proxies.
+//   - frameread.go: frames in, every rule of RFC 6455 sections 5.2 to 5.5
+//     checked on each header, control frames answered; reader.go: Read,
+//     ReadAppend and Reader on top of it; messages.go: the Messages
+//     goroutine; backgroundread.go: the connection's own reads of control
+//     frames while the user reads nothing; rawread_*.go: the wait of an
+//     idle connection without a buffer.
+//   - framewrite.go: frames out, with masking and the rest of a frame that
+//     a context cut off; writer.go: Write and Writer; sendqueue.go: Send
+//     and TrySend; prepared.go: a message framed once for Broadcast.
+//   - compress.go: permessage-deflate, on internal/deflate (negotiation,
+//     compressors and inflaters) and internal/window (EngineWindow).
+//   - close.go: every rule of closing; ping.go: Ping, Pong and keepalive.
+//   - locks.go: the read lock and the two write locks, whose waits end
+//     with a context; deadline.go: contexts turned into transport
+//     deadlines; buffers.go: the buffer pools.
+//   - server.go: Server; netconn.go: NetConn; relay.go: Relay.
+//
+// A message from the peer goes from the socket through rawread's idle
+// wait into a pooled buffer, where frameread parses each header, checks it
+// and the limits, and answers control frames, then through the inflater
+// (compressed) and the UTF-8 check (text) to Read's buffer or the
+// caller's Reader, under the read lock. A message to the peer goes from
+// Write, Writer or the send queue, under the message lock, through the
+// compressor to framewrite, which puts the header in front of the
+// payload, masks it (client) and writes it under the frame lock, so
+// control frames can go out between the frames of a long message.
 package ws
