@@ -166,6 +166,9 @@ var (
 	// longer than 123 bytes.
 	ErrInvalidCloseCode   = errors.New("ws: invalid close code")
 	ErrInvalidCloseReason = errors.New("ws: invalid close reason")
+	// ErrPayloadTooLong is returned by Ping and Pong for a payload over
+	// the 125 bytes a control frame may carry.
+	ErrPayloadTooLong = errors.New("ws: control frame payload over 125 bytes")
 	// ErrInvalidMessageType is returned for a message type other than
 	// MessageText and MessageBinary.
 	ErrInvalidMessageType = errors.New("ws: invalid message type")

@@ -25,7 +25,7 @@ import (
 // read, the pong waits behind it.
 func (c *Conn) Ping(ctx context.Context, payload []byte) error {
 	if len(payload) > 125 {
-		return ErrControlTooLong
+		return ErrPayloadTooLong
 	}
 	w := &pingWait{ch: make(chan struct{}, 1)}
 	c.pingMu.Lock()
@@ -87,7 +87,7 @@ func (c *Conn) Ping(ctx context.Context, payload []byte) error {
 // that this side is alive.
 func (c *Conn) Pong(ctx context.Context, payload []byte) error {
 	if len(payload) > 125 {
-		return ErrControlTooLong
+		return ErrPayloadTooLong
 	}
 	return c.writeFrame(ctx, frame.OpPong, payload)
 }

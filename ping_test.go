@@ -33,11 +33,11 @@ func TestPingPayload(t *testing.T) {
 	if p := <-got; len(p) != 8 {
 		t.Fatalf("a nil payload sent %d bytes, want Ping's own 8", len(p))
 	}
-	if err := c.Ping(ctx, make([]byte, 126)); !errors.Is(err, ws.ErrControlTooLong) {
-		t.Fatalf("Ping with 126 bytes: %v, want ErrControlTooLong", err)
+	if err := c.Ping(ctx, make([]byte, 126)); !errors.Is(err, ws.ErrPayloadTooLong) {
+		t.Fatalf("Ping with 126 bytes: %v, want ErrPayloadTooLong", err)
 	}
-	if err := c.Pong(ctx, make([]byte, 126)); !errors.Is(err, ws.ErrControlTooLong) {
-		t.Fatalf("Pong with 126 bytes: %v, want ErrControlTooLong", err)
+	if err := c.Pong(ctx, make([]byte, 126)); !errors.Is(err, ws.ErrPayloadTooLong) {
+		t.Fatalf("Pong with 126 bytes: %v, want ErrPayloadTooLong", err)
 	}
 	c.Close(ws.StatusNormalClosure, "")
 }
