@@ -53,30 +53,27 @@ func (c *Conn) Ping(ctx context.Context, payload []byte) error {
 	for {
 		// The pong, the context and the end of the connection come before
 		// another read.
-		select {
-		case <-w.ch:
+		if len(w.ch) > 0 {
 			return nil
-		case <-ctx.Done():
-			return ctxError(ctx)
-		case <-c.done():
-			return c.closedErr()
-		default:
 		}
-		read, gen := c.backgroundRead(ctx)
-		var released <-chan struct{} = closedChan
-		if !read {
+		if ctx.Err() != nil {
+			return ctxError(ctx)
+		}
+		if c.isClosed() {
+			return c.closedErr()
+		}
+		if read, gen := c.backgroundRead(ctx); !read {
 			// Another goroutine reads and will see the pong, or a message
 			// waits for the user: wait for the reader to be let go.
-			released = c.readReleased(gen)
-		}
-		select {
-		case <-w.ch:
-			return nil
-		case <-ctx.Done():
-			return ctxError(ctx)
-		case <-c.done():
-			return c.closedErr()
-		case <-released:
+			select {
+			case <-w.ch:
+				return nil
+			case <-ctx.Done():
+				return ctxError(ctx)
+			case <-c.done():
+				return c.closedErr()
+			case <-c.readReleased(gen):
+			}
 		}
 	}
 }
