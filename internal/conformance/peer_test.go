@@ -1,10 +1,10 @@
-package ws_test
+package conformance
 
 // The machinery of the conformance suite (conformance_test.go and
-// conformance_client_test.go): a raw WebSocket peer that runs a script of
-// frames to send and events to expect, against the library's server (the
-// raw peer is a client) or the library's client (the raw peer is a
-// server), with the library side echoing every message.
+// client_test.go): a raw WebSocket peer that runs a script of frames to
+// send and events to expect, against the library's server (the raw peer
+// is a client) or the library's client (the raw peer is a server), with
+// the library side echoing every message.
 //
 // The raw peer is written from RFC 6455 and RFC 7692 alone: it encodes and
 // parses frames itself, checks every frame the library sends against the

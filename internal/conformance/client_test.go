@@ -1,9 +1,9 @@
-package ws_test
+package conformance
 
 // Client-only conformance cases: the checks of RFC 6455 section 4.1 a
 // client makes of the server's handshake response, and those of RFC 7692
 // section 7.1 it makes of the permessage-deflate response. The raw server
-// of conformance_helpers_test.go answers the library's Dial.
+// of peer_test.go answers the library's Dial.
 
 import (
 	"fmt"

@@ -1,8 +1,8 @@
-package ws_test
+package conformance
 
 // A conformance suite in the categories of the Autobahn testsuite, run by
-// a raw peer (conformance_helpers_test.go) against the library's server
-// and the library's client, each echoing every message. Every case cites
+// a raw peer (peer_test.go) against the library's server and the
+// library's client, each echoing every message. Every case cites
 // the section of RFC 6455 or RFC 7692 it checks, and asserts what the RFC
 // requires: the echo, the exact close code, or the connection failed at
 // once, with nothing more sent by the raw peer. The library's own read
