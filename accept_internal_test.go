@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/seed-d6ba7b20/ws/internal/frame"
+	"github.com/seed-d6ba7b20/ws/internal/wstest"
 )
 
 // TestSwitchingProtocolsBytes pins the 101 response byte for byte, with
@@ -41,7 +42,7 @@ func TestSwitchingProtocolsBytes(t *testing.T) {
 // TestAcceptReleasesBuffers checks that Accept keeps the bytes the client
 // sent behind its request, and drops net/http's buffers.
 func TestAcceptReleasesBuffers(t *testing.T) {
-	msg := appendClientFrame(nil, frame.Header{Fin: true, Opcode: frame.OpBinary}, []byte("early"))
+	msg := wstest.AppendClientFrame(nil, frame.Header{Fin: true, Opcode: frame.OpBinary}, []byte("early"))
 	br := bufio.NewReader(bytes.NewReader(msg))
 	if _, err := br.Peek(len(msg)); err != nil {
 		t.Fatal(err)

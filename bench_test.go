@@ -21,7 +21,7 @@ func clientFrames(size, count int) []byte {
 	var b []byte
 	payload := make([]byte, size)
 	for i := 0; i < count; i++ {
-		b = appendClientFrame(b, frame.Header{Fin: true, Opcode: frame.OpBinary}, payload)
+		b = wstest.AppendClientFrame(b, frame.Header{Fin: true, Opcode: frame.OpBinary}, payload)
 	}
 	return b
 }
@@ -100,10 +100,10 @@ func BenchmarkReadWhole(b *testing.B) {
 	}
 	var compressed, fragmented []byte
 	for range 64 {
-		compressed = appendClientFrame(compressed, frame.Header{Fin: true, Opcode: frame.OpText, Rsv: frame.BitRsv1}, payload)
+		compressed = wstest.AppendClientFrame(compressed, frame.Header{Fin: true, Opcode: frame.OpText, Rsv: frame.BitRsv1}, payload)
 		half := len(msg) / 2
-		fragmented = appendClientFrame(fragmented, frame.Header{Opcode: frame.OpText}, msg[:half])
-		fragmented = appendClientFrame(fragmented, frame.Header{Fin: true, Opcode: frame.OpContinuation}, msg[half:])
+		fragmented = wstest.AppendClientFrame(fragmented, frame.Header{Opcode: frame.OpText}, msg[:half])
+		fragmented = wstest.AppendClientFrame(fragmented, frame.Header{Fin: true, Opcode: frame.OpContinuation}, msg[half:])
 	}
 	nct := deflate.Params{ServerNoContextTakeover: true, ClientNoContextTakeover: true}
 	for _, tc := range []struct {

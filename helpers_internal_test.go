@@ -9,13 +9,10 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/seed-d6ba7b20/ws/internal/frame"
 	"github.com/seed-d6ba7b20/ws/internal/handshake"
-	"github.com/seed-d6ba7b20/ws/internal/mask"
 )
 
-// Transports and frames shared by the package's internal tests and
-// benchmarks.
+// Transports shared by the package's internal tests and benchmarks.
 
 // loopConn replays a stream of frames forever and discards writes, so
 // benchmarks measure the connection's own cost per message.
@@ -40,16 +37,6 @@ func (c *loopConn) RemoteAddr() net.Addr             { return &net.TCPAddr{} }
 func (c *loopConn) SetDeadline(time.Time) error      { return nil }
 func (c *loopConn) SetReadDeadline(time.Time) error  { return nil }
 func (c *loopConn) SetWriteDeadline(time.Time) error { return nil }
-
-// appendClientFrame appends a masked frame of h with payload p.
-func appendClientFrame(b []byte, h frame.Header, p []byte) []byte {
-	h.Masked, h.Key, h.Length = true, 0x01020304, int64(len(p))
-	b = frame.Append(b, h)
-	start := len(b)
-	b = append(b, p...)
-	mask.Apply(h.Key, 0, b[start:])
-	return b
-}
 
 // hijackWriter is an http.ResponseWriter whose connection Accept can take
 // over: nc, with the bufio.ReadWriter brw.

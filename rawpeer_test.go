@@ -18,6 +18,7 @@ import (
 	"github.com/seed-d6ba7b20/ws/internal/frame"
 	"github.com/seed-d6ba7b20/ws/internal/handshake"
 	"github.com/seed-d6ba7b20/ws/internal/mask"
+	"github.com/seed-d6ba7b20/ws/internal/wstest"
 )
 
 // rawPeer speaks WebSocket by hand, so a test can send any bytes at all,
@@ -58,14 +59,7 @@ func dialRaw(t testing.TB, url string, extraHeaders ...string) *rawPeer {
 
 // frameBytes encodes a frame, masked when the peer is a client.
 func (p *rawPeer) frameBytes(fin bool, rsv, op byte, payload []byte) []byte {
-	h := frame.Header{Fin: fin, Rsv: rsv, Opcode: op, Length: int64(len(payload)), Masked: p.client, Key: 0x0a0b0c0d}
-	b := frame.Append(nil, h)
-	start := len(b)
-	b = append(b, payload...)
-	if h.Masked {
-		mask.Apply(h.Key, 0, b[start:])
-	}
-	return b
+	return wstest.AppendFrame(nil, frame.Header{Fin: fin, Rsv: rsv, Opcode: op, Masked: p.client, Key: 0x0a0b0c0d}, payload)
 }
 
 func (p *rawPeer) send(b []byte) {

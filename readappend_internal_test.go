@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/seed-d6ba7b20/ws/internal/frame"
+	"github.com/seed-d6ba7b20/ws/internal/wstest"
 )
 
 // TestReadAppendAllocs reads messages into a buffer that has room for
@@ -40,8 +41,8 @@ func TestReadAppendGrowth(t *testing.T) {
 	ctx := context.Background()
 	var data []byte
 	for range 4 {
-		data = appendClientFrame(data, frame.Header{Opcode: frame.OpBinary}, make([]byte, 1<<10))
-		data = appendClientFrame(data, frame.Header{Fin: true, Opcode: frame.OpContinuation}, nil)
+		data = wstest.AppendClientFrame(data, frame.Header{Opcode: frame.OpBinary}, make([]byte, 1<<10))
+		data = wstest.AppendClientFrame(data, frame.Header{Fin: true, Opcode: frame.OpContinuation}, nil)
 	}
 	c := newConn(&loopConn{data: data}, false, nil, nil)
 	buf := make([]byte, 0, 1<<10)

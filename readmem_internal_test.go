@@ -12,6 +12,7 @@ import (
 
 	"github.com/seed-d6ba7b20/ws/internal/deflate"
 	"github.com/seed-d6ba7b20/ws/internal/frame"
+	"github.com/seed-d6ba7b20/ws/internal/wstest"
 )
 
 // deflateZeros returns n zero bytes compressed as one permessage-deflate
@@ -69,7 +70,7 @@ func TestReadCompressedMemory(t *testing.T) {
 	}
 	const limit = 4 << 20
 	oneFrame := func(n int) []byte {
-		return appendClientFrame(nil, frame.Header{Fin: true, Rsv: frame.BitRsv1, Opcode: frame.OpBinary}, deflateZeros(t, n))
+		return wstest.AppendClientFrame(nil, frame.Header{Fin: true, Rsv: frame.BitRsv1, Opcode: frame.OpBinary}, deflateZeros(t, n))
 	}
 	manyFrames := func(n int) []byte {
 		p := deflateZeros(t, n)
@@ -79,7 +80,7 @@ func TestReadCompressedMemory(t *testing.T) {
 			if i == 0 {
 				h.Opcode, h.Rsv = frame.OpBinary, frame.BitRsv1
 			}
-			b = appendClientFrame(b, h, p[i:min(i+1024, len(p))])
+			b = wstest.AppendClientFrame(b, h, p[i:min(i+1024, len(p))])
 		}
 		return b
 	}
@@ -139,7 +140,7 @@ func TestReadCompressedMemory(t *testing.T) {
 // limit is lowered, not cut short by a byte.
 func TestReadLimitLoweredMidMessage(t *testing.T) {
 	a, b := net.Pipe()
-	frame := appendClientFrame(nil, frame.Header{Fin: true, Opcode: frame.OpBinary}, make([]byte, 100_001))
+	frame := wstest.AppendClientFrame(nil, frame.Header{Fin: true, Opcode: frame.OpBinary}, make([]byte, 100_001))
 	go io.Copy(io.Discard, b)
 	go b.Write(frame)
 	c := newConn(a, false, nil, nil)

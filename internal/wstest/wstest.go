@@ -1,6 +1,11 @@
-// Package wstest provides in-memory transports for tests: a net.Listener
-// whose connections are net.Pipe pairs, so a test can run an http.Server
-// and dial it without a socket; and JSON-like test data.
+// Package wstest provides what the tests of the module share: in-memory
+// transports (a net.Listener whose connections are net.Pipe pairs, so a
+// test can run an http.Server and dial it without a socket), the encoding
+// of frames and JSON-like test data.
+//
+// It does not import package ws, so that the package's internal tests can
+// use it as well as its external ones; helpers that need a *ws.Conn are in
+// the root's helpers_test.go.
 package wstest
 
 import (
@@ -10,6 +15,9 @@ import (
 	"net"
 	"net/http"
 	"sync"
+
+	"github.com/seed-d6ba7b20/ws/internal/frame"
+	"github.com/seed-d6ba7b20/ws/internal/mask"
 )
 
 // Listener is an in-memory net.Listener. Dial and DialContext connect to it.
@@ -94,4 +102,27 @@ func JSON(n int) []byte {
 		b = fmt.Appendf(b, `{"id":%d,"name":"user%d","active":true,"tags":["a","b"]},`, i, i%7)
 	}
 	return b[:n]
+}
+
+// ClientKey is the masking key of AppendClientFrame.
+const ClientKey = 0x01020304
+
+// AppendFrame appends to b the frame of h with payload p: h.Length is
+// set to len(p), and p is masked with h.Key when h.Masked.
+func AppendFrame(b []byte, h frame.Header, p []byte) []byte {
+	h.Length = int64(len(p))
+	b = frame.Append(b, h)
+	start := len(b)
+	b = append(b, p...)
+	if h.Masked {
+		mask.Apply(h.Key, 0, b[start:])
+	}
+	return b
+}
+
+// AppendClientFrame appends the frame of h with payload p as a client
+// sends it: masked with ClientKey.
+func AppendClientFrame(b []byte, h frame.Header, p []byte) []byte {
+	h.Masked, h.Key = true, ClientKey
+	return AppendFrame(b, h, p)
 }
