@@ -9,26 +9,6 @@ import (
 	"github.com/seed-d6ba7b20/ws"
 )
 
-// readMessages reads n messages with Reader, through buf, and drops them;
-// it stops at the first error and returns it.
-func readMessages(ctx context.Context, c *ws.Conn, n int, buf []byte) error {
-	for range n {
-		_, r, err := c.Reader(ctx)
-		if err != nil {
-			return err
-		}
-		for {
-			if _, err := r.Read(buf); err != nil {
-				if err != io.EOF {
-					return err
-				}
-				break
-			}
-		}
-	}
-	return nil
-}
-
 // BenchmarkReceive compares receiving 1 KiB messages over loopback TCP with
 // Read per message and with the Messages channel.
 func BenchmarkReceive(b *testing.B) {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -18,15 +17,6 @@ import (
 	"github.com/seed-d6ba7b20/ws/internal/frame"
 	"github.com/seed-d6ba7b20/ws/internal/wstest"
 )
-
-func randomBytes(n int) []byte {
-	r := rand.New(rand.NewPCG(uint64(n), 9))
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(r.Uint32())
-	}
-	return b
-}
 
 func TestCompressionRoundTrip(t *testing.T) {
 	ctx := context.Background()

@@ -1,7 +1,6 @@
 package ws_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -17,42 +16,7 @@ import (
 
 	"github.com/seed-d6ba7b20/ws"
 	"github.com/seed-d6ba7b20/ws/internal/frame"
-	"github.com/seed-d6ba7b20/ws/internal/handshake"
-	"github.com/seed-d6ba7b20/ws/internal/wstest"
 )
-
-// rawServer accepts one connection, answers the handshake by hand with
-// the given extra response lines, and hands the raw peer to serve.
-func rawServer(t *testing.T, extra string, serve func(p *rawPeer)) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		nc, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer nc.Close()
-		nc.SetDeadline(time.Now().Add(20 * time.Second))
-		br := bufio.NewReader(nc)
-		req, err := http.ReadRequest(br)
-		if err != nil {
-			return
-		}
-		io.WriteString(nc, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "+
-			handshake.AcceptKey(req.Header.Get("Sec-WebSocket-Key"))+"\r\n"+extra+"\r\n")
-		serve(&rawPeer{t: t, nc: nc, br: br})
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		<-done
-	})
-	return "ws://" + ln.Addr().String()
-}
 
 func TestClientRules(t *testing.T) {
 	ctx := context.Background()
@@ -144,28 +108,6 @@ func TestClientRules(t *testing.T) {
 				t.Fatalf("got %v", err)
 			}
 		})
-	}
-}
-
-// expectCloseFromClient reads until the client's close frame, checks its
-// code, answers it and closes.
-func (p *rawPeer) expectCloseFromClient(t *testing.T, code int) {
-	for {
-		h, payload, err := p.readFrame()
-		if err != nil {
-			t.Errorf("waiting for close: %v", err)
-			return
-		}
-		if h.Opcode == frame.OpClose {
-			if len(payload) < 2 || int(payload[0])<<8|int(payload[1]) != code {
-				t.Errorf("close payload %q, want code %d", payload, code)
-			}
-			if !h.Masked {
-				t.Errorf("client close frame unmasked")
-			}
-			p.sendFrame(true, 0, frame.OpClose, payload[:2])
-			return
-		}
 	}
 }
 
@@ -344,48 +286,6 @@ func TestDialContext(t *testing.T) {
 	})
 	ln.Close()
 	conns.Wait()
-}
-
-// pair returns the two ends of a WebSocket connection over an in-memory
-// pipe (or loopback TCP), with both closed at the end of the test.
-func pair(t testing.TB, tcp bool, sopts *ws.AcceptOptions, copts *ws.DialOptions) (client, server *ws.Conn) {
-	t.Helper()
-	ch := make(chan *ws.Conn, 1)
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := ws.Accept(w, r, sopts)
-		if err != nil {
-			t.Error(err)
-			ch <- nil
-			return
-		}
-		ch <- c
-	})
-	if copts == nil {
-		copts = &ws.DialOptions{}
-	}
-	url := "ws://pipe/"
-	if tcp {
-		srv := httptest.NewServer(h)
-		t.Cleanup(srv.Close)
-		url = srv.URL
-	} else {
-		srv := wstest.NewServer(h)
-		t.Cleanup(srv.Close)
-		copts.NetDial = srv.DialContext
-	}
-	c, _, err := ws.Dial(context.Background(), url, copts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := <-ch
-	if s == nil {
-		t.FailNow()
-	}
-	t.Cleanup(func() {
-		c.CloseNow()
-		s.CloseNow()
-	})
-	return c, s
 }
 
 func TestContextCancelKeepsConnection(t *testing.T) {

@@ -3,7 +3,6 @@ package ws_test
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"io"
 	"net"
@@ -33,17 +32,6 @@ func startProxy(t *testing.T, p *connectProxy, useTLS bool) *httptest.Server {
 		p.wg.Wait()
 	})
 	return srv
-}
-
-func certPool(srv *httptest.Server) *x509.CertPool {
-	pool := x509.NewCertPool()
-	pool.AddCert(srv.Certificate())
-	return pool
-}
-
-func fixedProxy(raw string) func(*http.Request) (*url.URL, error) {
-	u, err := url.Parse(raw)
-	return func(*http.Request) (*url.URL, error) { return u, err }
 }
 
 func TestDialHTTPProxy(t *testing.T) {

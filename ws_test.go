@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 
 	"github.com/seed-d6ba7b20/ws"
@@ -17,59 +16,6 @@ import (
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-// echoHandler echoes every message with Reader and Writer until the
-// connection ends, and records the error that ended it.
-type echoHandler struct {
-	opts *ws.AcceptOptions
-	wg   sync.WaitGroup
-	mu   sync.Mutex
-	errs []error
-}
-
-func (h *echoHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	c, err := ws.Accept(w, r, h.opts)
-	if err != nil {
-		return
-	}
-	h.wg.Add(1)
-	defer h.wg.Done()
-	ctx := context.Background()
-	for {
-		typ, rd, err := c.Reader(ctx)
-		if err != nil {
-			h.mu.Lock()
-			h.errs = append(h.errs, err)
-			h.mu.Unlock()
-			c.CloseNow()
-			return
-		}
-		wr, err := c.Writer(ctx, typ)
-		if err != nil {
-			c.CloseNow()
-			return
-		}
-		if _, err := io.Copy(wr, rd); err != nil {
-			wr.Close()
-			c.CloseNow()
-			return
-		}
-		if err := wr.Close(); err != nil {
-			c.CloseNow()
-			return
-		}
-	}
-}
-
-func (h *echoHandler) lastErr() error {
-	h.wg.Wait()
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if len(h.errs) == 0 {
-		return nil
-	}
-	return h.errs[len(h.errs)-1]
-}
 
 // transports runs f over a loopback TCP server and over an in-memory pipe.
 func transports(t *testing.T, h http.Handler, f func(t *testing.T, url string, opts *ws.DialOptions)) {
