@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -160,4 +161,122 @@ func TestPingWaitsForReleasedReader(t *testing.T) {
 		t.Fatal("Ping did not return after the reader moved on")
 	}
 	c.CloseNow()
+}
+
+func TestKeepalive(t *testing.T) {
+	ctx := context.Background()
+	t.Run("healthy peer", func(t *testing.T) {
+		c, s := pair(t, true, nil, &ws.DialOptions{Options: ws.Options{PingInterval: 20 * time.Millisecond, PingTimeout: time.Second}})
+		go s.Read(ctx)
+		time.Sleep(150 * time.Millisecond)
+		if c.Err() != nil {
+			t.Fatal(c.Err())
+		}
+	})
+	t.Run("silent peer detected", func(t *testing.T) {
+		// The server never reads, so it never answers pings: a half-open
+		// connection, as far as the client can tell.
+		c, _ := pair(t, true, nil, &ws.DialOptions{Options: ws.Options{PingInterval: 30 * time.Millisecond, PingTimeout: 50 * time.Millisecond}})
+		start := time.Now()
+		select {
+		case <-c.Done():
+		case <-time.After(5 * time.Second):
+			t.Fatal("silent peer not detected")
+		}
+		if d := time.Since(start); d < 70*time.Millisecond {
+			t.Fatalf("detected after %v, sooner than interval+timeout", d)
+		}
+		if !errors.Is(c.Err(), ws.ErrKeepaliveTimeout) {
+			t.Fatal(c.Err())
+		}
+		c.CloseNow()
+	})
+}
+
+func TestPing(t *testing.T) {
+	var pings, pongs sync.Map
+	c, s := pair(t, true,
+		&ws.AcceptOptions{Options: ws.Options{OnPing: func(p []byte) { pings.Store(string(p), true) }}},
+		&ws.DialOptions{Options: ws.Options{OnPong: func(p []byte) { pongs.Store(len(p), true) }}})
+	ctx := context.Background()
+	go s.Read(ctx)
+	go c.Read(ctx)
+	for i := 0; i < 3; i++ {
+		if err := c.Ping(ctx, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, ok := pongs.Load(8); !ok {
+		t.Fatal("OnPong not called")
+	}
+	n := 0
+	pings.Range(func(k, v any) bool { n++; return true })
+	if n != 3 {
+		t.Fatalf("OnPing saw %d distinct pings", n)
+	}
+	// Without a reader on the pinging side, Ping waits for its context.
+	c2, _ := pair(t, false, nil, nil)
+	tctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if err := c2.Ping(tctx, nil); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestDisableAutoPong(t *testing.T) {
+	c, s := pair(t, true, &ws.AcceptOptions{Options: ws.Options{DisableAutoPong: true}}, nil)
+	ctx := context.Background()
+	go s.Read(ctx)
+	go c.Read(ctx)
+	tctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	if err := c.Ping(tctx, nil); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("pong arrived anyway: %v", err)
+	}
+}
+
+func TestPingWithoutReader(t *testing.T) {
+	c, s := pair(t, true, nil, nil)
+	ctx := context.Background()
+	go s.Read(ctx) // the server reads, so it answers pings
+	// The client reads nothing: Ping reads its own pong.
+	for i := 0; i < 3; i++ {
+		tctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		if err := c.Ping(tctx, nil); err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+	}
+	// A message that arrives before the pong is kept for the next read.
+	c2, s2 := pair(t, true, nil, nil)
+	if err := s2.Write(ctx, ws.MessageText, []byte("first")); err != nil {
+		t.Fatal(err)
+	}
+	go s2.Read(ctx)
+	tctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	if err := c2.Ping(tctx, nil); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Ping with a message waiting: %v, want it to wait behind the message", err)
+	}
+	if _, msg, err := c2.Read(ctx); err != nil || string(msg) != "first" {
+		t.Fatalf("%q %v", msg, err)
+	}
+	if err := c2.Ping(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestKeepaliveDuringClose(t *testing.T) {
+	c, s := pair(t, true, nil, &ws.DialOptions{Options: ws.Options{PingInterval: 10 * time.Millisecond, PingTimeout: time.Second}})
+	ctx := context.Background()
+	go func() {
+		time.Sleep(200 * time.Millisecond) // answer the close late
+		s.Read(ctx)
+	}()
+	if err := c.Close(ws.StatusNormalClosure, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Err(); ws.CloseStatus(err) != ws.StatusNormalClosure {
+		t.Fatalf("Err after a clean close: %v", err)
+	}
 }

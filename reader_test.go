@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"testing"
 	"time"
 
@@ -124,4 +125,93 @@ func TestReadAppendCancel(t *testing.T) {
 	if _, got, err = server.ReadAppend(cctx, []byte("x")); !errors.Is(err, context.Canceled) || string(got) != "x" {
 		t.Fatalf("cancelled beforehand: %v, %q", err, got)
 	}
+}
+
+func TestContextCancelKeepsConnection(t *testing.T) {
+	for _, tcp := range []bool{true, false} {
+		name := map[bool]string{true: "tcp", false: "pipe"}[tcp]
+		t.Run(name, func(t *testing.T) {
+			c, s := pair(t, tcp, nil, nil)
+			// A read with nothing to read is interrupted and the
+			// connection lives on.
+			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+			_, _, err := s.Read(ctx)
+			cancel()
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("got %v", err)
+			}
+			ctx, cancel = context.WithCancel(context.Background())
+			time.AfterFunc(30*time.Millisecond, cancel)
+			_, _, err = s.Reader(ctx)
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("got %v", err)
+			}
+			bg := context.Background()
+			go c.Write(bg, ws.MessageText, []byte("still here"))
+			_, msg, err := s.Read(bg)
+			if err != nil || string(msg) != "still here" {
+				t.Fatalf("after cancel: %q %v", msg, err)
+			}
+			// A context done before the call does nothing at all.
+			done, cancel := context.WithCancel(bg)
+			cancel()
+			if _, _, err := s.Read(done); !errors.Is(err, context.Canceled) {
+				t.Fatal(err)
+			}
+			if err := s.Write(done, ws.MessageText, []byte("x")); !errors.Is(err, context.Canceled) {
+				t.Fatal(err)
+			}
+			go c.Write(bg, ws.MessageText, []byte("again"))
+			if _, msg, err := s.Read(bg); err != nil || string(msg) != "again" {
+				t.Fatalf("%q %v", msg, err)
+			}
+		})
+	}
+}
+
+func TestContextCancelMidMessage(t *testing.T) {
+	c, s := pair(t, true, nil, nil)
+	bg := context.Background()
+	w, err := c.Writer(bg, ws.MessageBinary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(make([]byte, 20000)) // one frame goes out, the message stays open
+	ctx, cancel := context.WithCancel(bg)
+	_, r, err := s.Reader(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(r, make([]byte, 1000)); err != nil {
+		t.Fatal(err)
+	}
+	time.AfterFunc(30*time.Millisecond, cancel)
+	_, err = io.ReadAll(r)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v", err)
+	}
+	// The connection lives on: the rest of the message is dropped and the
+	// next one arrives whole.
+	w.Write(make([]byte, 5000))
+	w.Close()
+	go c.Write(bg, ws.MessageText, []byte("next"))
+	if _, msg, err := s.Read(bg); err != nil || string(msg) != "next" {
+		t.Fatalf("after: %q %v", msg, err)
+	}
+}
+
+func TestConcurrentReadIsAnError(t *testing.T) {
+	_, s := pair(t, false, nil, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		s.Read(ctx)
+		close(done)
+	}()
+	time.Sleep(20 * time.Millisecond)
+	if _, _, err := s.Read(context.Background()); !errors.Is(err, ws.ErrConcurrentRead) {
+		t.Fatalf("got %v", err)
+	}
+	cancel()
+	<-done
 }

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"testing/iotest"
+	"time"
 
 	"github.com/seed-d6ba7b20/ws"
 	"github.com/seed-d6ba7b20/ws/internal/frame"
@@ -166,5 +169,131 @@ func TestWriterReadFromStream(t *testing.T) {
 		}
 		c.Close(ws.StatusNormalClosure, "")
 		srv.Close()
+	}
+}
+
+func TestWriteCancelBlocked(t *testing.T) {
+	// Over a pipe, a write blocks until the peer reads.
+	c, _ := pair(t, false, nil, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	err := c.Write(ctx, ws.MessageText, []byte("nobody reads"))
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestConcurrentWrites(t *testing.T) {
+	c, s := pair(t, true, nil, nil)
+	ctx := context.Background()
+	const writers, each = 8, 50
+	var wg sync.WaitGroup
+	for i := 0; i < writers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			msg := bytes.Repeat([]byte{byte('a' + i)}, 1000+i*3000)
+			for j := 0; j < each; j++ {
+				if j%2 == 0 {
+					if err := c.Write(ctx, ws.MessageBinary, msg); err != nil {
+						t.Error(err)
+						return
+					}
+					continue
+				}
+				w, err := c.Writer(ctx, ws.MessageBinary)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				for k := 0; k < len(msg); k += 700 {
+					w.Write(msg[k:min(k+700, len(msg))])
+				}
+				if err := w.Close(); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	for n := 0; n < writers*each; n++ {
+		_, msg, err := s.Read(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(msg) == 0 || !bytes.Equal(msg, bytes.Repeat(msg[:1], len(msg))) || len(msg) != 1000+int(msg[0]-'a')*3000 {
+			t.Fatalf("message %d interleaved (%d bytes)", n, len(msg))
+		}
+	}
+	wg.Wait()
+}
+
+func TestWriteCutOffMidFrameDeliversWhole(t *testing.T) {
+	for _, client := range []bool{true, false} {
+		t.Run(fmt.Sprint("client=", client), func(t *testing.T) {
+			c, s := pair(t, false, nil, nil) // over a pipe a write waits for reads
+			if !client {
+				c, s = s, c
+			}
+			bg := context.Background()
+			msg := bytes.Repeat([]byte("0123456789"), 10000)
+			got := make(chan []byte, 1)
+			partial := make(chan struct{})
+			go func() {
+				_, r, err := s.Reader(bg)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				head := make([]byte, 1000)
+				io.ReadFull(r, head)
+				close(partial)
+				<-time.After(100 * time.Millisecond) // the writer times out meanwhile
+				rest, err := io.ReadAll(r)
+				if err != nil {
+					t.Error(err)
+				}
+				got <- append(head, rest...)
+			}()
+			ctx, cancel := context.WithTimeout(bg, 50*time.Millisecond)
+			err := c.Write(ctx, ws.MessageBinary, msg)
+			cancel()
+			<-partial
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("got %v", err)
+			}
+			go c.Write(bg, ws.MessageText, []byte("next")) // sends the rest first
+			if m := <-got; !bytes.Equal(m, msg) {
+				t.Fatalf("message arrived with %d of %d bytes", len(m), len(msg))
+			}
+			if _, m, err := s.Read(bg); err != nil || string(m) != "next" {
+				t.Fatalf("%q %v", m, err)
+			}
+		})
+	}
+}
+
+// TestWriterOnClosedConn checks that Writer, and a writer's Write, fail on
+// a closed connection with a *ClosedError, as Write does.
+func TestWriterOnClosedConn(t *testing.T) {
+	ctx := context.Background()
+	c, _ := pair(t, true, nil, nil)
+	w, err := c.Writer(ctx, ws.MessageText)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.CloseNow()
+	var ce *ws.ClosedError
+	if _, err := w.Write([]byte("x")); !errors.As(err, &ce) || !errors.Is(err, ws.ErrLocalClose) {
+		t.Fatalf("Write after CloseNow: %v", err)
+	}
+	if err := w.Close(); err == nil {
+		t.Fatal("Close of the writer after CloseNow: nil")
+	}
+	if _, err := c.Writer(ctx, ws.MessageText); !errors.As(err, &ce) {
+		t.Fatalf("Writer after CloseNow: %v", err)
+	}
+	if err := c.Write(ctx, ws.MessageText, []byte("x")); !errors.As(err, &ce) {
+		t.Fatalf("Write after CloseNow: %v", err)
 	}
 }

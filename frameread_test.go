@@ -2,8 +2,10 @@ package ws_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
+	"net"
 	"runtime"
 	"testing"
 
@@ -294,4 +296,97 @@ func TestControlFrames(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+func TestClientRules(t *testing.T) {
+	ctx := context.Background()
+	t.Run("client masks every frame (5.3)", func(t *testing.T) {
+		got := make(chan frame.Header, 4)
+		url := rawServer(t, "", func(p *rawPeer) {
+			for i := 0; i < 3; i++ {
+				h, _, err := p.readFrame()
+				if err != nil {
+					return
+				}
+				got <- h
+			}
+			p.sendFrame(true, 0, frame.OpClose, closePayload(1000, ""))
+		})
+		c, _, err := ws.Dial(ctx, url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Write(ctx, ws.MessageText, []byte("one"))
+		c.Write(ctx, ws.MessageBinary, make([]byte, 70000))
+		c.Close(ws.StatusNormalClosure, "")
+		keys := map[uint32]bool{}
+		for i := 0; i < 3; i++ {
+			h := <-got
+			if !h.Masked {
+				t.Fatalf("frame %d unmasked", i)
+			}
+			keys[h.Key] = true
+		}
+		if len(keys) < 2 {
+			t.Fatal("masking keys repeat")
+		}
+	})
+	t.Run("masked frame from server (5.1)", func(t *testing.T) {
+		url := rawServer(t, "", func(p *rawPeer) {
+			p.client = true // so it masks, which a server must not
+			p.sendFrame(true, 0, frame.OpText, []byte("hi"))
+			p.client = false
+			p.expectCloseFromClient(t, 1002)
+		})
+		c, _, err := ws.Dial(ctx, url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = c.Read(ctx)
+		if !errors.Is(err, ws.ErrMaskedFrame) {
+			t.Fatalf("got %v", err)
+		}
+	})
+	t.Run("server close echoed and reported", func(t *testing.T) {
+		url := rawServer(t, "", func(p *rawPeer) {
+			p.sendFrame(true, 0, frame.OpText, []byte("last words"))
+			p.sendFrame(true, 0, frame.OpClose, closePayload(4321, "see you"))
+			p.expectCloseFromClient(t, 4321)
+		})
+		c, _, err := ws.Dial(ctx, url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, msg, err := c.Read(ctx)
+		if err != nil || string(msg) != "last words" {
+			t.Fatalf("%q %v", msg, err)
+		}
+		_, _, err = c.Read(ctx)
+		var ce ws.CloseError
+		if !errors.As(err, &ce) || ce.Code != 4321 || ce.Reason != "see you" {
+			t.Fatalf("got %v", err)
+		}
+		_, _, err = c.Read(ctx)
+		if !errors.Is(err, net.ErrClosed) || !errors.As(err, &ce) {
+			t.Fatalf("read after close: %v", err)
+		}
+		if err := c.Write(ctx, ws.MessageText, nil); !errors.Is(err, net.ErrClosed) {
+			t.Fatalf("write after close: %v", err)
+		}
+	})
+	for _, c := range []struct {
+		name, extra string
+	}{
+		{"subprotocol not offered", "Sec-WebSocket-Protocol: chat\r\n"},
+		{"extension not offered", "Sec-WebSocket-Extensions: permessage-deflate\r\n"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			url := rawServer(t, c.extra, func(p *rawPeer) {})
+			_, _, err := ws.Dial(ctx, url, nil)
+			var he *ws.HandshakeError
+			if !errors.As(err, &he) {
+				t.Fatalf("got %v", err)
+			}
+		})
+	}
 }
