@@ -4,8 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"net"
 	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/seed-d6ba7b20/ws/internal/frame"
@@ -69,27 +70,58 @@ func TestAcceptReleasesBuffers(t *testing.T) {
 	}
 }
 
-// TestDialEarlyFramesPooledReader dials three times, so that the later
-// Dials are likely to read their responses through an earlier one's pooled
-// reader, and only then reads the frames each server sent right behind its
-// response: each connection must have kept its own copy.
-func TestDialEarlyFramesPooledReader(t *testing.T) {
-	var conns []*Conn
-	for _, text := range []string{"first", "second", "third"} {
-		ac := &answerConn{after: append([]byte{0x81, byte(len(text))}, text...)}
-		c, _, err := Dial(context.Background(), "ws://example.test/", &DialOptions{
-			NetDial: func(context.Context, string, string) (net.Conn, error) { return ac, nil },
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.CloseNow()
-		conns = append(conns, c)
+// slowSameOrigin is checkOrigin's same-origin rule by url.Parse, which
+// sameOrigin must agree with whenever it says yes.
+func slowSameOrigin(origin, host string) bool {
+	u, err := url.Parse(origin)
+	return err == nil && u.Host != "" && strings.EqualFold(u.Host, host)
+}
+
+func TestSameOrigin(t *testing.T) {
+	cases := []struct {
+		origin, host string
+		want         bool
+	}{
+		{"http://example.com", "example.com", true},
+		{"https://Example.COM:8443", "example.com:8443", true},
+		{"http://127.0.0.1:80", "127.0.0.1:80", true},
+		{"http://example.com", "example.com:80", false},
+		{"http://example.com/", "example.com", false},          // url.Parse decides
+		{"http://user@example.com", "user@example.com", false}, // userinfo
+		{"http://[::1]:80", "[::1]:80", false},                 // url.Parse decides
+		{"http://a b", "a b", false},
+		{"http://a:b", "a:b", false},
+		{"http://a:", "a:", false},
+		{"http://:80", ":80", false},
+		{"ftp://example.com", "example.com", false},
+		{"example.com", "example.com", false},
+		{"", "", false},
 	}
-	for i, want := range []string{"first", "second", "third"} {
-		_, p, err := conns[i].Read(context.Background())
-		if err != nil || string(p) != want {
-			t.Fatalf("connection %d: Read = %q, %v; want %q", i, p, err, want)
+	for _, tc := range cases {
+		if got := sameOrigin(tc.origin, tc.host); got != tc.want {
+			t.Errorf("sameOrigin(%q, %q) = %v, want %v", tc.origin, tc.host, got, tc.want)
+		}
+		if sameOrigin(tc.origin, tc.host) && !slowSameOrigin(tc.origin, tc.host) {
+			t.Errorf("sameOrigin(%q, %q) accepts what url.Parse does not", tc.origin, tc.host)
 		}
 	}
+}
+
+// FuzzSameOrigin checks that the fast path accepts nothing the parsed
+// rule rejects.
+func FuzzSameOrigin(f *testing.F) {
+	f.Add("http://example.com:80", "example.com:80")
+	f.Add("https://a.b", "A.B")
+	f.Add("http://[::1]", "[::1]")
+	f.Fuzz(func(t *testing.T, origin, host string) {
+		if sameOrigin(origin, host) && !slowSameOrigin(origin, host) {
+			t.Fatalf("sameOrigin(%q, %q) accepts what url.Parse does not", origin, host)
+		}
+		// The same host behind either scheme.
+		for _, o := range []string{"http://" + host, "https://" + host} {
+			if sameOrigin(o, host) && !slowSameOrigin(o, host) {
+				t.Fatalf("sameOrigin(%q, %q) accepts what url.Parse does not", o, host)
+			}
+		}
+	})
 }

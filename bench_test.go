@@ -13,19 +13,6 @@ import (
 	"github.com/seed-d6ba7b20/ws/internal/wstest"
 )
 
-var benchSizes = []int{16, 1 << 10, 64 << 10, 1 << 20}
-
-// clientFrames encodes count masked binary messages of size bytes, as a
-// server reads them.
-func clientFrames(size, count int) []byte {
-	var b []byte
-	payload := make([]byte, size)
-	for i := 0; i < count; i++ {
-		b = wstest.AppendClientFrame(b, frame.Header{Fin: true, Opcode: frame.OpBinary}, payload)
-	}
-	return b
-}
-
 // readMessage reads the next message with Reader, through buf, and drops
 // it.
 func readMessage(ctx context.Context, c *Conn, buf []byte) error {
@@ -249,16 +236,6 @@ func BenchmarkPipe(b *testing.B) {
 			server.CloseNow()
 		})
 	}
-}
-
-func sizeName(n int) string {
-	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%dMiB", n>>20)
-	case n >= 1<<10:
-		return fmt.Sprintf("%dKiB", n>>10)
-	}
-	return fmt.Sprintf("%dB", n)
 }
 
 // BenchmarkCompressedConnMemory opens 1,000 connection pairs with

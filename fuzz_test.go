@@ -15,21 +15,6 @@ import (
 	"github.com/seed-d6ba7b20/ws/internal/frame"
 )
 
-// scriptConn is a net.Conn that reads a fixed script and swallows writes.
-type scriptConn struct {
-	r   *bytes.Reader
-	out bytes.Buffer
-}
-
-func (c *scriptConn) Read(p []byte) (int, error)       { return c.r.Read(p) }
-func (c *scriptConn) Write(p []byte) (int, error)      { c.out.Write(p); return len(p), nil }
-func (c *scriptConn) Close() error                     { return nil }
-func (c *scriptConn) LocalAddr() net.Addr              { return &net.TCPAddr{} }
-func (c *scriptConn) RemoteAddr() net.Addr             { return &net.TCPAddr{} }
-func (c *scriptConn) SetDeadline(time.Time) error      { return nil }
-func (c *scriptConn) SetReadDeadline(time.Time) error  { return nil }
-func (c *scriptConn) SetWriteDeadline(time.Time) error { return nil }
-
 func frameSeed(client bool, frames ...[]byte) []byte {
 	var b []byte
 	if client {

@@ -4,15 +4,19 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"time"
 
+	"github.com/seed-d6ba7b20/ws/internal/frame"
 	"github.com/seed-d6ba7b20/ws/internal/handshake"
+	"github.com/seed-d6ba7b20/ws/internal/wstest"
 )
 
-// Transports shared by the package's internal tests and benchmarks.
+// Transports, frames and flags shared by the package's internal tests and
+// benchmarks.
 
 // loopConn replays a stream of frames forever and discards writes, so
 // benchmarks measure the connection's own cost per message.
@@ -85,4 +89,49 @@ func (c *answerConn) Read(p []byte) (int, error) {
 	n := copy(p, c.resp[c.off:])
 	c.off += n
 	return n, nil
+}
+
+// HostileRace tells the hostile-input suite (hostile_test.go, in package
+// ws_test) whether the race detector is on: raceEnabled is set by the
+// build tags of race_test.go and norace_test.go, which only this package
+// sees. Under the race detector the suite checks codes, goroutines and
+// times but not heap bounds, which the detector's shadow memory distorts.
+const HostileRace = raceEnabled
+
+// scriptConn is a net.Conn that reads a fixed script and swallows writes.
+type scriptConn struct {
+	r   *bytes.Reader
+	out bytes.Buffer
+}
+
+func (c *scriptConn) Read(p []byte) (int, error)       { return c.r.Read(p) }
+func (c *scriptConn) Write(p []byte) (int, error)      { c.out.Write(p); return len(p), nil }
+func (c *scriptConn) Close() error                     { return nil }
+func (c *scriptConn) LocalAddr() net.Addr              { return &net.TCPAddr{} }
+func (c *scriptConn) RemoteAddr() net.Addr             { return &net.TCPAddr{} }
+func (c *scriptConn) SetDeadline(time.Time) error      { return nil }
+func (c *scriptConn) SetReadDeadline(time.Time) error  { return nil }
+func (c *scriptConn) SetWriteDeadline(time.Time) error { return nil }
+
+var benchSizes = []int{16, 1 << 10, 64 << 10, 1 << 20}
+
+// clientFrames encodes count masked binary messages of size bytes, as a
+// server reads them.
+func clientFrames(size, count int) []byte {
+	var b []byte
+	payload := make([]byte, size)
+	for i := 0; i < count; i++ {
+		b = wstest.AppendClientFrame(b, frame.Header{Fin: true, Opcode: frame.OpBinary}, payload)
+	}
+	return b
+}
+
+func sizeName(n int) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%dMiB", n>>20)
+	case n >= 1<<10:
+		return fmt.Sprintf("%dKiB", n>>10)
+	}
+	return fmt.Sprintf("%dB", n)
 }
