@@ -418,13 +418,18 @@ func TestDialProtocolVersion8(t *testing.T) {
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	host := srv.Listener.Addr().String()
-	t.Run("accepted", func(t *testing.T) {
-		conn, _, err := ws.Dial(dialCtx(t), srv.URL, &ws.DialOptions{ProtocolVersion: 8, Origin: "http://" + host})
+	// dialVersion dials with opts, checks the echo, and returns the
+	// request the server saw.
+	dialVersion := func(t *testing.T, opts *ws.DialOptions) *http.Request {
+		conn, _, err := ws.Dial(dialCtx(t), srv.URL, opts)
 		if err != nil {
 			t.Fatal(err)
 		}
 		echoOnce(t, conn)
-		r := h.last(t)
+		return h.last(t)
+	}
+	t.Run("accepted", func(t *testing.T) {
+		r := dialVersion(t, &ws.DialOptions{ProtocolVersion: 8, Origin: "http://" + host})
 		if r.Header.Get("Sec-WebSocket-Version") != "8" || r.Header.Get("Sec-WebSocket-Origin") != "http://"+host || r.Header.Get("Origin") != "" {
 			t.Fatalf("request headers %v", r.Header)
 		}
@@ -437,12 +442,7 @@ func TestDialProtocolVersion8(t *testing.T) {
 		}
 	})
 	t.Run("13 by default", func(t *testing.T) {
-		conn, _, err := ws.Dial(dialCtx(t), srv.URL, &ws.DialOptions{Origin: "http://" + host})
-		if err != nil {
-			t.Fatal(err)
-		}
-		echoOnce(t, conn)
-		r := h.last(t)
+		r := dialVersion(t, &ws.DialOptions{Origin: "http://" + host})
 		if r.Header.Get("Sec-WebSocket-Version") != "13" || r.Header.Get("Origin") != "http://"+host || r.Header.Get("Sec-WebSocket-Origin") != "" {
 			t.Fatalf("request headers %v", r.Header)
 		}

@@ -97,24 +97,26 @@ func TestFramingRules(t *testing.T) {
 
 // TestLimits checks the read limit against frame headers and fragments.
 func TestLimits(t *testing.T) {
-	t.Run("frame over limit (10.4)", func(t *testing.T) {
-		url, errs := recordServer(t, &ws.AcceptOptions{Options: ws.Options{ReadLimit: 1000}})
+	// fails runs send against a server with opts and checks that the
+	// server fails the connection with 1009 and its reader with want.
+	fails := func(t *testing.T, opts *ws.AcceptOptions, want error, send func(p *rawPeer)) {
+		url, errs := recordServer(t, opts)
 		p := dialRaw(t, url)
-		p.sendFrame(true, 0, frame.OpBinary, make([]byte, 1001))
+		send(p)
 		p.expectClose(1009)
-		if err := waitErr(t, errs); !errors.Is(err, ws.ErrMessageTooBig) {
+		if err := waitErr(t, errs); !errors.Is(err, want) {
 			t.Fatal(err)
 		}
+	}
+	limit1000 := &ws.AcceptOptions{Options: ws.Options{ReadLimit: 1000}}
+	t.Run("frame over limit (10.4)", func(t *testing.T) {
+		fails(t, limit1000, ws.ErrMessageTooBig, func(p *rawPeer) { p.sendFrame(true, 0, frame.OpBinary, make([]byte, 1001)) })
 	})
 	t.Run("fragments add up over limit", func(t *testing.T) {
-		url, errs := recordServer(t, &ws.AcceptOptions{Options: ws.Options{ReadLimit: 1000}})
-		p := dialRaw(t, url)
-		p.sendFrame(false, 0, frame.OpBinary, make([]byte, 600))
-		p.sendFrame(true, 0, frame.OpContinuation, make([]byte, 600))
-		p.expectClose(1009)
-		if err := waitErr(t, errs); !errors.Is(err, ws.ErrMessageTooBig) {
-			t.Fatal(err)
-		}
+		fails(t, limit1000, ws.ErrMessageTooBig, func(p *rawPeer) {
+			p.sendFrame(false, 0, frame.OpBinary, make([]byte, 600))
+			p.sendFrame(true, 0, frame.OpContinuation, make([]byte, 600))
+		})
 	})
 	t.Run("exactly the limit passes", func(t *testing.T) {
 		url, errs := recordServer(t, &ws.AcceptOptions{Options: ws.Options{ReadLimit: 1000}})
@@ -132,77 +134,63 @@ func TestLimits(t *testing.T) {
 		}
 	})
 	t.Run("too many fragments", func(t *testing.T) {
-		url, errs := recordServer(t, &ws.AcceptOptions{Options: ws.Options{MaxFragments: 10}})
-		p := dialRaw(t, url)
-		p.sendFrame(false, 0, frame.OpBinary, nil)
-		for i := 0; i < 10; i++ {
-			p.sendFrame(false, 0, frame.OpContinuation, nil)
-		}
-		p.expectClose(1009)
-		if err := waitErr(t, errs); !errors.Is(err, ws.ErrTooManyFragments) {
-			t.Fatal(err)
-		}
+		fails(t, &ws.AcceptOptions{Options: ws.Options{MaxFragments: 10}}, ws.ErrTooManyFragments, func(p *rawPeer) {
+			p.sendFrame(false, 0, frame.OpBinary, nil)
+			for i := 0; i < 10; i++ {
+				p.sendFrame(false, 0, frame.OpContinuation, nil)
+			}
+		})
 	})
 	t.Run("empty fragments with the defaults", func(t *testing.T) {
 		// Frames that carry bytes are bounded by the read limit; frames
 		// without payload, by DefaultMaxEmptyFragments.
-		url, errs := recordServer(t, nil)
-		p := dialRaw(t, url)
-		var b []byte
-		b = append(b, p.frameBytes(false, 0, frame.OpBinary, []byte("x"))...)
-		for i := 0; i < ws.DefaultMaxEmptyFragments; i++ {
-			b = append(b, p.frameBytes(false, 0, frame.OpContinuation, nil)...)
-		}
-		b = append(b, p.frameBytes(true, 0, frame.OpContinuation, []byte("y"))...)
-		p.send(b)
-		if h, msg, err := p.readFrame(); err != nil || h.Opcode != frame.OpBinary || string(msg) != "xy" {
-			t.Fatalf("echo: %v %v %q", h, err, msg)
-		}
-		b = p.frameBytes(false, 0, frame.OpBinary, nil)
-		for i := 0; i < ws.DefaultMaxEmptyFragments; i++ {
-			b = append(b, p.frameBytes(false, 0, frame.OpContinuation, nil)...)
-		}
-		p.send(b)
-		p.expectClose(1009)
-		if err := waitErr(t, errs); !errors.Is(err, ws.ErrTooManyFragments) {
-			t.Fatal(err)
-		}
+		fails(t, nil, ws.ErrTooManyFragments, func(p *rawPeer) {
+			var b []byte
+			b = append(b, p.frameBytes(false, 0, frame.OpBinary, []byte("x"))...)
+			for i := 0; i < ws.DefaultMaxEmptyFragments; i++ {
+				b = append(b, p.frameBytes(false, 0, frame.OpContinuation, nil)...)
+			}
+			b = append(b, p.frameBytes(true, 0, frame.OpContinuation, []byte("y"))...)
+			p.send(b)
+			if h, msg, err := p.readFrame(); err != nil || h.Opcode != frame.OpBinary || string(msg) != "xy" {
+				t.Fatalf("echo: %v %v %q", h, err, msg)
+			}
+			b = p.frameBytes(false, 0, frame.OpBinary, nil)
+			for i := 0; i < ws.DefaultMaxEmptyFragments; i++ {
+				b = append(b, p.frameBytes(false, 0, frame.OpContinuation, nil)...)
+			}
+			p.send(b)
+		})
 	})
-	t.Run("header claiming 2^62 bytes allocates nothing", func(t *testing.T) {
-		url, errs := recordServer(t, nil)
+	// claim sends a header claiming 2^62 bytes and 100 of them to a
+	// server with opts, ends the exchange with end, and checks that the
+	// server's reader ends with an error that check accepts and that the
+	// claim was not allocated.
+	claim := func(t *testing.T, opts *ws.AcceptOptions, end func(p *rawPeer), check func(error) bool) {
+		url, errs := recordServer(t, opts)
 		p := dialRaw(t, url)
 		var before, after runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&before)
 		hdr := []byte{0x82, 0xFF, 0x40, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4}
 		p.send(append(hdr, make([]byte, 100)...))
-		p.expectClose(1009)
+		end(p)
 		err := waitErr(t, errs)
 		runtime.ReadMemStats(&after)
-		if !errors.Is(err, ws.ErrMessageTooBig) {
-			t.Fatal(err)
+		if !check(err) {
+			t.Fatalf("got %v", err)
 		}
 		if grew := after.TotalAlloc - before.TotalAlloc; grew > 4<<20 {
 			t.Fatalf("allocated %d bytes", grew)
 		}
+	}
+	t.Run("header claiming 2^62 bytes allocates nothing", func(t *testing.T) {
+		claim(t, nil, func(p *rawPeer) { p.expectClose(1009) },
+			func(err error) bool { return errors.Is(err, ws.ErrMessageTooBig) })
 	})
 	t.Run("no limit: claimed length is not allocated up front", func(t *testing.T) {
-		url, errs := recordServer(t, &ws.AcceptOptions{Options: ws.Options{ReadLimit: -1}})
-		p := dialRaw(t, url)
-		var before, after runtime.MemStats
-		runtime.GC()
-		runtime.ReadMemStats(&before)
-		hdr := []byte{0x82, 0xFF, 0x40, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4}
-		p.send(append(hdr, make([]byte, 100)...))
-		p.nc.Close()
-		err := waitErr(t, errs)
-		runtime.ReadMemStats(&after)
-		if err == nil {
-			t.Fatal("no error")
-		}
-		if grew := after.TotalAlloc - before.TotalAlloc; grew > 4<<20 {
-			t.Fatalf("allocated %d bytes", grew)
-		}
+		claim(t, &ws.AcceptOptions{Options: ws.Options{ReadLimit: -1}}, func(p *rawPeer) { p.nc.Close() },
+			func(err error) bool { return err != nil })
 	})
 }
 

@@ -293,14 +293,34 @@ func pair(t testing.TB, tcp bool, sopts *ws.AcceptOptions, copts *ws.DialOptions
 // messages until the connection ends.
 type dialTestHandler struct {
 	opts *ws.AcceptOptions
+	requestLog
+}
+
+// requestLog records the requests a test server or proxy sees.
+type requestLog struct {
 	mu   sync.Mutex
 	reqs []*http.Request
 }
 
+func (l *requestLog) record(r *http.Request) {
+	l.mu.Lock()
+	l.reqs = append(l.reqs, r.Clone(context.Background()))
+	l.mu.Unlock()
+}
+
+// last returns the last request recorded.
+func (l *requestLog) last(t *testing.T) *http.Request {
+	t.Helper()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.reqs) == 0 {
+		t.Fatal("the server saw no request")
+	}
+	return l.reqs[len(l.reqs)-1]
+}
+
 func (h *dialTestHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h.mu.Lock()
-	h.reqs = append(h.reqs, r.Clone(context.Background()))
-	h.mu.Unlock()
+	h.record(r)
 	c, err := ws.Accept(w, r, h.opts)
 	if err != nil {
 		return
@@ -317,17 +337,6 @@ func (h *dialTestHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-}
-
-// last returns the last request the handler saw.
-func (h *dialTestHandler) last(t *testing.T) *http.Request {
-	t.Helper()
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if len(h.reqs) == 0 {
-		t.Fatal("the server saw no request")
-	}
-	return h.reqs[len(h.reqs)-1]
 }
 
 // echoOnce checks that c echoes a message, then closes it.
@@ -359,15 +368,12 @@ func dialCtx(t *testing.T) context.Context {
 type connectProxy struct {
 	user, pass string                              // required credentials, if user is set
 	dial       func(addr string) (net.Conn, error) // nil means net.Dial
-	mu         sync.Mutex
-	reqs       []*http.Request
 	wg         sync.WaitGroup
+	requestLog
 }
 
 func (p *connectProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	p.mu.Lock()
-	p.reqs = append(p.reqs, r.Clone(context.Background()))
-	p.mu.Unlock()
+	p.record(r)
 	if r.Method != http.MethodConnect {
 		http.Error(w, "CONNECT only", http.StatusMethodNotAllowed)
 		return
@@ -421,16 +427,6 @@ func (p *connectProxy) connects() []string {
 		s = append(s, r.Method+" "+r.Host)
 	}
 	return s
-}
-
-func (p *connectProxy) lastRequest(t *testing.T) *http.Request {
-	t.Helper()
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if len(p.reqs) == 0 {
-		t.Fatal("the proxy saw no request")
-	}
-	return p.reqs[len(p.reqs)-1]
 }
 
 // socks5Server is a SOCKS5 proxy (RFC 1928) with no authentication and

@@ -99,7 +99,7 @@ func TestDialHTTPProxy(t *testing.T) {
 			if len(proxied) != 1 || proxied[0] != wantScheme+backend.Listener.Addr().String()+"/path?q=1" {
 				t.Fatalf("Proxy got %q", proxied)
 			}
-			preq := p.lastRequest(t)
+			preq := p.last(t)
 			if preq.Method != http.MethodConnect || preq.Host != backend.Listener.Addr().String() {
 				t.Fatalf("proxy saw %s %s", preq.Method, preq.Host)
 			}
@@ -300,27 +300,24 @@ func TestDialProxyFromEnvironment(t *testing.T) {
 		var d net.Dialer
 		return d.DialContext(ctx, network, addr)
 	}
-	t.Run("NO_PROXY", func(t *testing.T) {
+	// unproxied dials url with opts and checks that the proxy saw no
+	// CONNECT for it.
+	unproxied := func(t *testing.T, url string, opts *ws.DialOptions) {
 		n := len(httpProxy.connects())
-		conn, _, err := ws.Dial(dialCtx(t), "ws://direct.test/", &ws.DialOptions{NetDial: direct, Proxy: http.ProxyFromEnvironment})
+		conn, _, err := ws.Dial(dialCtx(t), url, opts)
 		if err != nil {
 			t.Fatal(err)
 		}
 		echoOnce(t, conn)
 		if got := httpProxy.connects(); len(got) != n {
-			t.Fatalf("proxy used for a NO_PROXY host: %q", got)
+			t.Fatalf("proxy used: %q", got)
 		}
+	}
+	t.Run("NO_PROXY", func(t *testing.T) {
+		unproxied(t, "ws://direct.test/", &ws.DialOptions{NetDial: direct, Proxy: http.ProxyFromEnvironment})
 	})
 	t.Run("NetDial turns the default off", func(t *testing.T) {
-		n := len(httpProxy.connects())
-		conn, _, err := ws.Dial(dialCtx(t), "ws://plain.test/", &ws.DialOptions{NetDial: direct})
-		if err != nil {
-			t.Fatal(err)
-		}
-		echoOnce(t, conn)
-		if got := httpProxy.connects(); len(got) != n {
-			t.Fatalf("proxy used despite NetDial: %q", got)
-		}
+		unproxied(t, "ws://plain.test/", &ws.DialOptions{NetDial: direct})
 	})
 	t.Run("NetDial dials the proxy when Proxy is set", func(t *testing.T) {
 		var dialed []string
