@@ -34,6 +34,10 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 	if opts == nil {
 		opts = &AcceptOptions{}
 	}
+	if err := opts.Compression.check(); err != nil {
+		reject(w, r, opts, http.StatusInternalServerError, "the server's compression settings are invalid")
+		return nil, err
+	}
 	if err := checkRequest(w, r, opts); err != nil {
 		return nil, err
 	}

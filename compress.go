@@ -2,6 +2,7 @@ package ws
 
 import (
 	"context"
+	"fmt"
 	"runtime"
 
 	"github.com/seed-d6ba7b20/ws/internal/deflate"
@@ -21,7 +22,7 @@ import (
 // context or a smaller window than the other set, and then both keep to it.
 type CompressionOptions struct {
 	// Level is the compression level, 1 (fastest, the default for 0) to 9
-	// (smallest).
+	// (smallest); Accept and Dial refuse others.
 	Level int
 	// Threshold is the size below which messages go out uncompressed; 0
 	// means DefaultCompressionThreshold and a negative value compresses
@@ -102,6 +103,26 @@ type compression struct {
 	threshold int
 	send      deflate.Side // how this side compresses
 	level     int          // comp.Level(): CompressionOptions.Level, 0 taken as 1
+}
+
+// check reports settings that no handshake could use, so that Accept and
+// Dial refuse them before the handshake rather than fail after it.
+func (o *CompressionOptions) check() error {
+	if o == nil {
+		return nil
+	}
+	switch {
+	case o.Level < 0 || o.Level > 9:
+		return fmt.Errorf("ws: CompressionOptions.Level %d, not 1 to 9 (or 0)", o.Level)
+	case o.Engine < EngineDictionary || o.Engine > EngineWindow:
+		return fmt.Errorf("ws: unknown CompressionOptions.Engine %d", int(o.Engine))
+	}
+	for _, bits := range [2]int{o.ServerMaxWindowBits, o.ClientMaxWindowBits} {
+		if bits != 0 && (bits < 8 || bits > 15) {
+			return fmt.Errorf("ws: CompressionOptions window bits %d, not 8 to 15 (or 0)", bits)
+		}
+	}
+	return nil
 }
 
 // compressorOptions are the deflate settings of o.

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -348,5 +350,40 @@ func TestPreparedCompressed(t *testing.T) {
 			}
 			s.Shutdown(ctx)
 		})
+	}
+}
+
+// TestCompressionOptionsInvalid checks that settings no handshake could
+// use are refused before the handshake: by Dial before it connects, and
+// by Accept with a 500 before it takes over the connection.
+func TestCompressionOptionsInvalid(t *testing.T) {
+	bad := []*ws.CompressionOptions{{Level: 10}, {Level: -1}, {Engine: 7}, {ServerMaxWindowBits: 7}, {ClientMaxWindowBits: 16}}
+	for _, o := range bad {
+		_, _, err := ws.Dial(context.Background(), "ws://127.0.0.1:1/", &ws.DialOptions{
+			Options: ws.Options{Compression: o},
+			NetDial: func(context.Context, string, string) (net.Conn, error) {
+				t.Error("Dial connected with invalid compression settings")
+				return nil, errors.New("no")
+			},
+		})
+		if err == nil || !strings.Contains(err.Error(), "CompressionOptions") {
+			t.Errorf("Dial with %+v: %v", *o, err)
+		}
+	}
+	errs := make(chan error, len(bad))
+	var i atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, err := ws.Accept(w, r, &ws.AcceptOptions{Options: ws.Options{Compression: bad[i.Add(1)-1]}})
+		errs <- err
+	}))
+	defer srv.Close()
+	for range bad {
+		_, resp, err := ws.Dial(context.Background(), srv.URL, nil)
+		if err == nil || resp == nil || resp.StatusCode != http.StatusInternalServerError {
+			t.Fatalf("Dial to a server with invalid compression settings: %v %v", resp, err)
+		}
+		if err := <-errs; err == nil || !strings.Contains(err.Error(), "CompressionOptions") {
+			t.Fatalf("Accept: %v", err)
+		}
 	}
 }

@@ -92,6 +92,9 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.R
 	default:
 		return nil, nil, fmt.Errorf("ws: dial: unsupported ProtocolVersion %d (13 or 8)", opts.ProtocolVersion)
 	}
+	if err := opts.Compression.check(); err != nil {
+		return nil, nil, err
+	}
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, nil, fmt.Errorf("ws: dial: %w", err)
@@ -130,6 +133,9 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.R
 				return nil, resp, fmt.Errorf("ws: dial: redirect to %q: %w", loc, err)
 			}
 			nhr.header, nhr.host = req.Header, req.Host
+			if nhr.host == "" {
+				nhr.host = next.u.Host
+			}
 		}
 		t, hr = next, nhr
 	}

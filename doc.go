@@ -82,8 +82,8 @@
 //
 // # Goroutines and memory
 //
-// A connection used with Read and Write starts no goroutine. Messages, Send
-// and keepalive start one each, owned by one errgroup: when one fails the
+// A connection used with Read and Write starts no goroutine. Messages, Send,
+// CloseRead and keepalive start one each, owned by one errgroup: when one fails the
 // connection closes and the others stop, and Close and CloseNow wait for
 // them. An idle connection holds no buffer; buffers come from pools while
 // a message is in flight.

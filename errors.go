@@ -170,7 +170,8 @@ var (
 	// the 125 bytes a control frame may carry.
 	ErrPayloadTooLong = errors.New("ws: control frame payload over 125 bytes")
 	// ErrInvalidMessageType is returned for a message type other than
-	// MessageText and MessageBinary.
+	// MessageText and MessageBinary, with at most one of the flags
+	// Compressed and Uncompressed.
 	ErrInvalidMessageType = errors.New("ws: invalid message type")
 	// ErrWriterClosed is returned by a message writer used after its Close.
 	ErrWriterClosed = errors.New("ws: message writer closed")

@@ -43,7 +43,7 @@ type reader struct {
 	// unread (see graceLooks).
 	pendingLooks uint8
 
-	pendingAt time.Duration // when a background read stopped (monotonicNow), during a close handshake
+	pendingAt time.Duration // when a background read stopped at the pending message (monotonicNow)
 	wire      int64         // compressed bytes of the message so far
 	src       compressedSource
 	typ       MessageType

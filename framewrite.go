@@ -22,7 +22,7 @@ func (c *Conn) writeFrame(ctx context.Context, op byte, p []byte) error {
 }
 
 // wholeFrame is the off of writeFrameAt for b that is a whole frame already,
-// header included, as a PreparedMessage holds it.
+// header included, as a prepared message for Broadcast holds it.
 const wholeFrame = -1
 
 // writeFrameAt writes one frame. Every frame the connection sends, data or

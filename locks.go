@@ -31,7 +31,7 @@ type connLocks struct {
 // lockWaiters are the goroutines waiting on a connection's locks.
 type lockWaiters struct {
 	q        [3][]chan struct{} // waiters of each lock, in order
-	released []chan struct{}    // closed when the read lock is next released
+	released chan struct{}      // closed when the read lock is next released, if waited on
 }
 
 // tryLock takes lock id if it is free.
@@ -97,12 +97,9 @@ func (c *Conn) unlock(id lockID) {
 	}
 	if id == readLock {
 		l.gen++
-		if l.waits != nil {
-			for _, ch := range l.waits.released {
-				close(ch)
-			}
-			clear(l.waits.released)
-			l.waits.released = l.waits.released[:0]
+		if l.waits != nil && l.waits.released != nil {
+			close(l.waits.released)
+			l.waits.released = nil
 		}
 	}
 	if l.waits != nil {
@@ -120,12 +117,13 @@ func (c *Conn) unlock(id lockID) {
 	l.mu.Unlock()
 }
 
-// tryLockRead takes the read lock if it is free. Either way it returns
-// the count of its releases so far, for readReleased.
+// tryLockRead takes the read lock for a background read if it is free
+// and no read of the user's is on its way to take it. Either way it
+// returns the count of its releases so far, for readReleased.
 func (c *Conn) tryLockRead() (bool, uint32) {
 	l := &c.locks
 	l.mu.Lock()
-	ok := l.held&(1<<readLock) == 0
+	ok := l.held&(1<<readLock) == 0 && !c.userReading.Load()
 	if ok {
 		l.held |= 1 << readLock
 	}
@@ -148,7 +146,25 @@ func (c *Conn) readReleased(gen uint32) <-chan struct{} {
 	if l.waits == nil {
 		l.waits = new(lockWaiters)
 	}
-	ch := make(chan struct{})
-	l.waits.released = append(l.waits.released, ch)
-	return ch
+	if l.waits.released == nil {
+		// One channel for every waiter of this release, so a waiter that
+		// gives up leaves nothing behind but it.
+		l.waits.released = make(chan struct{})
+	}
+	return l.waits.released
+}
+
+// readWaitEnded counts a release of the read lock that did not happen: a
+// user's read that gave up waiting for the lock, for which background
+// reads stood aside (see tryLockRead), wakes whoever waits for the next
+// release, so they look again.
+func (c *Conn) readWaitEnded() {
+	l := &c.locks
+	l.mu.Lock()
+	l.gen++
+	if l.waits != nil && l.waits.released != nil {
+		close(l.waits.released)
+		l.waits.released = nil
+	}
+	l.mu.Unlock()
 }

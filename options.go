@@ -127,7 +127,8 @@ type AcceptOptions struct {
 	// site's own, say, or a log line first. err has the status Accept
 	// would send and the reason. Accept has already set on w the headers
 	// that the refusal needs (Allow for 405, Upgrade and Connection or
-	// Sec-WebSocket-Version for 426); Refuse must write a status.
+	// Sec-WebSocket-Version for 426); Refuse must write a status. A
+	// Server also calls it for the 503 it answers while it shuts down.
 	Refuse func(w http.ResponseWriter, r *http.Request, err *HandshakeError)
 }
 
@@ -226,7 +227,8 @@ type DialOptions struct {
 	// would follow, as http.Client calls its own: req is the request of
 	// the next hop, with a ws or wss URL and the headers Dial will send
 	// (less those the handshake sets itself), and via the requests made so
-	// far, oldest first. It may change req's Header and Host. An error
+	// far, oldest first. It may change req's Header and Host (an empty
+	// Host means the URL's). An error
 	// stops the dial, which returns it wrapped, with the redirect response.
 	CheckRedirect func(req *http.Request, via []*http.Request) error
 

@@ -22,6 +22,7 @@ func (c *Conn) beginRead(ctx context.Context) error {
 			// Let the background read go on undisturbed after all.
 			c.transport.SetReadDeadline(time.Time{})
 			c.userReading.Store(false)
+			c.readWaitEnded()
 			return err
 		}
 		c.transport.SetReadDeadline(time.Time{})
@@ -33,9 +34,12 @@ func (c *Conn) beginRead(ctx context.Context) error {
 	return nil
 }
 
+// endRead ends a read call of the user's. It clears userReading before
+// it lets go of the reader, so that a background read woken by the
+// release finds the reader free (see tryLockRead).
 func (c *Conn) endRead() {
-	c.unlock(readLock)
 	c.userReading.Store(false)
+	c.unlock(readLock)
 }
 
 // readFailed turns the error of a read into what the caller sees. A read

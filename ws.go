@@ -74,7 +74,8 @@ func (t MessageType) String() string {
 
 // Conn is a WebSocket connection, from Accept or Dial.
 //
-// Write, Writer, Ping and Close may be called from many goroutines at once;
+// Write, Writer, Send, TrySend, Ping, Pong and Close may be called from
+// many goroutines at once;
 // messages never interleave on the wire. Reads (Read, ReadAppend, Reader
 // and the readers it returns) must come from one goroutine at a time; a
 // read that overlaps another returns ErrConcurrentRead. Every method that

@@ -148,6 +148,12 @@ func NewCompressor(side Side, opts CompressorOptions) (*Compressor, error) {
 	case level < HuffmanOnly || level > BestCompression:
 		return nil, fmt.Errorf("deflate: compression level %d out of range -2 to 9", opts.Level)
 	}
+	switch {
+	case opts.Engine > EngineWindow:
+		return nil, fmt.Errorf("deflate: unknown engine %d", opts.Engine)
+	case opts.DictSize < 0:
+		return nil, fmt.Errorf("deflate: negative DictSize %d", opts.DictSize)
+	}
 	c := &Compressor{level: level}
 	fe := flateEngine{level: level, bits: bits, pool: writerPool(level, bits)}
 	switch {
@@ -156,19 +162,14 @@ func NewCompressor(side Side, opts CompressorOptions) (*Compressor, error) {
 		c.eng = &pooledEngine{fe}
 	case opts.Engine == EngineDict:
 		size := opts.DictSize
-		switch {
-		case size < 0:
-			return nil, fmt.Errorf("deflate: negative DictSize %d", size)
-		case size == 0:
+		if size == 0 {
 			size = DefaultDictSize
 		}
 		c.eng = &dictEngine{pooledEngine: pooledEngine{fe}, hist: newHistory(min(size, 1<<bits))}
 	case opts.Engine == EngineWriter:
 		c.eng = &writerEngine{fe}
-	case opts.Engine == EngineWindow:
+	default: // EngineWindow
 		c.eng = windowEngine{window.NewEncoder(windowLevel(level), bits)}
-	default:
-		return nil, fmt.Errorf("deflate: unknown engine %d", opts.Engine)
 	}
 	return c, nil
 }
