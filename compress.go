@@ -147,13 +147,14 @@ func (o *CompressionOptions) serverConfig() deflate.ServerConfig {
 	}
 }
 
-// clientConfig is what a client offers.
+// clientConfig is what a client offers: the same parameters.
 func (o *CompressionOptions) clientConfig() deflate.ClientConfig {
+	sc := o.serverConfig()
 	return deflate.ClientConfig{
-		ServerNoContextTakeover: o.ServerNoContextTakeover,
-		ClientNoContextTakeover: o.ClientNoContextTakeover,
-		ServerMaxWindowBits:     o.ServerMaxWindowBits,
-		ClientMaxWindowBits:     o.ClientMaxWindowBits,
+		ServerNoContextTakeover: sc.ServerNoContextTakeover,
+		ClientNoContextTakeover: sc.ClientNoContextTakeover,
+		ServerMaxWindowBits:     sc.ServerMaxWindowBits,
+		ClientMaxWindowBits:     sc.ClientMaxWindowBits,
 	}
 }
 

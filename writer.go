@@ -125,18 +125,23 @@ type deflateSink struct{ w *messageWriter }
 
 func (s *deflateSink) Write(p []byte) (int, error) { return s.w.writeRaw(p) }
 
+// usable returns the error that a Write or ReadFrom of the writer meets
+// before it begins: a writer closed, an earlier failure, or a connection
+// closed, which buffered bytes would not notice before the buffer fills.
+func (w *messageWriter) usable() error {
+	switch {
+	case !w.open:
+		return ErrWriterClosed
+	case w.err == nil && w.c.isClosed():
+		w.err = w.c.closedErr()
+	}
+	return w.err
+}
+
 // Write adds p to the message.
 func (w *messageWriter) Write(p []byte) (int, error) {
-	if !w.open {
-		return 0, ErrWriterClosed
-	}
-	if w.err != nil {
-		return 0, w.err
-	}
-	if w.c.isClosed() {
-		// Buffered bytes would not fail before the buffer fills.
-		w.err = w.c.closedErr()
-		return 0, w.err
+	if err := w.usable(); err != nil {
+		return 0, err
 	}
 	if w.mayDeflate {
 		return w.writeDeflate(p)
@@ -151,16 +156,8 @@ func (w *messageWriter) Write(p []byte) (int, error) {
 // of up to 64 KiB goes out as one frame, in one write, with no copy
 // between r and the socket but r's own.
 func (w *messageWriter) ReadFrom(r io.Reader) (int64, error) {
-	if !w.open {
-		return 0, ErrWriterClosed
-	}
-	if w.err != nil {
-		return 0, w.err
-	}
-	if w.c.isClosed() {
-		// Buffered bytes would not fail before the buffer fills.
-		w.err = w.c.closedErr()
-		return 0, w.err
+	if err := w.usable(); err != nil {
+		return 0, err
 	}
 	if w.mayDeflate {
 		// The compressor copies anyway: feed it through Write.
