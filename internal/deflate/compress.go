@@ -154,23 +154,40 @@ func NewCompressor(side Side, opts CompressorOptions) (*Compressor, error) {
 	case opts.DictSize < 0:
 		return nil, fmt.Errorf("deflate: negative DictSize %d", opts.DictSize)
 	}
-	c := &Compressor{level: level}
+	// Each Compressor is allocated with its engine, in one allocation.
+	var c *Compressor
 	fe := flateEngine{level: level, bits: bits, pool: writerPool(level, bits)}
 	switch {
 	case side.NoContextTakeover || level == NoCompression || level == HuffmanOnly:
 		// Without matches there is no context to keep: pool the writer.
-		c.eng = &pooledEngine{fe}
+		x := &struct {
+			Compressor
+			e pooledEngine
+		}{e: pooledEngine{fe}}
+		c = &x.Compressor
+		c.eng = &x.e
 	case opts.Engine == EngineDict:
 		size := opts.DictSize
 		if size == 0 {
 			size = DefaultDictSize
 		}
-		c.eng = &dictEngine{pooledEngine: pooledEngine{fe}, hist: newHistory(min(size, 1<<bits))}
+		x := &struct {
+			Compressor
+			e dictEngine
+		}{e: dictEngine{pooledEngine: pooledEngine{fe}, hist: newHistory(min(size, 1<<bits))}}
+		c = &x.Compressor
+		c.eng = &x.e
 	case opts.Engine == EngineWriter:
-		c.eng = &writerEngine{fe}
+		x := &struct {
+			Compressor
+			e writerEngine
+		}{e: writerEngine{fe}}
+		c = &x.Compressor
+		c.eng = &x.e
 	default: // EngineWindow
-		c.eng = windowEngine{window.NewEncoder(windowLevel(level), bits)}
+		c = &Compressor{eng: windowEngine{window.NewEncoder(windowLevel(level), bits)}}
 	}
+	c.level = level
 	return c, nil
 }
 
