@@ -3,9 +3,13 @@ package interop
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -379,4 +383,36 @@ func TestNodePingPayload(t *testing.T) {
 		closeNormally(ctx, t, c, srv, name)
 	})
 	srv.checkNoErrors(t)
+}
+
+// TestNodeRefused has Node's client meet a Go server that refuses its
+// handshake, for a foreign Origin, through AcceptOptions.Refuse: Node's
+// unexpected-response event sees the status, body and content type that
+// Refuse wrote, and Accept returns the HandshakeError.
+func TestNodeRefused(t *testing.T) {
+	requireNode(t)
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	errs := make(chan error, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, err := ws.Accept(w, r, &ws.AcceptOptions{Refuse: func(w http.ResponseWriter, r *http.Request, err *ws.HandshakeError) {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.WriteHeader(err.Status)
+			fmt.Fprintf(w, "<h1>%d</h1>", err.Status)
+		}})
+		errs <- err
+	}))
+	defer srv.Close()
+	lines, err := runNodeClient(ctx, t, "ws"+strings.TrimPrefix(srv.URL, "http")+"/", "refused", "WS_ORIGIN=http://elsewhere.example")
+	if err != nil {
+		t.Fatalf("client.js: %v\n%s", err, strings.Join(lines, "\n"))
+	}
+	want := `RESPONSE 403 "<h1>403</h1>" "text/html; charset=utf-8"`
+	if !slices.Contains(lines, want) {
+		t.Fatalf("client.js reported %q, want %q", lines, want)
+	}
+	var he *ws.HandshakeError
+	if err := <-errs; !errors.As(err, &he) || he.Status != http.StatusForbidden {
+		t.Fatalf("Accept returned %v, want a HandshakeError with 403", err)
+	}
 }

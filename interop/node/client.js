@@ -2,7 +2,7 @@
 
 // A client for the interoperability tests of the Go package.
 //
-// Usage: node client.js URL [exchange|await-close|plan]
+// Usage: node client.js URL [exchange|await-close|plan|refused]
 //
 // exchange (the default) runs a scripted exchange against an echo server:
 // messages of several types and sizes, fragmented messages, pings, and a
@@ -14,6 +14,11 @@
 // "random" random binary; fragments > 1 sends the message in that many
 // fragments with send(chunk, {fin: false, compress: true}). It then closes
 // like exchange.
+//
+// refused connects, with the Origin header of WS_ORIGIN if set, to a
+// server that refuses the handshake, and prints the response it got as
+// RESPONSE <status> "<body>" "<content type>", exiting 0; a handshake
+// that succeeds or a connection that fails otherwise exits 1.
 //
 // It prints one line per result on stdout:
 //
@@ -36,9 +41,26 @@ const WebSocket = require('ws');
 const { MAX_PAYLOAD, deflateOption, deflateParams, jsonText, line, pattern } = require('./common');
 
 const [url, mode = 'exchange'] = process.argv.slice(2);
-if (!url || !['exchange', 'await-close', 'plan'].includes(mode)) {
-  console.error('usage: node client.js URL [exchange|await-close|plan]');
+if (!url || !['exchange', 'await-close', 'plan', 'refused'].includes(mode)) {
+  console.error('usage: node client.js URL [exchange|await-close|plan|refused]');
   process.exit(2);
+}
+
+if (mode === 'refused') {
+  const opts = process.env.WS_ORIGIN ? { origin: process.env.WS_ORIGIN } : {};
+  const ws = new WebSocket(url, opts);
+  ws.on('unexpected-response', (req, res) => {
+    let body = '';
+    res.setEncoding('utf8');
+    res.on('data', (chunk) => { body += chunk; });
+    res.on('end', () => {
+      line(`RESPONSE ${res.statusCode} ${JSON.stringify(body)} ${JSON.stringify(res.headers['content-type'] || '')}`);
+      process.exit(0);
+    });
+  });
+  ws.on('open', () => { line('FAIL refused: the handshake succeeded'); process.exit(1); });
+  ws.on('error', (err) => { line(`FAIL refused: ${err.message}`); process.exit(1); });
+  return;
 }
 
 let passed = 0;
