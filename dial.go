@@ -1,3 +1,5 @@
+//go:build !js
+
 package ws
 
 import (
@@ -24,12 +26,6 @@ import (
 // maxErrorBody is how much of a failed handshake's response body Dial
 // keeps for the caller.
 const maxErrorBody = 16 << 10
-
-// DefaultMaxResponseHeaderBytes is the longest response head Dial reads
-// unless DialOptions.MaxResponseHeaderBytes says otherwise: 64 KiB, room
-// for many cookies, where net/http's client allows 10 MB for any
-// response.
-const DefaultMaxResponseHeaderBytes = 64 << 10
 
 // errHeadLimit is what a headLimiter returns at its limit.
 var errHeadLimit = errors.New("response head limit reached")
@@ -412,4 +408,12 @@ func checkResponse(resp *http.Response, key string, opts *DialOptions) (deflate.
 		return fail(err.Error())
 	}
 	return params, compress, nil
+}
+
+// maxHead returns the bound on a response head.
+func (o *DialOptions) maxHead() int {
+	if o.MaxResponseHeaderBytes > 0 {
+		return o.MaxResponseHeaderBytes
+	}
+	return DefaultMaxResponseHeaderBytes
 }

@@ -1,3 +1,5 @@
+//go:build !js
+
 package ws_test
 
 // The hostile-input suite: peers that break the rules on purpose, to

@@ -269,10 +269,8 @@ type DialOptions struct {
 	Jar http.CookieJar
 }
 
-// maxHead returns the bound on a response head.
-func (o *DialOptions) maxHead() int {
-	if o.MaxResponseHeaderBytes > 0 {
-		return o.MaxResponseHeaderBytes
-	}
-	return DefaultMaxResponseHeaderBytes
-}
+// DefaultMaxResponseHeaderBytes is the longest response head Dial reads
+// unless DialOptions.MaxResponseHeaderBytes says otherwise: 64 KiB, room
+// for many cookies, where net/http's client allows 10 MB for any
+// response.
+const DefaultMaxResponseHeaderBytes = 64 << 10

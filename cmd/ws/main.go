@@ -1,3 +1,5 @@
+//go:build !js
+
 // Command ws is for trying WebSockets by hand, as wscat and websocat are
 // for Node users: a client that sends the lines of its standard input and
 // prints what arrives, and an echo or chat server.

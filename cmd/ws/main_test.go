@@ -1,3 +1,5 @@
+//go:build !js
+
 package main
 
 // These tests build the ws binary once and run it as a person does: as a

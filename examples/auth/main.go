@@ -1,3 +1,5 @@
+//go:build !js
+
 // Command auth shows client authentication, "Client authentication" from
 // Node's ws README: the server checks a session cookie before it upgrades
 // the request, and answers 401 Unauthorized, with a body, when there is

@@ -1,3 +1,5 @@
+//go:build !js
+
 // Command binary sends binary data: five float32 numbers, encoded as
 // little-endian bytes, which the server decodes and sums. It is "Sending
 // binary data" from Node's ws README, where the client sends a

@@ -1,3 +1,5 @@
+//go:build !js
+
 // Command broadcast shows "Server broadcast" from Node's ws README, both
 // ways: to every client, and to every client but the sender. The server
 // announces each newcomer to everyone, the newcomer included, and passes

@@ -1,3 +1,5 @@
+//go:build !js
+
 // Command chat is a chat server: open http://localhost:8080 in several
 // browser tabs and type. Every message goes to everyone.
 //

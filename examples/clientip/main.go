@@ -1,3 +1,5 @@
+//go:build !js
+
 // Command clientip shows how a server learns the IP address of a client,
 // "How to get the IP address of the client?" from Node's ws README: from
 // the connection itself (http.Request.RemoteAddr), or, behind a reverse

@@ -1,3 +1,5 @@
+//go:build !js
+
 // Command compression tries compression settings, "WebSocket compression"
 // from Node's ws README: for each, it prints the extension the two sides
 // agreed on (Conn.Extensions) and how many bytes 100 small JSON messages

@@ -1,3 +1,5 @@
+//go:build !js
+
 // Command endpoints serves two WebSocket endpoints that behave differently
 // from one HTTP server: /echo sends each message back, /shout sends it
 // back in capitals. It is "Multiple servers sharing a single HTTP/S

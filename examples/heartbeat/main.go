@@ -1,3 +1,5 @@
+//go:build !js
+
 // Command heartbeat shows how a server finds and closes broken
 // connections: "How to detect and close broken connections?" from Node's
 // ws README. A peer can vanish without closing (its machine loses power,

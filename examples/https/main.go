@@ -1,3 +1,5 @@
+//go:build !js
+
 // Command https serves WebSocket over TLS (wss://) from an HTTPS server of
 // its own, as "External HTTP/S server" in Node's ws README does, and
 // connects to it with a client that trusts the server's certificate.

@@ -1,3 +1,5 @@
+//go:build !js
+
 // Command proxy connects to a WebSocket server through an HTTP proxy:
 // "How to connect via a proxy?" from Node's ws README, which passes an
 // agent such as https-proxy-agent. Here DialOptions.Proxy names the proxy;

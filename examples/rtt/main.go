@@ -1,3 +1,5 @@
+//go:build !js
+
 // Command rtt measures the round-trip time to a WebSocket server with
 // pings: Conn.Ping sends a ping and returns when the pong comes back. It
 // is "Round-trip time" from Node's ws README, which times an echoed

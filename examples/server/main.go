@@ -1,3 +1,5 @@
+//go:build !js
+
 // Command server is a simple WebSocket server, "Simple server" from Node's
 // ws README: it logs every message it receives and sends it back (an echo
 // server). It runs until Ctrl-C.

@@ -1,3 +1,5 @@
+//go:build !js
+
 // Command streams copies standard input to a WebSocket connection and the
 // connection to standard output: "Use the Node.js streams API" from
 // Node's ws README. ws.NetConn turns the connection into a net.Conn, a

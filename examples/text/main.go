@@ -1,3 +1,5 @@
+//go:build !js
+
 // Command text sends text messages to a WebSocket echo server and prints
 // the replies: "Sending and receiving text data" from Node's ws README.
 //

@@ -1,3 +1,5 @@
+//go:build !js
+
 package conformance
 
 // Client-only conformance cases: the checks of RFC 6455 section 4.1 a

@@ -1,3 +1,5 @@
+//go:build !js
+
 package conformance
 
 // A conformance suite in the categories of the Autobahn testsuite, run by

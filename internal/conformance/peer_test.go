@@ -1,3 +1,5 @@
+//go:build !js
+
 package conformance
 
 // The machinery of the conformance suite (conformance_test.go and
