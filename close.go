@@ -51,6 +51,9 @@ func (c *Conn) Close(code StatusCode, reason string) error {
 	if !validCloseReason(reason) || (code == StatusNoStatusReceived && reason != "") {
 		return ErrInvalidCloseReason
 	}
+	if h := c.host(); h != nil && !h.hostCloseCode(code) {
+		return fmt.Errorf("%w: %d: %w", ErrInvalidCloseCode, int(code), errHost("this close code"))
+	}
 	c.stopGoroutines()
 	defer c.waitGoroutines()
 	if c.isClosed() {

@@ -24,6 +24,9 @@ import (
 // message, which stays for the next read. If the user holds a message half
 // read, the pong waits behind it.
 func (c *Conn) Ping(ctx context.Context, payload []byte) error {
+	if c.host() != nil {
+		return errHost("Ping")
+	}
 	if len(payload) > 125 {
 		return ErrPayloadTooLong
 	}
@@ -83,6 +86,9 @@ func (c *Conn) Ping(ctx context.Context, payload []byte) error {
 // answer, or an unsolicited pong, which the peer does not answer, to show
 // that this side is alive.
 func (c *Conn) Pong(ctx context.Context, payload []byte) error {
+	if c.host() != nil {
+		return errHost("Pong")
+	}
 	if len(payload) > 125 {
 		return ErrPayloadTooLong
 	}

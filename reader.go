@@ -53,7 +53,10 @@ func (c *Conn) readFailed(ctx context.Context, err error, cancelled, fatal bool)
 	var ce CloseError
 	switch {
 	case errors.As(err, &pe), errors.As(err, &ce):
+		// fail and handlePeerClose have closed the transport already; a
+		// transport that reports a protocol error itself has not.
 		c.rd.err = err
+		c.closeTransport(err)
 		return err
 	case cancelled && !fatal && !c.isClosed():
 		return ctxError(ctx)

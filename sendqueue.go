@@ -50,12 +50,17 @@ func (c *Conn) TrySend(typ MessageType, p []byte, done chan<- error) error {
 
 // Buffered returns how many bytes of message payload wait in the send
 // queue, not yet written: a sender that wants to slow down before the
-// queue fills can watch it.
+// queue fills can watch it. Under js/wasm it adds what the host's
+// WebSocket holds unsent (its bufferedAmount).
 func (c *Conn) Buffered() int64 {
+	var n int64
 	if sq := c.send.Load(); sq != nil {
-		return sq.queued.Load()
+		n = sq.queued.Load()
 	}
-	return 0
+	if h := c.host(); h != nil {
+		n += h.hostBuffered()
+	}
+	return n
 }
 
 func (c *Conn) enqueue(ctx context.Context, typ MessageType, p []byte, done chan<- error, wait bool) error {
