@@ -77,6 +77,8 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.R
 	if code != 0 {
 		// The close event came first: the host could not connect or the
 		// server refused the handshake; the host does not say which.
+		h.Close()
+		h.release()
 		return nil, nil, &HandshakeError{Reason: fmt.Sprintf("the host's WebSocket closed with code %d before it opened", code)}
 	}
 	c := newConn(h, true, &opts.Options, nil)

@@ -56,7 +56,13 @@ type hostConn struct {
 	msg   []byte // the fragments so far of a message in several frames
 	msgOp byte   // its opcode
 
-	funcs []js.Func
+	funcs []hostListener
+}
+
+// hostListener is an event listener added to the host's socket.
+type hostListener struct {
+	event string
+	fn    js.Func
 }
 
 // errQueueFull ends a connection whose queue of unread messages is full.
@@ -95,14 +101,16 @@ func (h *hostConn) on(event string, f func(js.Value)) {
 		f(args[0])
 		return nil
 	})
-	h.funcs = append(h.funcs, fn)
+	h.funcs = append(h.funcs, hostListener{event, fn})
 	h.ws.Call("addEventListener", event, fn)
 }
 
-// release removes the listeners, once the host's socket is closed.
+// release removes the listeners and frees them, once the host's socket is
+// closed or given up: an event dispatched to a freed function would throw.
 func (h *hostConn) release() {
-	for _, fn := range h.funcs {
-		fn.Release()
+	for _, l := range h.funcs {
+		h.ws.Call("removeEventListener", l.event, l.fn)
+		l.fn.Release()
 	}
 	h.funcs = nil
 }
@@ -271,6 +279,11 @@ func (h *hostConn) Write(p []byte) (int, error) {
 func (h *hostConn) frame(fh frame.Header, payload []byte) error {
 	switch {
 	case fh.Opcode == frame.OpClose:
+		if h.ws.Get("readyState").Int() >= 2 {
+			// CLOSING or CLOSED: the host has sent its close frame, or
+			// answered the peer's, already.
+			return nil
+		}
 		if len(payload) < 2 {
 			return h.call("close")
 		}
