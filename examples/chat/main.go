@@ -1,7 +1,10 @@
 //go:build !js
 
 // Command chat is a chat server: open http://localhost:8080 in several
-// browser tabs and type. Every message goes to everyone.
+// browser tabs and type. Every message goes to everyone. The page
+// http://localhost:8080/wasm.html joins the same chat with a client in Go
+// compiled to WebAssembly (see examples/chat/wasm), which the chat builds
+// with the go command the first time the page asks for it.
 //
 //	go run ./examples/chat [-addr :8080]
 package main
@@ -21,7 +24,8 @@ import (
 )
 
 // newServer returns the chat: a page at / and a WebSocket endpoint at /ws
-// whose every text message goes to every connected client.
+// whose every text message goes to every connected client, and the page
+// of the client in Go at /wasm.html.
 func newServer() (*ws.Server, http.Handler) {
 	s := &ws.Server{
 		Options: ws.AcceptOptions{Options: ws.Options{
@@ -49,6 +53,7 @@ func newServer() (*ws.Server, http.Handler) {
 		w.Write(chatpage.HTML)
 	})
 	mux.Handle("GET /ws", s)
+	new(wasmClient).register(mux)
 	return s, mux
 }
 
@@ -68,7 +73,7 @@ func main() {
 		defer cancel()
 		shutdown(sctx, srv, s)
 	}()
-	log.Printf("chat: open http://%s in your browser", *addr)
+	log.Printf("chat: open http://%s in your browser, or http://%[1]s/wasm.html for the client in Go", *addr)
 	if err := srv.ListenAndServe(); err != http.ErrServerClosed {
 		log.Fatal(err)
 	}
