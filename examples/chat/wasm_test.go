@@ -83,7 +83,7 @@ func TestWasmUnavailable(t *testing.T) {
 func TestWasmInNode(t *testing.T) {
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skip("no node on PATH")
+		t.Fatalf("node, which runs the wasm client, is not on PATH: %v; install Node.js 20 or later", err)
 	}
 	s, h := newServer()
 	srv := exampletest.Server(t, h)
