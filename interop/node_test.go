@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -13,8 +14,20 @@ import (
 	"go.uber.org/goleak"
 )
 
-// TestMain checks that no test leaves a goroutine behind.
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// TestMain checks that no test leaves a goroutine behind, and removes the
+// test binary that wasmTestBinary built.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(cleanupM{m}) }
+
+// cleanupM runs the tests, then removes what they left for the others.
+type cleanupM struct{ m *testing.M }
+
+func (c cleanupM) Run() int {
+	code := c.m.Run()
+	if wasmBuildDir != "" {
+		os.RemoveAll(wasmBuildDir)
+	}
+	return code
+}
 
 // echoCase is a message sent to an echo server and expected back.
 type echoCase struct {
