@@ -30,10 +30,12 @@ import (
 //   - Close takes only StatusNormalClosure, StatusNoStatusReceived and
 //     3000 to 4999: the codes a browser may send.
 //   - The host delivers messages whether or not Go reads them. They wait
-//     in a queue bounded by the read limit, in bytes (DefaultReadLimit
-//     when there is none); a message that arrives while the queue holds
-//     more ends the connection with an error wrapping ErrMessageTooBig,
-//     once the messages before it have been read.
+//     in a queue of at most the read limit in bytes (DefaultReadLimit
+//     when there is none); a message over the limit, or one that would
+//     take a queue that holds messages past it, ends the connection with
+//     an error wrapping ErrMessageTooBig, once the messages before it
+//     have been read. The host's socket is then closed without a code,
+//     since a browser may not send 1009.
 //   - Buffered adds the host's bufferedAmount to the send queue's bytes.
 //
 // Accept and Server do not exist under js/wasm: a page cannot listen.

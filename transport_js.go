@@ -29,10 +29,10 @@ import (
 //
 // The host has no backpressure: it delivers messages as they arrive,
 // whether or not Go reads them. They wait in a queue of at most limit
-// bytes (the read limit, or DefaultReadLimit without one); a message
-// that arrives when the queue is fuller than that ends the connection
-// with an error wrapping ErrMessageTooBig, after the messages queued
-// before it have been read.
+// bytes (the read limit, or DefaultReadLimit without one); a message over
+// the limit, or one that would take a queue that holds messages past it,
+// ends the connection with an error wrapping ErrMessageTooBig, after the
+// messages queued before it have been read.
 type hostConn struct {
 	ws    js.Value
 	url   string
@@ -66,7 +66,7 @@ type hostListener struct {
 }
 
 // errQueueFull ends a connection whose queue of unread messages is full.
-var errQueueFull = fmt.Errorf("%w: messages arrived faster than they were read, beyond the queue's bound", ErrMessageTooBig)
+var errQueueFull = fmt.Errorf("%w: messages arrived faster than they were read", ErrMessageTooBig)
 
 // newHostConn opens the host's WebSocket to url with the subprotocols.
 func newHostConn(url string, subprotocols []string, limit int) (h *hostConn, err error) {
@@ -115,34 +115,63 @@ func (h *hostConn) release() {
 	h.funcs = nil
 }
 
-// message queues a message from the host as a frame.
+// message queues a message from the host as a frame. It weighs the
+// message before it copies it into Go's memory, which never shrinks: a
+// message over the limit, or one that would take a queue that holds
+// messages past it, is not copied but ends the connection.
 func (h *hostConn) message(ev js.Value) {
 	data := ev.Get("data")
+	text := data.Type() == js.TypeString
+	var n int
+	if text {
+		// UTF-16 units, no more than its UTF-8 bytes; Object() boxes the
+		// primitive string, whose properties syscall/js cannot read.
+		n = js.Global().Call("Object", data).Get("length").Int()
+	} else {
+		n = data.Get("byteLength").Int()
+	}
+	h.mu.Lock()
+	over := h.readErr == nil && (n > h.limit || (len(h.in) > 0 && h.inBytes+n > h.limit))
+	if h.readErr != nil || over {
+		if over {
+			h.overflow(n)
+		}
+		h.mu.Unlock()
+		return
+	}
+	h.mu.Unlock()
 	var f []byte
-	if data.Type() == js.TypeString {
+	if text {
 		s := data.String()
 		f = frame.Append(make([]byte, 0, frame.MaxHeaderSize+len(s)), frame.Header{Fin: true, Opcode: frame.OpText, Length: int64(len(s))})
 		f = append(f, s...)
 	} else {
 		b := js.Global().Get("Uint8Array").New(data)
-		n := b.Get("length").Int()
 		f = frame.Append(make([]byte, 0, frame.MaxHeaderSize+n), frame.Header{Fin: true, Opcode: frame.OpBinary, Length: int64(n)})
 		f = f[:len(f)+n]
 		js.CopyBytesToGo(f[len(f)-n:], b)
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.readErr != nil {
-		return
-	}
-	if h.inBytes > h.limit {
-		h.readErr = errQueueFull
-		h.in = append(h.in, nil) // ends the queue: see Read
-		h.ws.Call("close")
-	} else {
+	switch {
+	case h.readErr != nil:
+	case len(f)-frame.Size(f) > h.limit || (len(h.in) > 0 && h.inBytes+len(f)-frame.Size(f) > h.limit):
+		// A text message whose UTF-8 outweighs its UTF-16.
+		h.overflow(len(f) - frame.Size(f))
+	default:
 		h.in = append(h.in, f)
-		h.inBytes += len(f)
+		h.inBytes += len(f) - frame.Size(f)
+		h.signal()
 	}
+}
+
+// overflow ends the connection for a message of n bytes that the queue
+// cannot take: the messages before it are still read, then the error.
+// Call it with mu held.
+func (h *hostConn) overflow(n int) {
+	h.readErr = fmt.Errorf("%w: a message of %d bytes, with %d bytes unread before it, over the bound of %d", errQueueFull, n, h.inBytes, h.limit)
+	h.in = append(h.in, nil) // ends the queue: see Read
+	h.call("close")
 	h.signal()
 }
 
@@ -207,7 +236,9 @@ func (h *hostConn) Read(p []byte) (int, error) {
 		h.mu.Lock()
 		if len(h.cur) == 0 && len(h.in) > 0 && h.in[0] != nil {
 			h.cur, h.in = h.in[0], h.in[1:]
-			h.inBytes -= len(h.cur)
+			if h.cur[0]&0x0f != frame.OpClose {
+				h.inBytes -= len(h.cur) - frame.Size(h.cur)
+			}
 		}
 		if len(h.cur) > 0 {
 			n := copy(p, h.cur)
