@@ -31,7 +31,7 @@ const chromiumBin = "/usr/bin/chromium"
 const chromiumHint = "install it with `apt-get install -y chromium` (Debian, as root)"
 
 // requireChromium fails the test if Chromium is missing.
-func requireChromium(t *testing.T) {
+func requireChromium(t testing.TB) {
 	t.Helper()
 	if _, err := os.Stat(chromiumBin); err != nil {
 		t.Fatalf("Chromium is missing: %v; %s", err, chromiumHint)
@@ -200,7 +200,7 @@ func TestChromium(t *testing.T) {
 // launchChromium starts Chromium with args after the flags every test
 // needs, with a fresh profile, in a process group of its own (see
 // startGroup).
-func launchChromium(ctx context.Context, t *testing.T, args ...string) *groupProcess {
+func launchChromium(ctx context.Context, t testing.TB, args ...string) *groupProcess {
 	t.Helper()
 	flags := []string{"--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -225,7 +225,7 @@ type groupProcess struct {
 // whole group, waits for the process, and fails the test if a process of
 // the group outlives it; if the test failed, it logs the output under
 // what.
-func startGroup(ctx context.Context, t *testing.T, what, name string, args ...string) (*groupProcess, error) {
+func startGroup(ctx context.Context, t testing.TB, what, name string, args ...string) (*groupProcess, error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(ctx)
 	cmd := exec.CommandContext(ctx, name, args...)

@@ -615,7 +615,7 @@ func startGoServer(ctx context.Context, t *testing.T, opts *ws.AcceptOptions) *g
 // serveTapped serves h on a free port of 127.0.0.1, with a wireTap on
 // every connection that handlers find with tapOf, and returns the address.
 // The server shuts down, handlers included, when the test ends.
-func serveTapped(t *testing.T, h http.Handler) string {
+func serveTapped(t testing.TB, h http.Handler) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -42,7 +42,7 @@ func wasmConfig(args, env []string) map[string]any {
 // runInChromium opens chromium/wasm.html, served from 127.0.0.1 with
 // config as its /config and bin as the test binary, in headless Chromium,
 // and returns what the page wrote and its exit code once it is done.
-func runInChromium(ctx context.Context, t *testing.T, bin string, config map[string]any) ([]byte, int) {
+func runInChromium(ctx context.Context, t testing.TB, bin string, config map[string]any) ([]byte, int) {
 	t.Helper()
 	goroot, err := goRoot()
 	if err != nil {
@@ -126,16 +126,14 @@ func TestWasmChromium(t *testing.T) {
 	checkWasmDeflate(t, h, out, true) // Chromium compresses every message
 }
 
-// TestWasmThroughput measures, when WS_WASM_THROUGHPUT is 1, how many
+// BenchmarkWasmThroughput measures how many
 // binary messages of 1 KiB a second the package's client echoes through
 // wasmServer's /echo: under js/wasm in headless Chromium (the package's
 // BenchmarkHostEcho1KiB) and natively (echoWindow), the median of five
 // runs of 20,000 messages each (WS_WASM_MESSAGES to change), 64 at most
 // unanswered.
-func TestWasmThroughput(t *testing.T) {
-	if os.Getenv("WS_WASM_THROUGHPUT") != "1" {
-		t.Skip("set WS_WASM_THROUGHPUT=1 to measure")
-	}
+func BenchmarkWasmThroughput(b *testing.B) {
+	t := b
 	const runs, window = 5, 64
 	n := 20000
 	if s := os.Getenv("WS_WASM_MESSAGES"); s != "" {

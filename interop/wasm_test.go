@@ -28,7 +28,7 @@ type wasmHost struct {
 }
 
 // wasmServer starts a wasmHost, which shuts down when the test ends.
-func wasmServer(t *testing.T) *wasmHost {
+func wasmServer(t testing.TB) *wasmHost {
 	var mu sync.Mutex
 	lastClose := "none"
 	accept := func(w http.ResponseWriter, r *http.Request, opts *ws.AcceptOptions) *ws.Conn {
@@ -198,7 +198,7 @@ var wasmTestBinary = sync.OnceValues(func() (string, error) {
 })
 
 // needWasmTestBinary returns wasmTestBinary's path, or fails the test.
-func needWasmTestBinary(t *testing.T) string {
+func needWasmTestBinary(t testing.TB) string {
 	t.Helper()
 	start := time.Now()
 	bin, err := wasmTestBinary()
