@@ -392,10 +392,7 @@ func (a hostAddr) String() string  { return string(a) }
 func (h *hostConn) LocalAddr() net.Addr  { return hostAddr("") }
 func (h *hostConn) RemoteAddr() net.Addr { return hostAddr(h.url) }
 
-func (h *hostConn) SetDeadline(t time.Time) error {
-	h.readDeadline.set(t)
-	return nil
-}
+func (h *hostConn) SetDeadline(t time.Time) error { return h.SetReadDeadline(t) }
 
 func (h *hostConn) SetReadDeadline(t time.Time) error {
 	h.readDeadline.set(t)

@@ -154,41 +154,39 @@ func NewCompressor(side Side, opts CompressorOptions) (*Compressor, error) {
 	case opts.DictSize < 0:
 		return nil, fmt.Errorf("deflate: negative DictSize %d", opts.DictSize)
 	}
-	// Each Compressor is allocated with its engine, in one allocation.
 	var c *Compressor
 	fe := flateEngine{level: level, bits: bits, pool: writerPool(level, bits)}
 	switch {
 	case side.NoContextTakeover || level == NoCompression || level == HuffmanOnly:
 		// Without matches there is no context to keep: pool the writer.
-		x := &struct {
-			Compressor
-			e pooledEngine
-		}{e: pooledEngine{fe}}
-		c = &x.Compressor
-		c.eng = &x.e
+		c = withEngine(pooledEngine{fe})
 	case opts.Engine == EngineDict:
 		size := opts.DictSize
 		if size == 0 {
 			size = DefaultDictSize
 		}
-		x := &struct {
-			Compressor
-			e dictEngine
-		}{e: dictEngine{pooledEngine: pooledEngine{fe}, hist: newHistory(min(size, 1<<bits))}}
-		c = &x.Compressor
-		c.eng = &x.e
+		c = withEngine(dictEngine{pooledEngine: pooledEngine{fe}, hist: newHistory(min(size, 1<<bits))})
 	case opts.Engine == EngineWriter:
-		x := &struct {
-			Compressor
-			e writerEngine
-		}{e: writerEngine{fe}}
-		c = &x.Compressor
-		c.eng = &x.e
+		c = withEngine(writerEngine{fe})
 	default: // EngineWindow
 		c = &Compressor{eng: windowEngine{window.NewEncoder(windowLevel(level), bits)}}
 	}
 	c.level = level
 	return c, nil
+}
+
+// withEngine allocates a Compressor and its engine e together, in one
+// allocation.
+func withEngine[E any, P interface {
+	*E
+	engine
+}](e E) *Compressor {
+	x := &struct {
+		Compressor
+		e E
+	}{e: e}
+	x.eng = P(&x.e)
+	return &x.Compressor
 }
 
 // windowLevel is the window compressor's level for a flate level from -1
