@@ -345,16 +345,8 @@ func TestDeflateNodeClientGoServer(t *testing.T) {
 			}
 			lines, res := runExchange(ctx, t, srv, runNodeClient, "plan-"+tc.name, "plan", checks,
 				deflateEnv(tc.node), "WS_PLAN="+string(planJSON), clientTimeoutEnv(3*testTimeout))
-			header, err := quotedLine(lines, "HEADER")
-			if err != nil {
-				t.Fatalf("client.js: %v", err)
-			}
-			params, _ := lineValue(lines, "PARAMS")
-			var nodeParams map[string]any
-			if err := json.Unmarshal([]byte(params), &nodeParams); err != nil {
-				t.Fatalf("client.js: bad PARAMS %q: %v", params, err)
-			}
-			checkAgreed(t, tc.want, res.extensions, header, paramsExtension(nodeParams))
+			header, params := nodeReport(t, lines)
+			checkAgreed(t, tc.want, res.extensions, header, params)
 			if exts, _ := quotedLine(lines, "EXTENSIONS"); exts != "permessage-deflate" {
 				t.Errorf("ws.extensions of Node.js is %q, want permessage-deflate", exts)
 			}

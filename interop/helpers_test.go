@@ -785,3 +785,20 @@ func diff(got, want []byte) string {
 	}
 	return fmt.Sprintf("got %d bytes, want %d; first difference at byte %d", len(got), len(want), i)
 }
+
+// nodeReport returns what client.js reported of its handshake: the
+// Sec-WebSocket-Extensions header of the server's response, and the
+// permessage-deflate parameters in force as an extension element.
+func nodeReport(t *testing.T, lines []string) (header, params string) {
+	t.Helper()
+	header, err := quotedLine(lines, "HEADER")
+	if err != nil {
+		t.Fatalf("client.js: %v", err)
+	}
+	p, _ := lineValue(lines, "PARAMS")
+	var nodeParams map[string]any
+	if err := json.Unmarshal([]byte(p), &nodeParams); err != nil {
+		t.Fatalf("client.js: bad PARAMS %q: %v", p, err)
+	}
+	return header, paramsExtension(nodeParams)
+}

@@ -129,16 +129,8 @@ func TestDeflateOneSidedNoContextTakeover(t *testing.T) {
 				}
 				lines, res := runExchange(ctx, t, srv, runNodeClient, "similar-"+tc.name, "plan", checks,
 					deflateEnv("true"), "WS_PLAN="+string(planJSON), clientTimeoutEnv(testTimeout))
-				header, err := quotedLine(lines, "HEADER")
-				if err != nil {
-					t.Fatalf("client.js: %v", err)
-				}
-				params, _ := lineValue(lines, "PARAMS")
-				var nodeParams map[string]any
-				if err := json.Unmarshal([]byte(params), &nodeParams); err != nil {
-					t.Fatalf("client.js: bad PARAMS %q: %v", params, err)
-				}
-				checkAgreed(t, tc.want, res.extensions, header, paramsExtension(nodeParams))
+				header, params := nodeReport(t, lines)
+				checkAgreed(t, tc.want, res.extensions, header, params)
 				sent, received := res.tap.take()
 				checkContextTakeover(t, "the Node.js client", dataMessages(received), len(sizes), !tc.opts.ClientNoContextTakeover)
 				checkContextTakeover(t, "the Go server", dataMessages(sent), len(sizes), !tc.opts.ServerNoContextTakeover)
