@@ -197,13 +197,16 @@ func (c *Conn) setCompression(p deflate.Params, o *CompressionOptions) error {
 // compresses reports whether a message of type typ and n bytes (n < 0:
 // not known yet) goes out compressed.
 func (c *Conn) compresses(typ MessageType, n int) bool {
-	switch {
-	case c.compression == nil || typ&Uncompressed != 0:
-		return false
-	case typ&Compressed != 0:
-		return true
+	return c.compression != nil && typ&Uncompressed == 0 && (n < 0 || n >= c.compression.thresholdOf(typ))
+}
+
+// thresholdOf is the size from which a message of type typ is compressed:
+// none for a message flagged Compressed.
+func (cz *compression) thresholdOf(typ MessageType) int {
+	if typ&Compressed != 0 {
+		return 0
 	}
-	return n < 0 || n >= c.compression.threshold
+	return cz.threshold
 }
 
 // acquireCompress waits for a turn to compress.

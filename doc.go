@@ -119,6 +119,10 @@
 //     with a context; deadline.go: contexts turned into transport
 //     deadlines; buffers.go: the buffer pools.
 //   - server.go: Server; netconn.go: NetConn; relay.go: Relay.
+//   - dial_js.go, transport_js.go: Dial under js/wasm, on the host's
+//     WebSocket, whose messages transport_js.go turns into frames and
+//     back; host.go: what the rest of the package asks of such a
+//     transport.
 //
 // A message from the peer goes from the socket through rawread's idle
 // wait into a pooled buffer, where frameread parses each header, checks it

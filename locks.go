@@ -96,11 +96,7 @@ func (c *Conn) unlock(id lockID) {
 		panic("ws: unlock of a lock that is not held")
 	}
 	if id == readLock {
-		l.gen++
-		if l.waits != nil && l.waits.released != nil {
-			close(l.waits.released)
-			l.waits.released = nil
-		}
+		l.readReleased()
 	}
 	if l.waits != nil {
 		if q := l.waits.q[id]; len(q) > 0 {
@@ -161,10 +157,16 @@ func (c *Conn) readReleased(gen uint32) <-chan struct{} {
 func (c *Conn) readWaitEnded() {
 	l := &c.locks
 	l.mu.Lock()
+	l.readReleased()
+	l.mu.Unlock()
+}
+
+// readReleased counts a release of the read lock and wakes whoever waits
+// for it. Call it with mu held.
+func (l *connLocks) readReleased() {
 	l.gen++
 	if l.waits != nil && l.waits.released != nil {
 		close(l.waits.released)
 		l.waits.released = nil
 	}
-	l.mu.Unlock()
 }

@@ -47,7 +47,6 @@ type hostConn struct {
 	opened   chan struct{} // closed by the open event
 	closed   bool          // Close was called
 	peerCode int           // the close event's code, once it came
-	peerWhy  string
 
 	readDeadline deadline
 
@@ -131,15 +130,14 @@ func (h *hostConn) message(ev js.Value) {
 		n = data.Get("byteLength").Int()
 	}
 	h.mu.Lock()
-	over := h.readErr == nil && (n > h.limit || (len(h.in) > 0 && h.inBytes+n > h.limit))
-	if h.readErr != nil || over {
-		if over {
-			h.overflow(n)
-		}
-		h.mu.Unlock()
+	if h.readErr == nil && !h.fits(n) {
+		h.overflow(n)
+	}
+	stop := h.readErr != nil
+	h.mu.Unlock()
+	if stop {
 		return
 	}
-	h.mu.Unlock()
 	var f []byte
 	if text {
 		s := data.String()
@@ -151,18 +149,26 @@ func (h *hostConn) message(ev js.Value) {
 		f = f[:len(f)+n]
 		js.CopyBytesToGo(f[len(f)-n:], b)
 	}
+	size := len(f) - frame.Size(f)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	switch {
 	case h.readErr != nil:
-	case len(f)-frame.Size(f) > h.limit || (len(h.in) > 0 && h.inBytes+len(f)-frame.Size(f) > h.limit):
+	case !h.fits(size):
 		// A text message whose UTF-8 outweighs its UTF-16.
-		h.overflow(len(f) - frame.Size(f))
+		h.overflow(size)
 	default:
 		h.in = append(h.in, f)
-		h.inBytes += len(f) - frame.Size(f)
+		h.inBytes += size
 		h.signal()
 	}
+}
+
+// fits reports whether the queue takes a message of n bytes: one no
+// larger than the limit, and, unless the queue is empty, one that keeps it
+// within the limit. Call it with mu held.
+func (h *hostConn) fits(n int) bool {
+	return n <= h.limit && (len(h.in) == 0 || h.inBytes+n <= h.limit)
 }
 
 // overflow ends the connection for a message of n bytes that the queue
@@ -184,10 +190,10 @@ func (h *hostConn) closeEvent(ev js.Value) {
 	select {
 	case <-h.opened:
 		if h.peerCode == 0 {
-			h.peerCode, h.peerWhy = code, reason
+			h.peerCode = code
 		}
 	default:
-		h.peerCode, h.peerWhy = code, reason
+		h.peerCode = code
 		close(h.opened) // a dial waiting for the open event learns of the end
 	}
 	if h.readErr == nil {

@@ -90,10 +90,7 @@ func (c *Conn) Writer(ctx context.Context, typ MessageType) (io.WriteCloser, err
 	w.deflating = false
 	w.mayDeflate = c.compresses(typ, -1)
 	if w.mayDeflate {
-		w.threshold = c.compression.threshold
-		if typ&Compressed != 0 {
-			w.threshold = 0
-		}
+		w.threshold = c.compression.thresholdOf(typ)
 	}
 	return w, nil
 }
