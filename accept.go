@@ -40,6 +40,9 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 		reject(w, r, opts, http.StatusInternalServerError, "the server's compression settings are invalid")
 		return nil, err
 	}
+	if r.ProtoMajor == 2 {
+		return acceptHTTP2(w, r, opts)
+	}
 	if err := checkRequest(w, r, opts); err != nil {
 		return nil, err
 	}

@@ -99,6 +99,12 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.R
 	if err != nil {
 		return nil, nil, fmt.Errorf("ws: dial: %w", err)
 	}
+	if opts.HTTP2 != nil {
+		c, resp, err := dialHTTP2(ctx, t, opts)
+		if err == nil || !opts.HTTP2Fallback || !errors.Is(err, errors.ErrUnsupported) {
+			return c, resp, err
+		}
+	}
 	st := &dialState{opts: opts, orig: t, header: opts.Header.Clone(), host: opts.Host}
 	hr := st.request(t)
 	var via []*http.Request
@@ -387,6 +393,16 @@ func checkResponse(resp *http.Response, key string, opts *DialOptions) (deflate.
 	var want [handshake.AcceptKeyLen]byte
 	if got := resp.Header.Get(handshake.HeaderAccept); got != string(handshake.AppendAcceptKey(want[:0], key)) {
 		return fail("wrong Sec-WebSocket-Accept")
+	}
+	return checkAgreement(resp, opts)
+}
+
+// checkAgreement checks the subprotocol and extensions of the server's
+// answer, over HTTP/1.1 or HTTP/2, and returns the compression it agreed
+// to.
+func checkAgreement(resp *http.Response, opts *DialOptions) (deflate.Params, bool, error) {
+	fail := func(reason string) (deflate.Params, bool, error) {
+		return deflate.Params{}, false, &HandshakeError{Status: resp.StatusCode, Reason: reason}
 	}
 	if vs := resp.Header.Values(handshake.HeaderProtocol); len(vs) > 0 {
 		if len(vs) != 1 || !slices.Contains(opts.Subprotocols, vs[0]) {

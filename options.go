@@ -267,6 +267,26 @@ type DialOptions struct {
 	// responses (the 101, redirects and refusals; not a proxy's) are
 	// stored in it. net/http/cookiejar provides one.
 	Jar http.CookieJar
+
+	// HTTP2, if set, opens the WebSocket over HTTP/2, as RFC 8441 says:
+	// Dial sends an extended CONNECT request through this RoundTripper,
+	// which must be able to send the :protocol pseudo-header, and the
+	// WebSocket is one stream of an HTTP/2 connection that the
+	// RoundTripper keeps and may share with other Dials and requests.
+	// Package github.com/seed-d6ba7b20/ws/h2 provides one; net/http's
+	// Transport cannot send the request. The RoundTripper makes the
+	// connection, so NetDial, TLSConfig, Proxy, UnixSocket and
+	// ProtocolVersion 8 do not apply, and no redirect is followed.
+	//
+	// A RoundTripper reports a server that does not take WebSockets over
+	// HTTP/2 (it did not send SETTINGS_ENABLE_CONNECT_PROTOCOL, or it
+	// speaks only HTTP/1.1) with an error matching errors.ErrUnsupported.
+	// Dial returns that error, or dials over HTTP/1.1 instead when
+	// HTTP2Fallback is set.
+	HTTP2 http.RoundTripper
+	// HTTP2Fallback makes Dial open the WebSocket over HTTP/1.1 when the
+	// server does not take it over HTTP/2 (see HTTP2).
+	HTTP2Fallback bool
 }
 
 // DefaultMaxResponseHeaderBytes is the longest response head Dial reads

@@ -110,6 +110,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The request's context ends when ServeHTTP returns; the handler's
 	// keeps its values but not its end.
 	r = r.WithContext(context.WithoutCancel(r.Context()))
+	if r.ProtoMajor == 2 {
+		// Over HTTP/2 the connection is a stream of the request, which
+		// ends when ServeHTTP returns.
+		s.serve(c, r)
+		return
+	}
 	go s.serve(c, r)
 }
 
