@@ -13,6 +13,8 @@
 // server process starts with GODEBUG=http2xconnect=1 in its environment.
 package h2
 
+//lint:file-ignore SA1019 x/net/http2's Transport is deprecated in favour of net/http's, which cannot send the :protocol pseudo-header in Go 1.26.
+
 import (
 	"context"
 	"crypto/tls"
@@ -37,14 +39,18 @@ type Transport struct {
 }
 
 // NewTransport returns a Transport whose TLS connections use config (nil
-// means the defaults), with "h2" as their only ALPN protocol.
+// means the defaults), with its ALPN protocols set to "h2" and
+// "http/1.1".
 func NewTransport(config *tls.Config) *Transport {
 	if config == nil {
 		config = &tls.Config{}
 	} else {
 		config = config.Clone()
 	}
-	config.NextProtos = []string{http2.NextProtoTLS}
+	// "http/1.1" too, so that a server that speaks only HTTP/1.1
+	// completes the TLS handshake and is then found out, rather than
+	// failing it with an alert that says nothing of the reason.
+	config.NextProtos = []string{http2.NextProtoTLS, "http/1.1"}
 	return &Transport{
 		secure: &http2.Transport{TLSClientConfig: config},
 		plain: &http2.Transport{

@@ -16,6 +16,10 @@ import (
 // once, when the process starts, so the test binary starts itself again
 // with it.
 func TestMain(m *testing.M) {
+	if os.Getenv(plainServerEnv) == "1" {
+		servePlain() // for TestFallback
+		return
+	}
 	if !strings.Contains(os.Getenv("GODEBUG"), "http2xconnect=1") {
 		os.Exit(rerun())
 	}
