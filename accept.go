@@ -32,6 +32,22 @@ import (
 // The handler's request context ends when the handler returns, so use a
 // context of the connection's own for its reads and writes if the handler
 // hands the connection to another goroutine.
+//
+// Accept also takes a WebSocket over HTTP/2 (RFC 8441): an extended
+// CONNECT request with the :protocol pseudo-header "websocket", which
+// net/http passes to handlers when the program starts with
+// GODEBUG=http2xconnect=1 in its environment (it reads the variable once,
+// at start-up). The checks and the negotiation are those of HTTP/1.1,
+// without the key, and the answer is 200 (a request that is not a valid
+// extended CONNECT gets 405, 400 or 501). The connection then runs on the
+// request's stream; frames, limits and closing are those of RFC 6455,
+// and closing the connection ends the stream, not the TCP connection,
+// which other requests and WebSockets share. The stream ends when the
+// handler returns, so over HTTP/2 the handler must not return while the
+// connection is in use, and must close it first: a ws.Server does both
+// for you. Its transport has one goroutine of its own while a read waits,
+// because a stream's deadlines would reset it where a context must only
+// interrupt.
 func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn, error) {
 	if opts == nil {
 		opts = &AcceptOptions{}

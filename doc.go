@@ -88,6 +88,13 @@
 // them. An idle connection holds no buffer; buffers come from pools while
 // a message is in flight.
 //
+// # HTTP/2
+//
+// Accept takes WebSockets over HTTP/2 (RFC 8441) as well, and Dial opens
+// them with DialOptions.HTTP2, a RoundTripper such as the one of the
+// module github.com/seed-d6ba7b20/ws/h2: many WebSockets then share one
+// TCP connection.
+//
 // # net.Conn
 //
 // NetConn adapts a connection to net.Conn: reads see the messages' bytes as
@@ -102,7 +109,9 @@
 //     options.go: the options of Accept and Dial; errors.go: every
 //     exported error.
 //   - accept.go, dial.go, redirect.go, proxy.go: the opening handshake of
-//     either side, the client's redirects and its HTTP CONNECT proxies.
+//     either side, the client's redirects and its HTTP CONNECT proxies;
+//     http2.go: both sides of the handshake over HTTP/2 (RFC 8441), and
+//     stream.go: the transport of a WebSocket over an HTTP/2 stream.
 //   - frameread.go: frames in, every rule of RFC 6455 sections 5.2 to 5.5
 //     checked on each header, control frames answered; reader.go: Read,
 //     ReadAppend and Reader on top of it; messages.go: the Messages

@@ -457,7 +457,9 @@ func ExampleServer_Shutdown() {
 	defer cancel()
 	// First the http.Server: its Shutdown closes the listener at once, then
 	// waits for plain HTTP requests and idle connections (a browser may hold
-	// one for seconds), not for the WebSocket ones, which it no longer sees.
+	// one for seconds), not for the WebSocket ones of HTTP/1.1, which it no
+	// longer sees. Over HTTP/2 it waits for their streams too, which end
+	// as the ws.Server closes them: so the two shutdowns run together.
 	closed := make(chan struct{})
 	hs.RegisterOnShutdown(func() { close(closed) })
 	httpDone := make(chan error, 1)
@@ -477,6 +479,23 @@ func ExampleServer_Shutdown() {
 	// Output:
 	// serve: http: Server closed
 	// client: GoingAway
+}
+
+// A server of WebSockets over HTTP/2 (RFC 8441) as well as HTTP/1.1: any
+// http.Server with TLS, whose handler calls Accept, here through a
+// ws.Server. net/http takes the extended CONNECT requests of HTTP/2 only
+// when the program starts with GODEBUG=http2xconnect=1 in its
+// environment:
+//
+//	GODEBUG=http2xconnect=1 ./server
+func ExampleServer_http2() {
+	s := &ws.Server{Handler: func(c *ws.Conn, r *http.Request) {
+		for msg := range c.Messages() {
+			c.Write(r.Context(), msg.Type, msg.Data)
+		}
+	}}
+	hs := &http.Server{Addr: ":8443", Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	log.Fatal(hs.ListenAndServeTLS("cert.pem", "key.pem"))
 }
 
 // Compression is negotiated when both sides turn it on; each message over

@@ -125,8 +125,8 @@ func containsRun(whole, part []string) bool {
 }
 
 // TestReadmeGoBlocks checks that every Go block of README.md is a run of
-// lines of the godoc example in example_test.go that the README names
-// before it, so that the README's code is code that compiles and whose
+// lines of the godoc example in example_test.go (or h2/example_test.go)
+// that the README names before it, so that the README's code is code that compiles and whose
 // output is checked. Blocks of other languages must say which (sh, say),
 // so that no Go block escapes the check for want of a tag.
 func TestReadmeGoBlocks(t *testing.T) {
@@ -135,10 +135,15 @@ func TestReadmeGoBlocks(t *testing.T) {
 		t.Fatal(err)
 	}
 	bodies := exampleBodies(t, "example_test.go")
+	// The examples of the h2 module, which this module cannot import but
+	// whose test runs them.
+	for name, body := range exampleBodies(t, "h2/example_test.go") {
+		bodies[name] = body
+	}
 	blocks, names := readmeBlocks(t, string(readme))
 	for _, n := range names {
 		if _, ok := bodies[n]; !ok {
-			t.Errorf("README.md names %s, which example_test.go does not have", n)
+			t.Errorf("README.md names %s, which neither example_test.go nor h2/example_test.go has", n)
 		}
 	}
 	goBlocks := 0

@@ -64,8 +64,10 @@ const (
 // ServeHTTP accepts the connection, tracks it and starts Handler on a
 // goroutine of its own, then returns, so net/http can free what it held
 // for the request: an idle connection then costs a fraction of what it
-// costs in a handler that blocks. While the server shuts down it answers
-// 503 Service Unavailable.
+// costs in a handler that blocks. Over HTTP/2, where the WebSocket is a
+// stream of the request and ends with it, ServeHTTP runs Handler itself
+// and returns when the connection has closed. While the server shuts down
+// it answers 503 Service Unavailable.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	if s.stopping {
@@ -207,8 +209,9 @@ func (s *Server) closeAsync(c *Conn, code StatusCode, reason string) {
 // http.Server.Shutdown first, which closes the listener at once, so that
 // clients that reconnect on 1001 find no server rather than a 503; and
 // run this while it waits, since it waits for idle connections, which a
-// browser may hold for seconds, though not for hijacked ones
-// (ExampleServer_Shutdown).
+// browser may hold for seconds, and for the streams of WebSockets over
+// HTTP/2, which this closes, though not for the hijacked connections of
+// HTTP/1.1 (ExampleServer_Shutdown).
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.stopping = true

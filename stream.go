@@ -19,7 +19,8 @@ import (
 // does. The connection interrupts reads and writes with deadlines when a
 // context ends, and must stay usable after, so streamConn keeps deadlines
 // of its own: each read or write of the stream runs on a goroutine of its
-// own while the caller waits for it or for its deadline. A read that
+// own while the caller waits for it or for its deadline (one goroutine
+// for all the reads, started by the first). A read that
 // times out leaves its bytes for the next Read; a write that times out
 // has handed its chunk over, and that chunk goes out before the next
 // write's. Buffers are taken from the pools only while bytes are in
@@ -40,6 +41,7 @@ type streamConn struct {
 	closed  bool
 	done    chan struct{} // closed by Close
 	reading bool          // a read is in flight
+	rwant   chan bool     // asks readStream for a read, small or not
 	data    []byte        // read and not yet returned
 	datap   *[]byte       // the pooled buffer behind data, if any
 	rerr    error         // the stream's read error, for good
@@ -91,8 +93,12 @@ func (s *streamConn) Read(p []byte) (int, error) {
 		}
 		if !s.reading {
 			s.reading = true
-			s.wg.Add(1)
-			go s.readStream(len(p) <= len(s.small))
+			if s.rwant == nil {
+				s.rwant = make(chan bool, 1)
+				s.wg.Add(1)
+				go s.readStream()
+			}
+			s.rwant <- len(p) <= len(s.small)
 		}
 		expired := s.rd.wait()
 		s.mu.Unlock()
@@ -105,30 +111,43 @@ func (s *streamConn) Read(p []byte) (int, error) {
 	}
 }
 
-// readStream reads the stream once, for Read.
-func (s *streamConn) readStream(small bool) {
+// readStream reads the stream for Read, once for each request on rwant,
+// until the stream fails or Close. It is one goroutine for the life of
+// the stream, rather than one per read, whose stack would grow each time.
+func (s *streamConn) readStream() {
 	defer s.wg.Done()
-	var bp *[]byte
-	buf := s.small[:]
-	if !small {
-		bp = getReadBuf()
-		buf = *bp
-	}
-	n, err := s.body.Read(buf)
-	s.mu.Lock()
-	s.reading = false
-	if n > 0 {
-		s.data, s.datap = buf[:n], bp
-	} else if bp != nil {
-		putReadBuf(bp)
-	}
-	if err != nil {
-		s.rerr = err
-	}
-	s.mu.Unlock()
-	select {
-	case s.rready <- struct{}{}:
-	default:
+	for {
+		var small bool
+		select {
+		case small = <-s.rwant:
+		case <-s.done:
+			return
+		}
+		var bp *[]byte
+		buf := s.small[:]
+		if !small {
+			bp = getReadBuf()
+			buf = *bp
+		}
+		n, err := s.body.Read(buf)
+		s.mu.Lock()
+		s.reading = false
+		if n > 0 {
+			s.data, s.datap = buf[:n], bp
+		} else if bp != nil {
+			putReadBuf(bp)
+		}
+		if err != nil {
+			s.rerr = err
+		}
+		s.mu.Unlock()
+		select {
+		case s.rready <- struct{}{}:
+		default:
+		}
+		if err != nil {
+			return
+		}
 	}
 }
 
