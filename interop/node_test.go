@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -15,8 +16,42 @@ import (
 )
 
 // TestMain checks that no test leaves a goroutine behind, and removes the
-// test binary that wasmTestBinary built.
-func TestMain(m *testing.M) { goleak.VerifyTestMain(cleanupM{m}) }
+// test binary that wasmTestBinary built. The tests run in a process whose
+// GODEBUG has xconnectSetting: the test binary starts itself again with
+// it when it lacks it, and exits as that process does.
+func TestMain(m *testing.M) {
+	if !strings.Contains(os.Getenv("GODEBUG"), xconnectSetting) {
+		os.Exit(runWithXConnect())
+	}
+	goleak.VerifyTestMain(cleanupM{m})
+}
+
+// xconnectSetting makes net/http's HTTP/2 server announce and take the
+// extended CONNECT of RFC 8441, which TestChromiumHTTP2 needs. net/http
+// reads GODEBUG for it once, as the process starts, and a //go:debug line
+// does not set it. It changes nothing for the other tests: their servers,
+// and the Go programs they start, speak HTTP/1.1 only.
+const xconnectSetting = "http2xconnect=1"
+
+// runWithXConnect runs the test binary again, with the same arguments and
+// xconnectSetting added to GODEBUG, and returns its exit code.
+func runWithXConnect() int {
+	godebug := xconnectSetting
+	if v := os.Getenv("GODEBUG"); v != "" {
+		godebug = v + "," + xconnectSetting
+	}
+	cmd := exec.Command(os.Args[0], os.Args[1:]...)
+	cmd.Env = append(os.Environ(), "GODEBUG="+godebug)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	if err := cmd.Run(); err != nil {
+		if ee, ok := err.(*exec.ExitError); ok && ee.Exited() {
+			return ee.ExitCode()
+		}
+		fmt.Fprintf(os.Stderr, "interop: running the tests with GODEBUG=%s: %v\n", godebug, err)
+		return 1
+	}
+	return 0
+}
 
 // cleanupM runs the tests, then removes what they left for the others.
 type cleanupM struct{ m *testing.M }
