@@ -63,6 +63,7 @@ func startPlainServer(t *testing.T) (string, *x509.CertPool) {
 		t.Fatal(err)
 	}
 	cmd.Stderr = os.Stderr
+	dieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -36,6 +36,7 @@ func rerun() int {
 	cmd := exec.Command(os.Args[0], os.Args[1:]...)
 	cmd.Env = append(os.Environ(), "GODEBUG="+godebug)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	dieWithParent(cmd)
 	err := cmd.Run()
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
