@@ -78,15 +78,7 @@ func BenchmarkRead(b *testing.B) {
 func BenchmarkReadWhole(b *testing.B) {
 	ctx := context.Background()
 	msg := wstest.JSON(1 << 10)
-	comp, err := deflate.NewCompressor(deflate.Side{NoContextTakeover: true}, deflate.CompressorOptions{Level: 1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer comp.Close()
-	payload, err := comp.Compress(nil, msg)
-	if err != nil {
-		b.Fatal(err)
-	}
+	payload := deflated(b, msg)
 	var compressed, fragmented []byte
 	for range 64 {
 		compressed = wstest.AppendClientFrame(compressed, frame.Header{Fin: true, Opcode: frame.OpText, Rsv: frame.BitRsv1}, payload)
@@ -94,20 +86,13 @@ func BenchmarkReadWhole(b *testing.B) {
 		fragmented = wstest.AppendClientFrame(fragmented, frame.Header{Opcode: frame.OpText}, msg[:half])
 		fragmented = wstest.AppendClientFrame(fragmented, frame.Header{Fin: true, Opcode: frame.OpContinuation}, msg[half:])
 	}
-	nct := deflate.Params{ServerNoContextTakeover: true, ClientNoContextTakeover: true}
 	for _, tc := range []struct {
 		name string
 		data []byte
 		comp bool
 	}{{"compressed/1KiB", compressed, true}, {"fragmented/1KiB", fragmented, false}} {
 		b.Run(tc.name, func(b *testing.B) {
-			opts := &Options{Compression: &CompressionOptions{ServerNoContextTakeover: true, ClientNoContextTakeover: true}}
-			c := newConn(&loopConn{data: tc.data}, false, opts, nil)
-			if tc.comp {
-				if err := c.setCompression(nct, opts.Compression); err != nil {
-					b.Fatal(err)
-				}
-			}
+			c := replayConn(b, tc.data, tc.comp)
 			defer c.CloseNow()
 			b.SetBytes(int64(len(msg)))
 			b.ReportAllocs()

@@ -118,7 +118,11 @@ func (c *Conn) writeClose(ctx context.Context, code StatusCode, reason string) e
 		binary.BigEndian.PutUint16(p[:], uint16(code))
 		n = 2 + copy(p[2:], reason)
 	}
-	return c.writeFrame(ctx, frame.OpClose, p[:n])
+	err := c.writeFrame(ctx, frame.OpClose, p[:n])
+	if err == nil {
+		c.closeCode.Store(uint32(code))
+	}
+	return err
 }
 
 // waitPeerClose waits up to d for the peer's close frame. With no read in

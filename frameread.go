@@ -218,13 +218,17 @@ func (c *Conn) nextFrame() error {
 				return c.fail(fmt.Errorf("%w: over %d without payload", ErrTooManyFragments, DefaultMaxEmptyFragments))
 			}
 		}
+		if !rd.comp {
+			rd.size += h.Length
+		} else {
+			rd.wire += h.Length
+		}
 		if limit := c.readLimit.Load(); limit > 0 {
 			if !rd.comp {
-				rd.size += h.Length
 				if rd.size > limit {
 					return c.fail(fmt.Errorf("%w: over %d bytes", ErrMessageTooBig, limit))
 				}
-			} else if rd.wire += h.Length; rd.wire > wireLimit(limit) {
+			} else if rd.wire > wireLimit(limit) {
 				// The inflated size is checked as it is produced; this bounds
 				// compressed input that inflates to next to nothing.
 				return c.fail(fmt.Errorf("%w: compressed message over %d bytes", ErrMessageTooBig, limit))
@@ -250,6 +254,7 @@ func wireLimit(limit int64) int64 {
 func (c *Conn) handleControl(op byte, p []byte) error {
 	switch op {
 	case frame.OpPing:
+		c.in.pings.Add(1)
 		if c.onPing != nil {
 			c.onPing(p)
 		}
@@ -258,6 +263,7 @@ func (c *Conn) handleControl(op byte, p []byte) error {
 			c.writeFrame(context.Background(), frame.OpPong, p)
 		}
 	case frame.OpPong:
+		c.in.pongs.Add(1)
 		if c.onPong != nil {
 			c.onPong(p)
 		}
@@ -390,6 +396,7 @@ func (c *Conn) endMessage() error {
 	if rd.checkUTF8 && !rd.utf8.Complete() {
 		return c.fail(ErrInvalidUTF8)
 	}
+	c.messageRead()
 	rd.inMsg = false
 	rd.fin = false
 	rd.comp = false
@@ -430,6 +437,7 @@ func (c *Conn) skipMessage() error {
 	for rd.inMsg {
 		if rd.remain == 0 {
 			if rd.fin {
+				c.messageRead()
 				rd.inMsg, rd.fin = false, false
 				return nil
 			}

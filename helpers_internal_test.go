@@ -10,8 +10,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"testing"
 	"time"
 
+	"github.com/seed-d6ba7b20/ws/internal/deflate"
 	"github.com/seed-d6ba7b20/ws/internal/frame"
 	"github.com/seed-d6ba7b20/ws/internal/handshake"
 	"github.com/seed-d6ba7b20/ws/internal/wstest"
@@ -126,6 +128,38 @@ func clientFrames(size, count int) []byte {
 		b = wstest.AppendClientFrame(b, frame.Header{Fin: true, Opcode: frame.OpBinary}, payload)
 	}
 	return b
+}
+
+// deflated compresses msg as permessage-deflate sends a message without
+// context takeover, at level 1.
+func deflated(t testing.TB, msg []byte) []byte {
+	t.Helper()
+	comp, err := deflate.NewCompressor(deflate.Side{NoContextTakeover: true}, deflate.CompressorOptions{Level: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer comp.Close()
+	p, err := comp.Compress(nil, msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// replayConn returns a server's connection that reads data over and over
+// and discards what it writes, with permessage-deflate without context
+// takeover in both directions when compressed is set.
+func replayConn(t testing.TB, data []byte, compressed bool) *Conn {
+	t.Helper()
+	opts := &Options{Compression: &CompressionOptions{ServerNoContextTakeover: true, ClientNoContextTakeover: true}}
+	c := newConn(&loopConn{data: data}, false, opts, nil)
+	if compressed {
+		nct := deflate.Params{ServerNoContextTakeover: true, ClientNoContextTakeover: true}
+		if err := c.setCompression(nct, opts.Compression); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return c
 }
 
 func sizeName(n int) string {

@@ -53,6 +53,7 @@ func (c *Conn) Ping(ctx context.Context, payload []byte) error {
 	if err := c.writeFrame(ctx, frame.OpPing, payload); err != nil {
 		return err
 	}
+	c.out.pings.Add(1)
 	for {
 		// The pong, the context and the end of the connection come before
 		// another read.

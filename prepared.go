@@ -77,11 +77,16 @@ func (c *Conn) writeFrames(ctx context.Context, frames [][]byte) error {
 	if err := c.flushTail(); err != nil {
 		return c.writeFailed(ctx, err, false, false, false)
 	}
+	payload := 0
+	for _, f := range frames {
+		payload += len(f) - frame.Size(f)
+	}
 	bufs := net.Buffers(frames)
 	n, err := bufs.WriteTo(c.transport)
 	if err != nil {
 		return c.writeFailed(ctx, err, false, n > 0, false)
 	}
+	c.messagesWritten(len(frames), payload, payload)
 	return nil
 }
 
@@ -136,5 +141,9 @@ func (c *Conn) writePrepared(ctx context.Context, pm *preparedMessage) error {
 		return err
 	}
 	defer c.unlock(msgLock)
-	return c.writeFrameAt(ctx, true, 0, 0, f, wholeFrame)
+	if err := c.writeFrameAt(ctx, true, 0, 0, f, wholeFrame); err != nil {
+		return err
+	}
+	c.messagesWritten(1, len(pm.payload), len(f)-frame.Size(f))
+	return nil
 }

@@ -258,6 +258,9 @@ func (c *Conn) sent(it sendItem, err error) {
 		sq.moved = make(chan struct{})
 	}
 	sq.mu.Unlock()
+	if err == nil && it.pm != nil {
+		c.out.broadcasts.Add(1)
+	}
 	if it.done == nil {
 		return
 	}

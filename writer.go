@@ -38,7 +38,11 @@ func (c *Conn) writeMessage(ctx context.Context, typ MessageType, p []byte) erro
 	}
 	defer c.unlock(msgLock)
 	if !c.compresses(typ, len(p)) {
-		return c.writeFrame(ctx, typ.opcode(), p)
+		err := c.writeFrame(ctx, typ.opcode(), p)
+		if err == nil {
+			c.messagesWritten(1, len(p), len(p))
+		}
+		return err
 	}
 	sem, err := acquireCompress(ctx)
 	if err != nil {
@@ -49,6 +53,9 @@ func (c *Conn) writeMessage(ctx context.Context, typ MessageType, p []byte) erro
 	sem.Release(1)
 	if err == nil {
 		err = c.writeFrameAt(ctx, true, typ.opcode(), frame.BitRsv1, b, headroom)
+	}
+	if err == nil {
+		c.messagesWritten(1, len(p), len(b)-headroom)
 	}
 	putWriteBuf(bp) // if b outgrew it, b itself is left to the collector
 	return err
@@ -87,6 +94,7 @@ func (c *Conn) Writer(ctx context.Context, typ MessageType) (io.WriteCloser, err
 	w.started = false
 	w.open = true
 	w.err = nil
+	w.size, w.wire = 0, 0
 	w.deflating = false
 	w.mayDeflate = c.compresses(typ, -1)
 	if w.mayDeflate {
@@ -105,6 +113,8 @@ type messageWriter struct {
 	bufp    *[]byte
 	n       int // payload bytes in the buffer, after the headroom
 	err     error
+	size    int // payload bytes the message was given
+	wire    int // payload bytes of its frames that went out
 
 	// Compression: the first threshold bytes are held uncompressed; a
 	// message that grows past them is compressed from there on, its output
@@ -136,14 +146,17 @@ func (w *messageWriter) usable() error {
 }
 
 // Write adds p to the message.
-func (w *messageWriter) Write(p []byte) (int, error) {
+func (w *messageWriter) Write(p []byte) (n int, err error) {
 	if err := w.usable(); err != nil {
 		return 0, err
 	}
 	if w.mayDeflate {
-		return w.writeDeflate(p)
+		n, err = w.writeDeflate(p)
+	} else {
+		n, err = w.writeRaw(p)
 	}
-	return w.writeRaw(p)
+	w.size += n
+	return n, err
 }
 
 // ReadFrom reads r to its end into the message; io.Copy and io.CopyBuffer
@@ -183,6 +196,7 @@ func (w *messageWriter) ReadFrom(r io.Reader) (int64, error) {
 			return total, errInvalidRead
 		}
 		w.n += m
+		w.size += m
 		total += int64(m)
 		if err == io.EOF {
 			return total, nil
@@ -321,6 +335,7 @@ func (w *messageWriter) flushFrame(fin bool, b []byte, off int) error {
 	}
 	w.started = true
 	w.op = frame.OpContinuation
+	w.wire += len(b) - off
 	return nil
 }
 
@@ -366,6 +381,9 @@ func (w *messageWriter) Close() error {
 	}
 	if err == nil {
 		err = w.flushBuf(true)
+	}
+	if err == nil {
+		w.c.messagesWritten(1, w.size, w.wire)
 	}
 	if w.bufp != nil {
 		putWriteBuf(w.bufp)

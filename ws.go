@@ -104,6 +104,7 @@ type Conn struct {
 	// which a user's read interrupts.
 	locks connLocks // the read lock, and the message and frame locks of writing
 	rd    reader
+	in    inCounters // moved by whoever holds the read lock
 	msgR  messageReader
 
 	// Writing: msgLock is held for a whole data message, frameLock for
@@ -115,6 +116,9 @@ type Conn struct {
 	skipUTF8 bool
 	wtail    []byte         // the rest of a frame cut off by a context (under frameLock)
 	rng      *mrand.ChaCha8 // masking keys of a client
+	// The writers' counters, a cache line away from the reader's, so
+	// that a reading and a writing goroutine do not contend for one line.
+	out outCounters
 
 	// Goroutines the connection starts (the Messages pump, the Send
 	// queue's writer, keepalive) belong to one errgroup, whose context ends
@@ -123,6 +127,7 @@ type Conn struct {
 	group        *goState // made with the first goroutine (under goMu)
 	msgs         chan Message
 	userReading  atomic.Bool
+	closeCode    atomic.Uint32             // the code of the close frame sent, once sent (see ConnStats.CloseSent)
 	send         atomic.Pointer[sendQueue] // made by the first Send
 	sendSize     int
 	pingInterval time.Duration
