@@ -142,35 +142,41 @@ func releaseBuffers(brw *bufio.ReadWriter) {
 func checkRequest(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) error {
 	if r.Method != http.MethodGet {
 		w.Header().Set("Allow", http.MethodGet)
-		return reject(w, r, opts, http.StatusMethodNotAllowed, "a WebSocket handshake must use GET")
+		return refuse(w, r, opts, refusedMethod, http.StatusMethodNotAllowed, "a WebSocket handshake must use GET")
 	}
 	if r.ProtoMajor != 1 || r.ProtoMinor < 1 {
-		return reject(w, r, opts, http.StatusHTTPVersionNotSupported, "a WebSocket handshake needs HTTP/1.1")
+		return refuse(w, r, opts, refusedUpgrade, http.StatusHTTPVersionNotSupported, "a WebSocket handshake needs HTTP/1.1")
 	}
 	if !handshake.HasToken(r.Header, "Connection", "upgrade") || !handshake.HasToken(r.Header, "Upgrade", "websocket") {
 		w.Header().Set("Connection", "Upgrade")
 		w.Header().Set("Upgrade", "websocket")
-		return reject(w, r, opts, http.StatusUpgradeRequired, "this endpoint speaks WebSocket only: expected Connection: Upgrade and Upgrade: websocket")
+		return refuse(w, r, opts, refusedUpgrade, http.StatusUpgradeRequired, "this endpoint speaks WebSocket only: expected Connection: Upgrade and Upgrade: websocket")
 	}
 	switch r.Header.Get(handshake.HeaderVersion) {
 	case "13", "8":
 	default:
 		w.Header().Set("Sec-WebSocket-Version", "13, 8")
-		return reject(w, r, opts, http.StatusUpgradeRequired, "unsupported Sec-WebSocket-Version: this server speaks 13 and 8")
+		return refuse(w, r, opts, refusedVersion, http.StatusUpgradeRequired, "unsupported Sec-WebSocket-Version: this server speaks 13 and 8")
 	}
 	if keys := r.Header.Values(handshake.HeaderKey); len(keys) != 1 || !handshake.ValidKey(keys[0]) {
-		return reject(w, r, opts, http.StatusBadRequest, "Sec-WebSocket-Key must be 16 bytes in base64")
+		return refuse(w, r, opts, refusedKey, http.StatusBadRequest, "Sec-WebSocket-Key must be 16 bytes in base64")
 	}
 	if err := checkOrigin(r, opts); err != nil {
-		return reject(w, r, opts, http.StatusForbidden, err.Error())
+		return refuse(w, r, opts, refusedOrigin, http.StatusForbidden, err.Error())
 	}
 	return nil
 }
 
 // reject answers the request with status and a plain-text reason, or as
-// opts.Refuse says.
+// opts.Refuse says. The reason a Server counts the refusal under follows
+// from the status (see refusalOf); refuse names it.
 func reject(w http.ResponseWriter, r *http.Request, opts *AcceptOptions, status int, reason string) error {
-	err := &HandshakeError{Status: status, Reason: reason}
+	return refuse(w, r, opts, refusalOf(r, status), status, reason)
+}
+
+// refuse is reject with the reason a Server counts the refusal under.
+func refuse(w http.ResponseWriter, r *http.Request, opts *AcceptOptions, why refusal, status int, reason string) error {
+	err := &HandshakeError{Status: status, Reason: reason, refusal: why}
 	if opts.Refuse != nil {
 		opts.Refuse(w, r, err)
 		return err

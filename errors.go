@@ -182,7 +182,13 @@ var (
 type HandshakeError struct {
 	Status int
 	Reason string
+
+	refusal refusal // why Accept refused, for ServerStats.Refused
 }
+
+// refusal is a reason for which Accept refuses a handshake, as
+// HandshakeRefusals counts them.
+type refusal uint8
 
 // Error returns "ws: handshake failed" with the status and the reason.
 func (e *HandshakeError) Error() string {

@@ -47,6 +47,7 @@ type Server struct {
 	conns    map[*Conn]struct{}
 	stopping bool
 	active   sync.WaitGroup // handlers and closers
+	stats    serverCounters
 }
 
 // OverflowPolicy is what Broadcast does when a receiver's send queue is
@@ -72,7 +73,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	if s.stopping {
 		s.mu.Unlock()
-		reject(w, r, &s.Options, http.StatusServiceUnavailable, "the server is shutting down")
+		s.stats.countRefusal(refuse(w, r, &s.Options, refusedShuttingDown, http.StatusServiceUnavailable, "the server is shutting down"))
 		return
 	}
 	s.active.Add(1)
@@ -94,13 +95,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	c, err := Accept(w, r, opts)
 	if err != nil {
+		s.stats.countRefusal(err)
 		s.active.Done()
 		return
 	}
 	s.mu.Lock()
+	s.stats.gone.Accepted++
 	if s.stopping {
 		s.mu.Unlock()
 		c.Close(StatusGoingAway, "server shutting down")
+		s.forget(c)
 		s.active.Done()
 		return
 	}
@@ -124,13 +128,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // serve runs Handler and closes the connection after it. It has no defer
 // on purpose: its frame stays small, so an idle handler goroutine fits the
 // smallest stack (2 KiB rather than 4). A panic in Handler ends the
-// program, as in any goroutine; there is nothing to clean up then.
+// program, as in any goroutine; there is nothing to clean up then. The
+// connection leaves the open ones only once it is closed, when its
+// figures are final, so that Stats counts them all the while.
 func (s *Server) serve(c *Conn, r *http.Request) {
 	s.Handler(c, r)
-	s.mu.Lock()
-	delete(s.conns, c)
-	s.mu.Unlock()
 	c.CloseNow()
+	s.forget(c)
 	s.active.Done()
 }
 
@@ -170,6 +174,7 @@ func (s *Server) Broadcast(typ MessageType, p []byte, keep func(*Conn) bool) (in
 	if err != nil {
 		return 0, err
 	}
+	s.stats.broadcasts.Add(1)
 	n := 0
 	for c := range s.Conns() {
 		if keep != nil && !keep(c) {
@@ -181,10 +186,15 @@ func (s *Server) Broadcast(typ MessageType, p []byte, keep func(*Conn) bool) (in
 			n++
 		case errors.Is(err, ErrSendQueueFull) && s.Overflow == OverflowClose:
 			s.mu.Lock()
-			if !s.stopping { // else Shutdown closes it
+			// Shutdown closes it, or so does a close under way already,
+			// which a full queue can keep waiting through more Broadcasts.
+			if !s.stopping && c.stopGoroutines() {
+				s.stats.overflowClosed.Add(1)
 				s.closeAsync(c, StatusTryAgainLater, "too slow to keep up")
 			}
 			s.mu.Unlock()
+		case errors.Is(err, ErrSendQueueFull):
+			c.out.dropped.Add(1)
 		}
 	}
 	return n, nil

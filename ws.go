@@ -276,16 +276,18 @@ type goState struct {
 }
 
 // stopGoroutines tells the connection's goroutines that Close or CloseNow
-// was called.
-func (c *Conn) stopGoroutines() {
+// was called. It reports whether it did, rather than an earlier call.
+func (c *Conn) stopGoroutines() bool {
 	c.goMu.Lock()
-	if !c.shut {
-		c.shut = true
-		if c.group != nil {
-			close(c.group.shutdown)
-		}
+	defer c.goMu.Unlock()
+	if c.shut {
+		return false
 	}
-	c.goMu.Unlock()
+	c.shut = true
+	if c.group != nil {
+		close(c.group.shutdown)
+	}
+	return true
 }
 
 // waitGoroutines waits for the connection's goroutines, once the
