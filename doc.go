@@ -95,6 +95,15 @@
 // module github.com/seed-d6ba7b20/ws/h2: many WebSockets then share one
 // TCP connection.
 //
+// # Metrics
+//
+// Conn.Stats and Server.Stats return counters and gauges as plain
+// structs: messages and bytes each way, compressed bytes, the send
+// queue, Broadcast's deliveries and overflows, pings, keepalive
+// timeouts, close codes and refused handshakes. They are always on, at a
+// few atomic additions per message, and Server.StatsVar publishes them
+// with expvar.
+//
 // # net.Conn
 //
 // NetConn adapts a connection to net.Conn: reads see the messages' bytes as
@@ -128,6 +137,9 @@
 //     with a context; deadline.go: contexts turned into transport
 //     deadlines; buffers.go: the buffer pools.
 //   - server.go: Server; netconn.go: NetConn; relay.go: Relay.
+//   - stats.go: the counters of a connection and Conn.Stats;
+//     serverstats.go: Server.Stats, which sums them with the server's
+//     own, and its expvar.Var.
 //   - dial_js.go, transport_js.go: Dial under js/wasm, on the host's
 //     WebSocket, whose messages transport_js.go turns into frames and
 //     back; host.go: what the rest of the package asks of such a

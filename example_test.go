@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"expvar"
 	"fmt"
 	"io"
 	"log"
@@ -496,6 +497,55 @@ func ExampleServer_http2() {
 	}}
 	hs := &http.Server{Addr: ":8443", Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	log.Fatal(hs.ListenAndServeTLS("cert.pem", "key.pem"))
+}
+
+// A Server's figures, published with expvar in one line: /debug/vars
+// then serves them as JSON, under "ws", beside the program's other
+// variables, and each request reads them afresh.
+func ExampleServer_StatsVar() {
+	s := &ws.Server{Handler: func(c *ws.Conn, r *http.Request) {
+		for msg := range c.Messages() {
+			c.Write(r.Context(), msg.Type, msg.Data)
+		}
+	}}
+	expvar.Publish("ws", s.StatsVar())
+
+	mux := http.NewServeMux()
+	mux.Handle("GET /ws", s)
+	mux.Handle("GET /debug/vars", expvar.Handler())
+	hs := &http.Server{Addr: ":8080", Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	log.Fatal(hs.ListenAndServe())
+}
+
+// Stats counts what went through a connection: messages, their bytes as
+// the application sees them and as they crossed the wire, pings, and the
+// close codes of either side.
+func ExampleConn_Stats() {
+	s := &ws.Server{Handler: func(c *ws.Conn, r *http.Request) {
+		for msg := range c.Messages() {
+			c.Write(r.Context(), msg.Type, msg.Data)
+		}
+	}}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+
+	ctx := context.Background()
+	c, _, err := ws.Dial(ctx, srv.URL, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	c.Write(ctx, ws.MessageText, []byte("hello"))
+	c.Read(ctx)
+	c.Close(ws.StatusNormalClosure, "")
+
+	st := c.Stats()
+	fmt.Println("messages out, in:", st.MessagesOut, st.MessagesIn)
+	fmt.Println("bytes out, in:", st.BytesOut, st.BytesIn)
+	fmt.Println("close frames sent, received:", st.CloseSent, st.CloseReceived)
+	// Output:
+	// messages out, in: 1 1
+	// bytes out, in: 5 5
+	// close frames sent, received: NormalClosure NormalClosure
 }
 
 // Compression is negotiated when both sides turn it on; each message over
