@@ -66,8 +66,8 @@ func bench(ctx context.Context, args []string) error {
 	}
 	fmt.Printf("\nmedians of %d runs: %d receivers, %d B of text, %d bursts of %d after %d warm-up bursts\n\n",
 		*runs, *receivers, *size, *bursts, *burst, *warmup)
-	fmt.Println("| setup | deliveries/s | p50 ms | p99 ms | server CPU µs per delivery |")
-	fmt.Println("|---|--:|--:|--:|--:|")
+	fmt.Println("| setup | deliveries/s | p50 ms | p99 ms | server CPU µs per delivery | deliveries per write |")
+	fmt.Println("|---|--:|--:|--:|--:|--:|")
 	for _, setup := range names {
 		rs := results[setup]
 		med := func(f func(benchResult) float64) float64 {
@@ -78,11 +78,12 @@ func bench(ctx context.Context, args []string) error {
 			slices.Sort(v)
 			return v[len(v)/2]
 		}
-		fmt.Printf("| %s | %.0f | %.2f | %.2f | %.2f |\n", setup,
+		fmt.Printf("| %s | %.0f | %.2f | %.2f | %.2f | %.2f |\n", setup,
 			med(func(r benchResult) float64 { return r.rate }),
 			med(func(r benchResult) float64 { return r.p50.Seconds() * 1e3 }),
 			med(func(r benchResult) float64 { return r.p99.Seconds() * 1e3 }),
-			med(func(r benchResult) float64 { return r.cpuPerDelivery.Seconds() * 1e6 }))
+			med(func(r benchResult) float64 { return r.cpuPerDelivery.Seconds() * 1e6 }),
+			med(func(r benchResult) float64 { return r.perWrite }))
 	}
 	return nil
 }
@@ -95,11 +96,12 @@ type benchResult struct {
 	rate           float64 // deliveries per second
 	p50, p99       time.Duration
 	cpuPerDelivery time.Duration // of the processes and the engine together
+	perWrite       float64       // deliveries per write system call of the processes
 }
 
 func (r benchResult) String() string {
-	return fmt.Sprintf("%9.0f deliveries/s  p50 %7.2f ms  p99 %7.2f ms  %.2f µs CPU per delivery",
-		r.rate, r.p50.Seconds()*1e3, r.p99.Seconds()*1e3, r.cpuPerDelivery.Seconds()*1e6)
+	return fmt.Sprintf("%9.0f deliveries/s  p50 %7.2f ms  p99 %7.2f ms  %.2f µs CPU per delivery  %.2f deliveries per write",
+		r.rate, r.p50.Seconds()*1e3, r.p99.Seconds()*1e3, r.cpuPerDelivery.Seconds()*1e6, r.perWrite)
 }
 
 // benchRun starts one setup, measures it and stops it.
@@ -109,12 +111,13 @@ func benchRun(ctx context.Context, o launch.Options, p benchParams) (res benchRe
 		return res, err
 	}
 	defer func() { err = errors.Join(err, c.Stop()) }()
-	servers := []*launch.Proc{}
+	var nodes []*launch.Proc
 	for _, n := range c.Nodes {
-		servers = append(servers, n.Proc)
+		nodes = append(nodes, n.Proc)
 	}
+	servers := nodes
 	if c.Engine != nil {
-		servers = append(servers, c.Engine)
+		servers = append(nodes[:len(nodes):len(nodes)], c.Engine)
 	}
 
 	// The receivers, split evenly, each read by a goroutine that counts
@@ -220,7 +223,11 @@ func benchRun(ctx context.Context, o launch.Options, p benchParams) (res benchRe
 			return res, err
 		}
 	}
-	cpu0, err := cpuOf(servers)
+	cpu0, err := sum(servers, (*launch.Proc).CPU)
+	if err != nil {
+		return res, err
+	}
+	writes0, err := sum(nodes, (*launch.Proc).Writes)
 	if err != nil {
 		return res, err
 	}
@@ -234,7 +241,11 @@ func benchRun(ctx context.Context, o launch.Options, p benchParams) (res benchRe
 	}
 	elapsed := time.Since(start)
 	recording.Store(false)
-	cpu1, err := cpuOf(servers)
+	cpu1, err := sum(servers, (*launch.Proc).CPU)
+	if err != nil {
+		return res, err
+	}
+	writes1, err := sum(nodes, (*launch.Proc).Writes)
 	if err != nil {
 		return res, err
 	}
@@ -249,18 +260,20 @@ func benchRun(ctx context.Context, o launch.Options, p benchParams) (res benchRe
 		p50:            lat[len(lat)/2],
 		p99:            lat[len(lat)*99/100],
 		cpuPerDelivery: (cpu1 - cpu0) / time.Duration(n),
+		perWrite:       float64(n) / float64(writes1-writes0),
 	}
 	return res, nil
 }
 
-func cpuOf(ps []*launch.Proc) (time.Duration, error) {
-	var sum time.Duration
+// sum adds up f over ps.
+func sum[T time.Duration | int64](ps []*launch.Proc, f func(*launch.Proc) (T, error)) (T, error) {
+	var total T
 	for _, p := range ps {
-		d, err := p.CPU()
+		v, err := f(p)
 		if err != nil {
 			return 0, err
 		}
-		sum += d
+		total += v
 	}
-	return sum, nil
+	return total, nil
 }

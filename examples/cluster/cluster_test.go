@@ -39,38 +39,11 @@ const clients = 300
 // come back on the others, and that the clients of the others miss
 // nothing meanwhile; and that every client, moved or not, receives what
 // is published after.
-func TestCluster(t *testing.T) {
-	for _, engine := range []string{"redis", "nats"} {
-		t.Run(engine, func(t *testing.T) { testCluster(t, engine) })
-	}
-}
+func TestCluster(t *testing.T) { onEachEngine(t, testCluster) }
 
-func testCluster(t *testing.T, engine string) {
-	ctx, cancel := context.WithTimeout(t.Context(), 45*time.Second)
-	defer cancel()
-	c := startCluster(t, ctx, engine)
-
+func testCluster(t *testing.T, ctx context.Context, c *launch.Cluster) {
 	// 300 clients through the load balancer.
-	cctx, stopClients := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	recs := make([]*recorder, clients)
-	for i := range recs {
-		r := &recorder{}
-		recs[i] = r
-		r.Client = client.Client{
-			URL: "ws://" + c.LBAddr, Name: fmt.Sprintf("c%03d", i),
-			MinBackoff: 50 * time.Millisecond, MaxBackoff: time.Second,
-			Event: r.event,
-		}
-		wg.Go(func() { r.Run(cctx) })
-	}
-	defer func() {
-		stopClients()
-		wg.Wait()
-	}()
-	waitFor(t, ctx, "every client's hello", func() string {
-		return countUnless(recs, func(r *recorder) bool { return r.connections() == 1 })
-	})
+	recs := connect(t, ctx, c, clients)
 
 	// They spread over the three processes, as the processes count them.
 	byNode := map[string][]*recorder{}
@@ -119,7 +92,7 @@ func testCluster(t *testing.T, engine string) {
 	trafficDone := make(chan struct{})
 	go func() {
 		defer close(trafficDone)
-		traffic(cctx, senders, 125, 20*time.Millisecond)
+		traffic(ctx, senders, 125, 20*time.Millisecond)
 	}()
 	time.Sleep(250 * time.Millisecond)
 	termAt := time.Now()
@@ -222,6 +195,92 @@ func testCluster(t *testing.T, engine string) {
 			t.Errorf("%s: lost %v times, skipped %v deliveries", n.Name, m["cluster_backplane_lost_total"], m["cluster_broadcast_skipped_total"])
 		}
 	}
+}
+
+// TestBackplaneLost stops the engine under the cluster and starts it
+// again: every process disconnects its clients with 1013 and fails its
+// health check while its subscription is broken, rather than let them
+// miss messages without knowing; once the engine is back, the clients
+// come back and receive what is published.
+func TestBackplaneLost(t *testing.T) { onEachEngine(t, testBackplaneLost) }
+
+func testBackplaneLost(t *testing.T, ctx context.Context, c *launch.Cluster) {
+	recs := connect(t, ctx, c, 30)
+
+	err := c.RestartEngine(ctx, func() error {
+		waitFor(t, ctx, "1013 at every client", func() string {
+			return countUnless(recs, func(r *recorder) bool {
+				r.mu.Lock()
+				defer r.mu.Unlock()
+				return len(r.closes) > 0 && ws.CloseStatus(r.closes[0].err) == ws.StatusTryAgainLater
+			})
+		})
+		for _, n := range c.Nodes {
+			if m := scrape(t, ctx, n.Addr); m["cluster_backplane_up"] != 0 || m["cluster_backplane_lost_total"] != 1 {
+				t.Fatalf("%s, its engine stopped: backplane_up %v, lost_total %v", n.Name, m["cluster_backplane_up"], m["cluster_backplane_lost_total"])
+			}
+		}
+		return c.WaitLB(ctx, func(st map[string]string) bool {
+			return st["n1"] == "DOWN" && st["n2"] == "DOWN" && st["n3"] == "DOWN"
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "every client back", func() string {
+		return countUnless(recs, func(r *recorder) bool { return r.connections() == 2 })
+	})
+	sender := recs[0]
+	for i := range 10 {
+		if err := sender.Send(ctx, fmt.Sprintf("after %d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	node := sender.node()
+	waitFor(t, ctx, "the messages at every client", func() string {
+		return countUnless(recs, func(r *recorder) bool { return r.hasAll(map[string]uint64{node: 10}) })
+	})
+	for _, r := range recs {
+		r.check(t, func(pub string, seqs []uint64) error { return contiguous(seqs, 1, 10) })
+	}
+}
+
+// onEachEngine runs test on a cluster of each backplane, Redis then NATS,
+// within 45 s each.
+func onEachEngine(t *testing.T, test func(t *testing.T, ctx context.Context, c *launch.Cluster)) {
+	for _, engine := range []string{"redis", "nats"} {
+		t.Run(engine, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(t.Context(), 45*time.Second)
+			defer cancel()
+			test(t, ctx, startCluster(t, ctx, engine))
+		})
+	}
+}
+
+// connect starts n clients through the load balancer, which run until
+// the test ends, and waits for every one's hello.
+func connect(t *testing.T, ctx context.Context, c *launch.Cluster, n int) []*recorder {
+	cctx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	t.Cleanup(func() {
+		stop()
+		wg.Wait()
+	})
+	recs := make([]*recorder, n)
+	for i := range recs {
+		r := &recorder{}
+		recs[i] = r
+		r.Client = client.Client{
+			URL: "ws://" + c.LBAddr, Name: fmt.Sprintf("c%03d", i),
+			MinBackoff: 50 * time.Millisecond, MaxBackoff: time.Second,
+			Event: r.event,
+		}
+		wg.Go(func() { r.Run(cctx) })
+	}
+	waitFor(t, ctx, "every client's hello", func() string {
+		return countUnless(recs, func(r *recorder) bool { return r.connections() == 1 })
+	})
+	return recs
 }
 
 // startCluster starts the engine, three processes and HAProxy, and stops

@@ -77,13 +77,23 @@ Ctrl-C stops everything.
 		case <-ctx.Done():
 			return nil
 		case <-hup:
-			for i := range c.Nodes {
-				if err := c.Restart(ctx, i); err != nil {
-					log.Print(err)
-					break
-				}
+			if err := restartAll(ctx, c); err != nil {
+				log.Printf("the deploy stopped: %v", err)
+			} else {
+				log.Print("every process was restarted")
 			}
-			log.Print("every process was restarted")
 		}
 	}
+}
+
+// restartAll restarts the processes one after the other, as a deploy
+// does: each drains, exits and is back up, as the load balancer sees it,
+// before the next.
+func restartAll(ctx context.Context, c *launch.Cluster) error {
+	for i := range c.Nodes {
+		if err := c.Restart(ctx, i); err != nil {
+			return err
+		}
+	}
+	return nil
 }

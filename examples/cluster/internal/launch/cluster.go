@@ -58,7 +58,8 @@ type Cluster struct {
 	// /metrics.
 	LBAddr, StatsAddr string
 
-	opts Options
+	opts       Options
+	engineAddr string
 }
 
 // Node is one process of the cluster.
@@ -72,17 +73,26 @@ type Node struct {
 // balancer sees them all up. If anything fails, what it had started is
 // stopped.
 func Start(ctx context.Context, o Options) (c *Cluster, err error) {
-	c = &Cluster{}
+	c = &Cluster{opts: o}
 	defer func() {
 		if err != nil {
 			c.Stop()
 			c = nil
 		}
 	}()
-	if err := c.startEngine(ctx, o); err != nil {
+	if o.HAProxyConfig != nil {
+		// Before anything starts: a missing HAProxy fails at once.
+		if _, err := Need("haproxy", "haproxy"); err != nil {
+			return c, err
+		}
+	}
+	addr, err := FreeAddr()
+	if err != nil {
 		return c, err
 	}
-	c.opts = o
+	if err := c.startEngine(ctx, o, addr); err != nil {
+		return c, err
+	}
 	for i := range o.Nodes {
 		addr := ""
 		if i < len(o.NodeAddrs) {
@@ -149,11 +159,8 @@ func (c *Cluster) Restart(ctx context.Context, i int) error {
 	return c.WaitLB(ctx, func(st map[string]string) bool { return st[n.Name] == "UP" })
 }
 
-func (c *Cluster) startEngine(ctx context.Context, o Options) error {
-	addr, err := FreeAddr()
-	if err != nil {
-		return err
-	}
+// startEngine starts the engine on addr.
+func (c *Cluster) startEngine(ctx context.Context, o Options, addr string) error {
 	var p *Proc
 	switch o.Engine {
 	case "local":
@@ -184,8 +191,19 @@ func (c *Cluster) startEngine(ctx context.Context, o Options) error {
 	default:
 		return fmt.Errorf("launch: engine %q: want redis, nats or local", o.Engine)
 	}
-	c.Engine = p
+	c.Engine, c.engineAddr = p, addr
 	return waitTCP(ctx, p, addr)
+}
+
+// RestartEngine stops the engine, which breaks every process's
+// subscription, waits for stopped to return, and starts the engine
+// again on the same address.
+func (c *Cluster) RestartEngine(ctx context.Context, stopped func() error) error {
+	c.Engine.Stop(10 * time.Second)
+	if err := stopped(); err != nil {
+		return err
+	}
+	return c.startEngine(ctx, c.opts, c.engineAddr)
 }
 
 func (c *Cluster) startLB(ctx context.Context, o Options) error {

@@ -183,3 +183,19 @@ func (p *Proc) CPU() (time.Duration, error) {
 	}
 	return time.Duration(ns), nil
 }
+
+// Writes returns how many write system calls (write, writev, sendmsg
+// and the like) the process has made, from syscw in /proc/PID/io
+// (Linux).
+func (p *Proc) Writes() (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", p.PID()))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "syscw: "); ok {
+			return strconv.ParseInt(v, 10, 64)
+		}
+	}
+	return 0, fmt.Errorf("no syscw in /proc/%d/io", p.PID())
+}
