@@ -145,10 +145,16 @@ func waitTCP(ctx context.Context, p *Proc, addr string) error {
 	}
 }
 
-// Need returns the path of the program name, or an error that names the
-// Debian package to install.
+// Need returns the path of the program name, found on PATH or in
+// /usr/sbin and /usr/bin, where Debian puts the servers, or an error
+// that names the Debian package to install.
 func Need(name, debian string) (string, error) {
 	path, err := exec.LookPath(name)
+	for _, dir := range []string{"/usr/sbin/", "/usr/bin/"} {
+		if err != nil {
+			path, err = exec.LookPath(dir + name)
+		}
+	}
 	if err != nil {
 		return "", fmt.Errorf("%s is not installed: install Debian's %s (apt-get install --no-install-recommends %s)", name, debian, debian)
 	}
