@@ -56,8 +56,8 @@ func testCluster(t *testing.T, ctx context.Context, c *launch.Cluster) {
 		if got < clients/6 {
 			t.Fatalf("the load balancer sent %d clients to %s: %v", got, n.Name, spread(byNode))
 		}
-		if m := scrape(t, ctx, n.Addr); m["cluster_connections"] != float64(got) {
-			t.Errorf("%s counts %v connections in its metrics, its clients %d", n.Name, m["cluster_connections"], got)
+		if m := scrape(t, ctx, n.Addr); m["ws_open"] != float64(got) {
+			t.Errorf("%s counts %v connections in its metrics, its clients %d", n.Name, m["ws_open"], got)
 		}
 	}
 	t.Logf("spread: %v", spread(byNode))
@@ -191,8 +191,9 @@ func testCluster(t *testing.T, ctx context.Context, c *launch.Cluster) {
 	}
 	for _, n := range c.Nodes[:2] {
 		m := scrape(t, ctx, n.Addr)
-		if m["cluster_backplane_lost_total"] != 0 || m["cluster_broadcast_skipped_total"] != 0 {
-			t.Errorf("%s: lost %v times, skipped %v deliveries", n.Name, m["cluster_backplane_lost_total"], m["cluster_broadcast_skipped_total"])
+		if m["cluster_backplane_lost_total"] != 0 || m["cluster_broadcast_skipped_total"] != 0 || m["ws_overflow_closed_total"] != 0 {
+			t.Errorf("%s: lost %v times, skipped %v deliveries, closed %v slow clients", n.Name,
+				m["cluster_backplane_lost_total"], m["cluster_broadcast_skipped_total"], m["ws_overflow_closed_total"])
 		}
 	}
 }

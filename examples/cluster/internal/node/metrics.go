@@ -8,17 +8,17 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// metrics are the process's counters, in Prometheus's text format at
-// /metrics, with the Go runtime's and the process's own.
+// metrics are the process's figures, in Prometheus's text format at
+// /metrics: the cluster_* ones of the backplane and the drain, kept
+// here; the ws_* ones that ws.Server keeps (wsstats.go); and the Go
+// runtime's and the process's own.
 type metrics struct {
 	reg *prometheus.Registry
 
-	opened        prometheus.Counter
 	published     prometheus.Counter
 	publishErrors prometheus.Counter
 	received      prometheus.Counter
 	lost          prometheus.Counter
-	deliveries    prometheus.Counter
 	skipped       prometheus.Counter
 	transit       prometheus.Histogram
 }
@@ -46,12 +46,10 @@ func newMetrics(n *Node) *metrics {
 	}
 	m := &metrics{
 		reg:           reg,
-		opened:        counter("connections_opened_total", "WebSocket connections accepted."),
 		published:     counter("backplane_published_total", "Messages of this process's clients published on the backplane."),
 		publishErrors: counter("backplane_publish_errors_total", "Messages whose publication failed; their senders were not told."),
 		received:      counter("backplane_received_total", "Messages received from the backplane, from every process."),
 		lost:          counter("backplane_lost_total", "Times the subscription broke or the engine dropped messages; each time the clients were disconnected with 1013."),
-		deliveries:    counter("broadcast_deliveries_total", "Messages queued to a client by Broadcast."),
 		skipped:       counter("broadcast_skipped_total", "Messages that Broadcast could not queue: the client's queue was full (it was disconnected with 1013) or it was closing."),
 		transit: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Namespace: "cluster", Name: "backplane_transit_seconds", ConstLabels: labels,
@@ -60,17 +58,10 @@ func newMetrics(n *Node) *metrics {
 		}),
 	}
 	reg.MustRegister(m.transit)
-	gauge("connections", "WebSocket connections open.", func() float64 { return float64(n.srv.Len()) })
-	gauge("send_queue_bytes", "Bytes of messages waiting in the clients' send queues, summed.", func() float64 {
-		var b int64
-		for c := range n.srv.Conns() {
-			b += c.Buffered()
-		}
-		return float64(b)
-	})
 	gauge("publish_queue", "Messages of this process's clients waiting to be published.", func() float64 { return float64(len(n.out)) })
 	gauge("draining", "1 while the process drains.", func() float64 { return bool01(n.draining.Load()) })
 	gauge("backplane_up", "1 while the backplane's subscription is in place.", func() float64 { return bool01(n.subscribed.Load()) })
+	reg.MustRegister(newWSCollector(&n.srv, labels))
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

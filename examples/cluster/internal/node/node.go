@@ -160,7 +160,6 @@ func (n *Node) health(w http.ResponseWriter, _ *http.Request) {
 
 // serveConn greets the client, then publishes each message it sends.
 func (n *Node) serveConn(c *ws.Conn, r *http.Request) {
-	n.m.opened.Inc()
 	name := r.URL.Query().Get("name")
 	if name == "" || len(name) > 64 {
 		name = "anonymous"
@@ -257,7 +256,6 @@ func (n *Node) fanOut(msg []byte) {
 		return ok
 	})
 	n.greetMu.Unlock()
-	n.m.deliveries.Add(float64(delivered))
 	n.m.skipped.Add(float64(matched - delivered))
 }
 
