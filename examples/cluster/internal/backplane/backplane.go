@@ -36,7 +36,8 @@ type Backplane interface {
 
 // Handlers receive what a subscription delivers, from one goroutine.
 type Handlers struct {
-	// Message gets each message; it must not keep msg after it returns.
+	// Message gets each message, which it may keep: the backplane does
+	// not reuse it (ws.Server.Broadcast holds it until it is written).
 	Message func(msg []byte)
 	// Lost says that messages may have been missed since the last
 	// delivery: the connection broke or the engine dropped messages for
