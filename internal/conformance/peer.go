@@ -2,11 +2,13 @@
 
 package conformance
 
-// The machinery of the conformance suite (conformance_test.go and
-// client_test.go): a raw WebSocket peer that runs a script of frames to
-// send and events to expect, against the library's server (the raw peer
-// is a client) or the library's client (the raw peer is a server), with
-// the library side echoing every message.
+// The machinery of the conformance suite (the tables of cases.go and
+// client.go): a raw WebSocket peer that runs a script of frames to send
+// and events to expect, against the library's server (the raw peer is a
+// client) or the library's client (the raw peer is a server), with the
+// library side echoing every message. This file runs a case over TCP with
+// HTTP/1.1's upgrade; http2.go runs it on a stream of an HTTP/2
+// connection.
 //
 // The raw peer is written from RFC 6455 and RFC 7692 alone: it encodes and
 // parses frames itself, checks every frame the library sends against the
@@ -66,9 +68,9 @@ const (
 	// can be 16 MiB under the race detector).
 	confReadTimeout = 20 * time.Second
 	// confCloseTimeout bounds the wait for the close frame that ends a
-	// case, and then for the end of the TCP connection. A library that
-	// waits for more input before failing the connection runs into it,
-	// since the raw peer sends nothing more.
+	// case, and then for the end of the TCP connection (over HTTP/2, of
+	// the stream). A library that waits for more input before failing
+	// the connection runs into it, since the raw peer sends nothing more.
 	confCloseTimeout = 5 * time.Second
 )
 
@@ -102,12 +104,16 @@ type confCase struct {
 	checkResp  func(resp *http.Response) error
 
 	// Client side.
-	respLines       []string                // extra lines of the raw server's 101 response
+	respLines       []string                // extra lines of the raw server's 101 response (its 200 over HTTP/2)
 	rawResp         func(key string) string // the whole response instead
 	subprotocols    []string                // offered by the client
 	wantSubprotocol string
 	dialFail        bool // Dial must fail with a *ws.HandshakeError
 	failStatus      int  // and this HandshakeError.Status (0: any)
+
+	// http1Only keeps a case out of the run over HTTP/2 (confHTTP2Cases),
+	// where it adds time and nothing that the others do not check.
+	http1Only bool
 
 	// build writes the script: what the raw peer sends and expects. Nil
 	// means a short echo. Unless it ends the connection, the runner adds
@@ -334,7 +340,7 @@ func (s *confScript) failWith(code int) {
 // closeWith ends the script: the raw peer sends a close frame with code
 // (-1: an empty close frame) and reason, and the library must answer with
 // a close frame whose code is one of want (by default, code echoed; 0
-// means an empty close frame), then end the TCP connection; its read must
+// means an empty close frame), then end the connection; its read must
 // return the CloseError.
 func (s *confScript) closeWith(code int, reason string, want ...int) {
 	var p []byte
@@ -455,9 +461,17 @@ func confDiff(got, want []byte) string {
 	return fmt.Sprintf("got %d bytes, want %d", len(got), len(want))
 }
 
+// confConn is what the raw peer runs a script on: a TCP connection, or
+// an HTTP/2 stream (confStream).
+type confConn interface {
+	io.ReadWriter
+	SetReadDeadline(t time.Time) error
+	SetWriteDeadline(t time.Time) error
+}
+
 // confExec runs the script on an open connection: a goroutine sends, this
 // one reads and checks. It returns the first failure.
-func confExec(nc net.Conn, br *bufio.Reader, s *confScript) error {
+func confExec(nc confConn, br *bufio.Reader, s *confScript) error {
 	stop := make(chan struct{})
 	wdone := make(chan error, 1)
 	nc.SetWriteDeadline(time.Now().Add(60 * time.Second))
@@ -542,7 +556,8 @@ func confExec(nc net.Conn, br *bufio.Reader, s *confScript) error {
 		}
 	}
 	// After the close frames, the library must close the TCP connection
-	// (RFC 6455 5.5.1, 7.1.1), sending nothing more.
+	// (RFC 6455 5.5.1, 7.1.1), or end the HTTP/2 stream (RFC 8441 5),
+	// sending nothing more.
 	if err := r.expectEOF(confCloseTimeout); err != nil {
 		return err
 	}
@@ -555,7 +570,7 @@ func confExec(nc net.Conn, br *bufio.Reader, s *confScript) error {
 }
 
 // confWrite performs the script's sends.
-func confWrite(nc net.Conn, steps []confStep, stop chan struct{}) error {
+func confWrite(nc confConn, steps []confStep, stop chan struct{}) error {
 	for _, st := range steps {
 		switch st.kind {
 		case confStepSend:
@@ -597,7 +612,7 @@ func confWrite(nc net.Conn, steps []confStep, stop chan struct{}) error {
 // confReader reads what the library sends and checks it against the
 // rules RFC 6455 and RFC 7692 set for senders.
 type confReader struct {
-	nc         net.Conn
+	nc         confConn
 	br         *bufio.Reader
 	fromClient bool // the library is the client
 	pmd        *confPMD
@@ -771,7 +786,9 @@ func (r *confReader) next(d time.Duration) (confEvent, error) {
 	}
 }
 
-// expectEOF reads until the library closes the connection.
+// expectEOF reads until the library closes the connection: the TCP
+// connection closes, or, over HTTP/2, the stream ends (END_STREAM or
+// RST_STREAM, which confStream reports as errConfStreamEnded).
 func (r *confReader) expectEOF(d time.Duration) error {
 	r.nc.SetReadDeadline(time.Now().Add(d))
 	var b [256]byte
@@ -779,9 +796,12 @@ func (r *confReader) expectEOF(d time.Duration) error {
 	switch {
 	case n > 0:
 		return confViolationf("%d bytes after its close frame: % x (RFC 6455 5.5.1: nothing may follow a close frame)", n, b[:min(n, 16)])
-	case err == io.EOF, errors.Is(err, syscall.ECONNRESET):
+	case err == io.EOF, errors.Is(err, syscall.ECONNRESET), errors.Is(err, errConfStreamEnded):
 		return nil
 	case confIsTimeout(err):
+		if _, ok := r.nc.(*confStream); ok {
+			return fmt.Errorf("the library did not end the HTTP/2 stream within %v of the close frames (RFC 6455 5.5.1, 7.1.1, RFC 8441 5)", d)
+		}
 		return fmt.Errorf("the library did not close the TCP connection within %v of the close frames (RFC 6455 5.5.1, 7.1.1)", d)
 	}
 	return fmt.Errorf("after the close frames: %w", err)
@@ -854,45 +874,21 @@ func confEcho(c *ws.Conn, mode string) error {
 // ---------------------------------------------------------------------
 // The runners.
 
-// confRunServer runs a case against the library's server.
+// confRunServer runs a case against the library's server over HTTP/1.1.
 func confRunServer(t *testing.T, c *confCase, mode string) {
-	opts := c.opts
 	libErr := make(chan error, 1)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		conn, err := ws.Accept(w, r, &ws.AcceptOptions{Options: opts})
-		if err != nil {
-			libErr <- fmt.Errorf("accept: %w", err)
-			return
-		}
-		libErr <- confEcho(conn, mode)
-	}))
+	srv := httptest.NewServer(confLibServer(c, mode, libErr))
 	defer srv.Close()
 	nc, err := net.DialTimeout("tcp", srv.Listener.Addr().String(), 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitLib := func() error {
-		select {
-		case err := <-libErr:
-			return err
-		case <-time.After(10 * time.Second):
-			t.Fatalf("the library's server is still running 10 s after the connection ended")
-			return nil
-		}
-	}
+	waitLib := confWaitLib(t, libErr)
 	defer nc.Close()
 	nc.SetDeadline(time.Now().Add(30 * time.Second))
 	br := bufio.NewReaderSize(nc, 64<<10)
 
-	headers := append([]string(nil), c.reqHeaders...)
-	if c.pmdOffer != "" {
-		headers = append(headers, "Sec-WebSocket-Extensions: "+c.pmdOffer)
-	}
-	if c.neg != nil {
-		for _, o := range c.neg.offers {
-			headers = append(headers, "Sec-WebSocket-Extensions: "+o)
-		}
-	}
+	headers := confReqHeaders(c)
 	key := confNewKey()
 	req := "GET /conformance HTTP/1.1\r\nHost: " + srv.Listener.Addr().String() + "\r\n"
 	if !confHasHeader(headers, "Upgrade") {
@@ -913,20 +909,75 @@ func confRunServer(t *testing.T, c *confCase, mode string) {
 		nc.Close()
 		t.Fatalf("reading the handshake response: %v (library: %v)", err, waitLib())
 	}
+	confOnServer(t, c, resp, confCheck101(resp, key), nc, br, func() { nc.Close() }, waitLib)
+}
+
+// confLibServer returns the handler of the library's server for a case:
+// Accept with the case's options, then the echo loop, whose error goes to
+// libErr.
+func confLibServer(c *confCase, mode string, libErr chan<- error) http.Handler {
+	opts := c.opts
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, err := ws.Accept(w, r, &ws.AcceptOptions{Options: opts})
+		if err != nil {
+			libErr <- fmt.Errorf("accept: %w", err)
+			return
+		}
+		libErr <- confEcho(conn, mode)
+	})
+}
+
+// confWaitLib returns a function that waits for the error of the
+// library's server, once the raw client's connection has ended.
+func confWaitLib(t *testing.T, libErr <-chan error) func() error {
+	return func() error {
+		select {
+		case err := <-libErr:
+			return err
+		case <-time.After(10 * time.Second):
+			t.Fatalf("the library's server is still running 10 s after the connection ended")
+			return nil
+		}
+	}
+}
+
+// confReqHeaders returns the lines, "Name: value", that the raw client
+// adds to its handshake request for a case.
+func confReqHeaders(c *confCase) []string {
+	headers := append([]string(nil), c.reqHeaders...)
+	if c.pmdOffer != "" {
+		headers = append(headers, "Sec-WebSocket-Extensions: "+c.pmdOffer)
+	}
+	if c.neg != nil {
+		for _, o := range c.neg.offers {
+			headers = append(headers, "Sec-WebSocket-Extensions: "+o)
+		}
+	}
+	return headers
+}
+
+// confOnServer runs a server case once the library's server has answered
+// the handshake: checked is the transport's own check of the response
+// (nil when it passed), then the subprotocol and the extensions are
+// checked, and the case's script runs on nc. end ends the raw client's
+// connection, and waitLib waits for the library's error.
+func confOnServer(t *testing.T, c *confCase, resp *http.Response, checked error, nc confConn, br *bufio.Reader, end func(), waitLib func() error) {
+	t.Helper()
 	fail := func(format string, args ...any) {
 		t.Helper()
-		nc.Close()
+		end()
 		waitLib()
 		t.Fatalf(format, args...)
 	}
-	if err := confCheck101(resp, key); err != nil {
-		fail("%v", err)
+	if checked != nil {
+		fail("%v", checked)
 	}
 	if c.checkResp != nil {
 		if err := c.checkResp(resp); err != nil {
 			fail("%v", err)
 		}
 	}
+	headers := confReqHeaders(c)
 	if resp.Header.Get("Sec-WebSocket-Protocol") != "" && !confHasHeader(headers, "Sec-WebSocket-Protocol") {
 		fail("the server chose subprotocol %q, none was offered (RFC 6455 4.2.2)", resp.Header.Get("Sec-WebSocket-Protocol"))
 	}
@@ -934,6 +985,7 @@ func confRunServer(t *testing.T, c *confCase, mode string) {
 	var pmd *confPMD
 	switch {
 	case c.neg != nil:
+		var err error
 		pmd, err = c.neg.verify(exts)
 		if err != nil {
 			fail("offers %q: %v", c.neg.offers, err)
@@ -958,14 +1010,9 @@ func confRunServer(t *testing.T, c *confCase, mode string) {
 		fail("the server answered with extensions %q, none was offered (RFC 6455 4.2.2, 9.1)", exts)
 	}
 	s := newConfScript(true, pmd)
-	if c.build != nil {
-		c.build(s)
-	} else {
-		s.echo(confOpText, []byte("Hello, conformance"))
-	}
-	s.finish()
+	c.script(s)
 	execErr := confExec(nc, br, s)
-	nc.Close()
+	end()
 	lerr := waitLib()
 	if execErr != nil {
 		t.Errorf("%s: %v", c.ref, execErr)
@@ -975,7 +1022,17 @@ func confRunServer(t *testing.T, c *confCase, mode string) {
 	}
 }
 
-// confRunClient runs a case against the library's client.
+// script writes the case's script, with the default end.
+func (c *confCase) script(s *confScript) {
+	if c.build != nil {
+		c.build(s)
+	} else {
+		s.echo(confOpText, []byte("Hello, conformance"))
+	}
+	s.finish()
+}
+
+// confRunClient runs a case against the library's client over HTTP/1.1.
 func confRunClient(t *testing.T, c *confCase, mode string) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -984,13 +1041,30 @@ func confRunClient(t *testing.T, c *confCase, mode string) {
 	defer ln.Close()
 	srvDone := make(chan confRawResult, 1)
 	go func() { srvDone <- confServeRaw(ln, c) }()
+	confOnClient(t, c, mode, "ws://"+ln.Addr().String()+"/conformance", nil, c.failStatus, srvDone)
+}
+
+// confOnClient runs a client case once its raw server is up: Dial of
+// url, through rt over HTTP/2 (nil: HTTP/1.1), then the echo loop, while
+// the raw server sends its result to srvDone. failStatus is the status
+// that the HandshakeError of a case whose Dial must fail carries (0: any).
+func confOnClient(t *testing.T, c *confCase, mode, url string, rt http.RoundTripper, failStatus int, srvDone <-chan confRawResult) {
+	t.Helper()
+	raw := func(d time.Duration) confRawResult {
+		select {
+		case r := <-srvDone:
+			return r
+		case <-time.After(d):
+			return confRawResult{err: fmt.Errorf("the raw server did not finish within %v", d)}
+		}
+	}
 	o := c.opts
 	if c.copts != nil {
 		o = *c.copts
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	conn, resp, err := ws.Dial(ctx, "ws://"+ln.Addr().String()+"/conformance", &ws.DialOptions{Options: o, Subprotocols: c.subprotocols})
+	conn, resp, err := ws.Dial(ctx, url, &ws.DialOptions{Options: o, Subprotocols: c.subprotocols, HTTP2: rt})
 	if c.dialFail {
 		var he *ws.HandshakeError
 		switch {
@@ -999,20 +1073,19 @@ func confRunClient(t *testing.T, c *confCase, mode string) {
 			t.Errorf("%s: Dial succeeded, want a *ws.HandshakeError", c.ref)
 		case !errors.As(err, &he):
 			t.Errorf("%s: Dial returned %v, want a *ws.HandshakeError", c.ref, err)
-		case c.failStatus != 0 && he.Status != c.failStatus:
-			t.Errorf("%s: HandshakeError.Status %d, want %d (%v)", c.ref, he.Status, c.failStatus, err)
+		case failStatus != 0 && he.Status != failStatus:
+			t.Errorf("%s: HandshakeError.Status %d, want %d (%v)", c.ref, he.Status, failStatus, err)
 		}
 		if resp != nil && resp.Body != nil {
 			resp.Body.Close()
 		}
-		if r := <-srvDone; r.err != nil {
+		if r := raw(30 * time.Second); r.err != nil {
 			t.Errorf("raw server: %v", r.err)
 		}
 		return
 	}
 	if err != nil {
-		r := <-srvDone
-		t.Fatalf("%s: Dial: %v (raw server: %v)", c.ref, err, r.err)
+		t.Fatalf("%s: Dial: %v (raw server: %v)", c.ref, err, raw(30*time.Second).err)
 	}
 	if conn.Subprotocol() != c.wantSubprotocol {
 		t.Errorf("%s: Subprotocol() = %q, want %q", c.ref, conn.Subprotocol(), c.wantSubprotocol)
@@ -1024,7 +1097,7 @@ func confRunClient(t *testing.T, c *confCase, mode string) {
 	case r = <-srvDone:
 	case <-time.After(90 * time.Second):
 		conn.CloseNow()
-		r = <-srvDone
+		r = raw(30 * time.Second)
 		r.err = fmt.Errorf("the raw server did not finish: %v", r.err)
 	}
 	var lerr error
@@ -1051,9 +1124,9 @@ type confRawResult struct {
 	err error
 }
 
-// confServeRaw is the raw server of a client case: it checks the
-// client's handshake request (RFC 6455 4.1), answers it, and runs the
-// case's script.
+// confServeRaw is the raw server of a client case over HTTP/1.1: it
+// checks the client's handshake request (RFC 6455 4.1), answers it, and
+// runs the case's script.
 func confServeRaw(ln net.Listener, c *confCase) (res confRawResult) {
 	nc, err := ln.Accept()
 	if err != nil {
@@ -1090,6 +1163,17 @@ func confServeRaw(ln net.Listener, c *confCase) (res confRawResult) {
 	if c.dialFail {
 		return // the client must give up on this response
 	}
+	res.s, res.err = confRawScript(c, req.Header.Values("Sec-WebSocket-Extensions"))
+	if res.err == nil {
+		res.err = confExec(nc, br, res.s)
+	}
+	return
+}
+
+// confRawScript returns the script of a client case's raw server, whose
+// response agreed to the compression in the case's response lines, if
+// any, with the client's offers.
+func confRawScript(c *confCase, offers []string) (*confScript, error) {
 	var pmd *confPMD
 	var respExts []string
 	for _, l := range c.respLines {
@@ -1098,38 +1182,27 @@ func confServeRaw(ln net.Listener, c *confCase) (res confRawResult) {
 		}
 	}
 	if len(respExts) > 0 {
-		offers, err := confParseExtensions(req.Header.Values("Sec-WebSocket-Extensions"))
-		if err != nil || len(offers) == 0 {
-			res.err = fmt.Errorf("the client's offer %q does not parse: %v (RFC 6455 9.1)", req.Header.Values("Sec-WebSocket-Extensions"), err)
-			return
+		els, err := confParseExtensions(offers)
+		if err != nil || len(els) == 0 {
+			return nil, fmt.Errorf("the client's offer %q does not parse: %v (RFC 6455 9.1)", offers, err)
 		}
-		offer, err := confParsePD(offers[0].params, false)
+		offer, err := confParsePD(els[0].params, false)
 		if err != nil {
-			res.err = fmt.Errorf("the client's offer %q is invalid: %v (RFC 7692 7.1)", req.Header.Values("Sec-WebSocket-Extensions"), err)
-			return
+			return nil, fmt.Errorf("the client's offer %q is invalid: %v (RFC 7692 7.1)", offers, err)
 		}
 		ex, err := confParseExtensions(respExts)
 		if err != nil || len(ex) != 1 {
-			res.err = fmt.Errorf("bad response in the table: %q", respExts)
-			return
+			return nil, fmt.Errorf("bad response in the table: %q", respExts)
 		}
 		resp, err := confParsePD(ex[0].params, true)
 		if err != nil {
-			res.err = fmt.Errorf("bad response in the table: %v", err)
-			return
+			return nil, fmt.Errorf("bad response in the table: %v", err)
 		}
 		pmd = confNewPMD(offer, resp, false)
 	}
 	s := newConfScript(false, pmd)
-	res.s = s
-	if c.build != nil {
-		c.build(s)
-	} else {
-		s.echo(confOpText, []byte("Hello, conformance"))
-	}
-	s.finish()
-	res.err = confExec(nc, br, s)
-	return
+	c.script(s)
+	return s, nil
 }
 
 // confCheckRequest checks a client's opening handshake against RFC 6455
