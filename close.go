@@ -69,7 +69,7 @@ func (c *Conn) Close(code StatusCode, reason string) error {
 	case err == nil:
 	case c.isClosed():
 		return c.closedErr()
-	case c.closeSent.Load():
+	case c.closeSent():
 		// Another Close, or the answer to the peer's close frame, sent
 		// one first: wait for the handshake to end as that one does.
 	default:
@@ -118,12 +118,20 @@ func (c *Conn) writeClose(ctx context.Context, code StatusCode, reason string) e
 		binary.BigEndian.PutUint16(p[:], uint16(code))
 		n = 2 + copy(p[2:], reason)
 	}
-	err := c.writeFrame(ctx, frame.OpClose, p[:n])
-	if err == nil {
-		c.closeCode.Store(uint32(code))
-	}
-	return err
+	return c.writeFrame(ctx, frame.OpClose, p[:n])
 }
+
+// closeCodeOf is the code of a close frame with payload p, as closeCode
+// keeps it.
+func closeCodeOf(p []byte) uint32 {
+	if len(p) < 2 {
+		return uint32(StatusNoStatusReceived)
+	}
+	return uint32(binary.BigEndian.Uint16(p))
+}
+
+// closeSent reports whether a close frame went out.
+func (c *Conn) closeSent() bool { return c.closeCode.Load() != 0 }
 
 // waitPeerClose waits up to d for the peer's close frame. With no read in
 // progress it reads and drops messages itself.
@@ -205,7 +213,7 @@ func (c *Conn) handlePeerClose(p []byte) error {
 		ce.Reason = string(p[2:])
 	}
 	c.setCause(ce)
-	if !c.closeSent.Load() {
+	if !c.closeSent() {
 		ctx, cancel := context.WithTimeout(context.Background(), c.closeTimeout)
 		c.writeClose(ctx, ce.Code, "")
 		cancel()
@@ -226,7 +234,7 @@ func (c *Conn) fail(err error) error {
 	c.rd.err = err
 	c.setCause(err)
 	linger := min(lingerTime, c.closeTimeout)
-	if !c.closeSent.Load() && !c.isClosed() {
+	if !c.closeSent() && !c.isClosed() {
 		ctx, cancel := context.WithTimeout(context.Background(), linger)
 		c.writeClose(ctx, pe.Code, pe.Reason)
 		cancel()
@@ -278,7 +286,7 @@ func (c *Conn) CloseRead(ctx context.Context) context.Context {
 		// ends the read anyway.
 		for {
 			err := c.readCall(ctx, func() error {
-				if c.closeSent.Load() {
+				if c.closeSent() {
 					return nil // dropped by the next readCall
 				}
 				return c.fail(ErrUnexpectedMessage)

@@ -41,7 +41,7 @@ func (c *Conn) writeFrameAt(ctx context.Context, fin bool, op, rsv byte, b []byt
 		return err
 	}
 	defer c.unlock(frameLock)
-	if c.closeSent.Load() {
+	if c.closeSent() {
 		return &ClosedError{Cause: c.closeErrOrSent()}
 	}
 	if ctx.Err() != nil {
@@ -78,7 +78,9 @@ func (c *Conn) writeFrameAt(ctx context.Context, fin bool, op, rsv byte, b []byt
 		return c.writeFailed(ctx, err, cancelled, n > 0, op == frame.OpClose)
 	}
 	if op == frame.OpClose {
-		c.closeSent.Store(true)
+		// Only writeClose sends a close frame, through writeFrame, which
+		// leaves its payload as it was.
+		c.closeCode.Store(closeCodeOf(b[off:]))
 	}
 	return nil
 }

@@ -144,7 +144,7 @@ func (c *Conn) keepalive(ctx context.Context) error {
 		if err == nil {
 			continue
 		}
-		if ctx.Err() != nil || c.isClosed() || c.closeSent.Load() {
+		if ctx.Err() != nil || c.isClosed() || c.closeSent() {
 			// The connection is closing: the close handshake has its own
 			// time limit.
 			return nil

@@ -71,7 +71,7 @@ func (c *Conn) writeFrames(ctx context.Context, frames [][]byte) error {
 		return err
 	}
 	defer c.unlock(frameLock)
-	if c.closeSent.Load() {
+	if c.closeSent() {
 		return &ClosedError{Cause: c.closeErrOrSent()}
 	}
 	if err := c.flushTail(); err != nil {

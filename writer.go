@@ -81,7 +81,7 @@ func (c *Conn) Writer(ctx context.Context, typ MessageType) (io.WriteCloser, err
 	if err := c.lock(ctx, msgLock); err != nil {
 		return nil, err
 	}
-	if c.closeSent.Load() || c.isClosed() {
+	if c.closeSent() || c.isClosed() {
 		c.unlock(msgLock)
 		return nil, &ClosedError{Cause: c.closeErrOrSent()}
 	}

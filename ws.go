@@ -127,7 +127,8 @@ type Conn struct {
 	group        *goState // made with the first goroutine (under goMu)
 	msgs         chan Message
 	userReading  atomic.Bool
-	closeCode    atomic.Uint32             // the code of the close frame sent, once sent (see ConnStats.CloseSent)
+	shut         bool                      // Close or CloseNow was called (under goMu)
+	autoPong     bool                      // answer pings; set by newConn
 	send         atomic.Pointer[sendQueue] // made by the first Send
 	sendSize     int
 	pingInterval time.Duration
@@ -135,14 +136,15 @@ type Conn struct {
 
 	// Pings awaiting their pong.
 	pingMu   sync.Mutex
-	autoPong bool
-	shut     bool // Close or CloseNow was called (under goMu)
 	pings    map[uint64]*pingWait
 	pingNext uint64
 
 	// Closing.
 	closeOnce sync.Once
-	closeSent atomic.Bool                   // a close frame went out (under frameLock)
+	// closeCode is the code of the close frame that went out,
+	// StatusNoStatusReceived for one without a code, and 0 until one did
+	// (under frameLock); see closeSent.
+	closeCode atomic.Uint32
 	closed    atomic.Pointer[chan struct{}] // see done and markClosed
 	cause     atomic.Pointer[error]         // why the connection ends, set once, before the transport closes
 }
@@ -337,7 +339,7 @@ func (c *Conn) State() State {
 	switch {
 	case c.isClosed():
 		return StateClosed
-	case c.closeSent.Load() || c.isEnding():
+	case c.closeSent() || c.isEnding():
 		return StateClosing
 	}
 	return StateOpen
