@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/seed-d6ba7b20/ws/internal/deflate"
@@ -149,13 +150,14 @@ func dialHTTP2(ctx context.Context, t *target, opts *DialOptions) (*Conn, *http.
 		},
 	})
 	pr, pw := io.Pipe()
+	body := &requestBody{PipeReader: pr, closed: make(chan struct{})}
 	req := (&http.Request{
 		Method:        http.MethodConnect,
 		URL:           t.httpURL(),
 		Proto:         "HTTP/2.0",
 		ProtoMajor:    2,
 		Header:        h,
-		Body:          pr,
+		Body:          body,
 		ContentLength: -1,
 		Host:          hr.host,
 	}).WithContext(sctx)
@@ -190,7 +192,20 @@ func dialHTTP2(ctx context.Context, t *target, opts *DialOptions) (*Conn, *http.
 		return nil, resp, err
 	}
 	s := newStreamConn(&streamBody{resp.Body, cancel}, pw)
-	s.end = func() { pw.Close() }
+	s.end = func() {
+		// The RoundTripper reads what we write from the pipe and sends it
+		// on its own goroutine, so the last of it (the close frame) may
+		// still be on its way: closing the response body now would reset
+		// the stream and drop it. The end of the pipe lets it send
+		// END_STREAM after that, and then it closes the request's body.
+		pw.Close()
+		t := time.NewTimer(streamEndWait)
+		select {
+		case <-body.closed:
+		case <-t.C:
+		}
+		t.Stop()
+	}
 	s.reset = func() { pw.CloseWithError(net.ErrClosed) }
 	s.local, s.remote = local, remote
 	c := newConn(s, true, &opts.Options, nil)
@@ -212,6 +227,26 @@ func checkResponseHTTP2(resp *http.Response, opts *DialOptions) (deflate.Params,
 		return deflate.Params{}, false, &HandshakeError{Status: resp.StatusCode, Reason: "expected a 2xx status to an extended CONNECT request"}
 	}
 	return checkAgreement(resp, opts)
+}
+
+// streamEndWait bounds how long closing a client's stream waits for the
+// RoundTripper to send what was written before it: it waits only when the
+// server does not take those bytes (its flow control window is full).
+const streamEndWait = time.Second
+
+// requestBody is the request body of a client's stream, which tells when
+// the RoundTripper has closed it: it does that once it has sent all of it,
+// or given up.
+type requestBody struct {
+	*io.PipeReader
+	once   sync.Once
+	closed chan struct{}
+}
+
+func (b *requestBody) Close() error {
+	err := b.PipeReader.Close()
+	b.once.Do(func() { close(b.closed) })
+	return err
 }
 
 // streamBody is the response body of a client's stream, whose closing

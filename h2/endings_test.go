@@ -3,6 +3,8 @@ package h2_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"sync"
 	"testing"
@@ -154,6 +156,40 @@ func TestBrokenConnection(t *testing.T) {
 			}
 		case <-ctx.Done():
 			t.Fatal("the server's reads did not end after the connection broke")
+		}
+	}
+}
+
+// TestClientCloseDelivered has a server send a close frame and read the
+// stream to its end, while the client answers the close frame and closes
+// at once: the client's answer (a masked close frame of 8 bytes) reaches
+// the server every time, before the stream ends, though the RoundTripper
+// sends it on a goroutine of its own.
+func TestClientCloseDelivered(t *testing.T) {
+	got := make(chan string, 1)
+	s := newH2Server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		rc := http.NewResponseController(w)
+		w.Write([]byte{0x88, 0x02, 0x03, 0xe8}) // close, 1000
+		rc.Flush()
+		b, err := io.ReadAll(r.Body)
+		got <- fmt.Sprintf("%d bytes, then %v", len(b), err)
+	}))
+	for range 100 {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		c, _, err := ws.Dial(ctx, s.url, &ws.DialOptions{HTTP2: s.tr})
+		if err != nil {
+			cancel()
+			t.Fatal(err)
+		}
+		_, _, err = c.Read(ctx)
+		if ws.CloseStatus(err) != ws.StatusNormalClosure {
+			t.Errorf("read %v, want the server's close frame", err)
+		}
+		c.CloseNow()
+		cancel()
+		if g := <-got; g != "8 bytes, then <nil>" {
+			t.Fatalf("the server read %s; want the client's close frame of 8 bytes and the end of the stream", g)
 		}
 	}
 }
