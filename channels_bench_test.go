@@ -4,8 +4,6 @@ package ws_test
 
 import (
 	"context"
-	"io"
-	"net"
 	"testing"
 
 	"github.com/seed-d6ba7b20/ws"
@@ -77,51 +75,4 @@ func BenchmarkSend(b *testing.B) {
 			<-done
 		})
 	}
-}
-
-// BenchmarkNetConn copies 64 KiB writes through NetConn over loopback TCP,
-// beside the same copy over a raw loopback TCP connection.
-func BenchmarkNetConn(b *testing.B) {
-	chunk := make([]byte, 64<<10)
-	run := func(b *testing.B, w io.Writer, r io.Reader) {
-		n := b.N
-		go func() {
-			for i := 0; i < n; i++ {
-				if _, err := w.Write(chunk); err != nil {
-					return
-				}
-			}
-		}()
-		b.SetBytes(int64(len(chunk)))
-		b.ReportAllocs()
-		b.ResetTimer()
-		if _, err := io.CopyN(io.Discard, r, int64(n*len(chunk))); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.Run("NetConn", func(b *testing.B) {
-		c, s := pair(b, true, nil, nil)
-		ctx := context.Background()
-		run(b, ws.NetConn(ctx, c, ws.MessageBinary), ws.NetConn(ctx, s, ws.MessageBinary))
-	})
-	b.Run("TCP", func(b *testing.B) {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer ln.Close()
-		accepted := make(chan net.Conn, 1)
-		go func() {
-			nc, _ := ln.Accept()
-			accepted <- nc
-		}()
-		w, err := net.Dial("tcp", ln.Addr().String())
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer w.Close()
-		r := <-accepted
-		defer r.Close()
-		run(b, w, r)
-	})
 }
