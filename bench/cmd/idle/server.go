@@ -38,17 +38,19 @@ type server func(ln net.Listener, accepted *atomic.Int64) error
 // servers are the libraries, by name. The http-based ones run under
 // net/http's http.Server.
 var servers = map[string]server{
-	"tcp":       serveTCP,
-	"ws":        httpServer(wsHandler),
-	"ws-bg":     httpServer(wsBackgroundHandler),
-	"ws-go":     httpServer(wsGoroutineHandler),
-	"ws-drop":   httpServer(wsDropHandler),
-	"ws-server": httpServer(wsServerHandler),
-	"hijack":    httpServer(hijackHandler),
-	"gorilla":   httpServer(gorillaHandler),
-	"coder":     httpServer(coderHandler),
-	"gobwas":    serveGobwas,
-	"gws":       httpServer(gwsHandler),
+	"tcp":                serveTCP,
+	"ws":                 httpServer(wsHandler),
+	"ws-bg":              httpServer(wsBackgroundHandler),
+	"ws-go":              httpServer(wsGoroutineHandler),
+	"ws-drop":            httpServer(wsDropHandler),
+	"ws-server":          httpServer(wsServer(wsServerRead)),
+	"ws-server-reader":   httpServer(wsServer(wsServerReader)),
+	"ws-server-messages": httpServer(wsServer(wsServerMessages)),
+	"hijack":             httpServer(hijackHandler),
+	"gorilla":            httpServer(gorillaHandler),
+	"coder":              httpServer(coderHandler),
+	"gobwas":             serveGobwas,
+	"gws":                httpServer(gwsHandler),
 }
 
 func libNames() string { return harness.Names(servers) }

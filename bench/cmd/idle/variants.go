@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"sync/atomic"
@@ -90,13 +91,41 @@ func hijackHandler(accepted *atomic.Int64) http.HandlerFunc {
 	}
 }
 
-// wsServerHandler serves with ws.Server, whose ServeHTTP starts the
-// handler on a goroutine of its own and returns, and reads with
-// context.Background().
-func wsServerHandler(accepted *atomic.Int64) http.HandlerFunc {
-	s := &ws.Server{Handler: func(c *ws.Conn, r *http.Request) {
-		accepted.Add(1)
-		wsRead(context.Background(), c)
-	}}
-	return s.ServeHTTP
+// wsServer serves with ws.Server, whose ServeHTTP starts the handler on
+// a goroutine of its own and returns; the handler reads with loop.
+func wsServer(loop func(*ws.Conn)) func(accepted *atomic.Int64) http.HandlerFunc {
+	return func(accepted *atomic.Int64) http.HandlerFunc {
+		s := &ws.Server{Handler: func(c *ws.Conn, r *http.Request) {
+			accepted.Add(1)
+			loop(c)
+		}}
+		return s.ServeHTTP
+	}
+}
+
+// The handler shapes of ws.Server: each reads every message until the
+// connection fails, with context.Background().
+
+// wsServerRead reads with Read ("ws-server").
+func wsServerRead(c *ws.Conn) { wsRead(context.Background(), c) }
+
+// wsServerReader reads with Reader, copying each message to io.Discard
+// ("ws-server-reader").
+func wsServerReader(c *ws.Conn) {
+	for {
+		_, r, err := c.Reader(context.Background())
+		if err != nil {
+			return
+		}
+		if _, err := io.Copy(io.Discard, r); err != nil {
+			return
+		}
+	}
+}
+
+// wsServerMessages ranges over Messages ("ws-server-messages"), whose
+// goroutine reads.
+func wsServerMessages(c *ws.Conn) {
+	for range c.Messages() {
+	}
 }
