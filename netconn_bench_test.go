@@ -39,17 +39,17 @@ func tcpPair(tb testing.TB) (client, server net.Conn) {
 // are, or as the NetConns of a client and a server Conn over it. The
 // connection closes at the end of the test, at once.
 func netConnPair(tb testing.TB, raw bool) (client, server net.Conn) {
-	client, server = tcpPair(tb)
+	cn, sn := tcpPair(tb)
 	tb.Cleanup(func() {
-		client.Close()
-		server.Close()
+		cn.Close()
+		sn.Close()
 	})
 	if raw {
-		return client, server
+		return cn, sn
 	}
 	ctx := context.Background()
-	return NetConn(ctx, newConn(client, true, nil, nil), MessageBinary),
-		NetConn(ctx, newConn(server, false, nil, nil), MessageBinary)
+	return NetConn(ctx, newConn(cn, true, nil, nil), MessageBinary),
+		NetConn(ctx, newConn(sn, false, nil, nil), MessageBinary)
 }
 
 // zeroSource reads n bytes, leaving what p held, then io.EOF: a source
