@@ -99,7 +99,13 @@ func TestServerBroadcastSlowReceiver(t *testing.T) {
 		t.Run(fmt.Sprint(policy), func(t *testing.T) {
 			s := &ws.Server{
 				Overflow: policy,
-				Options:  ws.AcceptOptions{Options: ws.Options{SendQueue: 64}},
+				// The close frame of OverflowClose goes out behind the
+				// queue, which the slow client reads only after the 200
+				// broadcasts: under the race detector on a loaded machine
+				// that can take longer than DefaultCloseTimeout, after
+				// which the server would rightly cut the connection
+				// without its 1013.
+				Options: ws.AcceptOptions{Options: ws.Options{SendQueue: 64, CloseTimeout: 30 * time.Second}},
 				Handler: func(c *ws.Conn, r *http.Request) {
 					for range c.Messages() {
 					}
