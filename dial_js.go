@@ -109,6 +109,7 @@ func (o *DialOptions) hostCheck() error {
 		{"ProtocolVersion", o.ProtocolVersion != 0 && o.ProtocolVersion != 13},
 		{"MaxResponseHeaderBytes", o.MaxResponseHeaderBytes != 0},
 		{"Jar", o.Jar != nil},
+		{"HTTP2", o.HTTP2 != nil}, // the host picks the HTTP version itself
 		{"Compression", o.Compression != nil},
 		{"DisableAutoPong", o.DisableAutoPong},
 		{"OnPing", o.OnPing != nil},
