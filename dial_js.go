@@ -110,6 +110,7 @@ func (o *DialOptions) hostCheck() error {
 		{"MaxResponseHeaderBytes", o.MaxResponseHeaderBytes != 0},
 		{"Jar", o.Jar != nil},
 		{"HTTP2", o.HTTP2 != nil}, // the host picks the HTTP version itself
+		{"HTTP2Fallback", o.HTTP2Fallback},
 		{"Compression", o.Compression != nil},
 		{"DisableAutoPong", o.DisableAutoPong},
 		{"OnPing", o.OnPing != nil},
