@@ -36,6 +36,9 @@ const (
 // stop reports whether ctx fired; it restores the deadline when it did. A
 // context that can never be done costs nothing.
 func interrupt(ctx context.Context, nc net.Conn, which int) (stop func() bool) {
+	if i, ok := ctx.(interrupter); ok {
+		return i.interrupt(nc, which)
+	}
 	if ctx.Done() == nil {
 		return never
 	}
@@ -62,6 +65,12 @@ func interrupt(ctx context.Context, nc net.Conn, which int) (stop func() bool) {
 }
 
 func never() bool { return false }
+
+// An interrupter is a context that breaks off calls itself, as NetConn's
+// deadlines do, without allocating per call.
+type interrupter interface {
+	interrupt(nc net.Conn, which int) (stop func() bool)
+}
 
 // ctxError returns ctx's error, wrapping its cause when it has one of
 // its own, or nil while ctx is not done. Once ctx's deadline has passed

@@ -36,7 +36,12 @@ func NetConn(ctx context.Context, c *Conn, typ MessageType) net.Conn {
 	a.readDeadline.init(ctx)
 	a.writeDeadline.init(ctx)
 	if ctx.Done() != nil {
-		a.stop = context.AfterFunc(ctx, func() { c.CloseNow() })
+		a.stop = context.AfterFunc(ctx, func() {
+			// Calls under way end as at their deadline.
+			a.readDeadline.expireNow()
+			a.writeDeadline.expireNow()
+			c.CloseNow()
+		})
 	}
 	return a
 }
@@ -54,41 +59,150 @@ type netConn struct {
 	readDeadline, writeDeadline deadline
 }
 
-// deadline is a context that a timer cancels, reset when the deadline moves.
+// deadline is a context that a timer cancels, reset when the deadline
+// moves. It breaks off the connection's calls itself (see interrupt): a
+// call registers with it, and only when the deadline passes during a
+// call does the timer set the transport's deadline in the past. So a
+// call costs two rounds of its mutex and no allocation, and moving the
+// deadline resets one timer; only a deadline that passed makes a new
+// context.
 type deadline struct {
 	mu     sync.Mutex
 	parent context.Context
-	ctx    context.Context
+	ctx    *deadlineCtx // the current context, renewed after it was cancelled
 	cancel context.CancelFunc
-	timer  *time.Timer
+	t      time.Time   // the deadline, zero for none
+	timer  *time.Timer // fires at t, made on the first deadline
+
+	// Calls under way: how many, on which transport, and whether the
+	// deadline passed during them, setting the transport's in the past.
+	calls  int
+	nc     net.Conn
+	which  int
+	fired  bool
+	stopFn func() bool // stop, as the func that interrupt returns
+}
+
+// deadlineCtx is the context of a deadline, which interrupt recognises.
+type deadlineCtx struct {
+	context.Context
+	d *deadline
 }
 
 func (d *deadline) init(parent context.Context) {
 	d.parent = parent
-	d.ctx, d.cancel = context.WithCancel(parent)
+	d.renew()
+	d.stopFn = d.stop
+}
+
+// renew starts a new context. Call it with mu held, or before d is shared.
+func (d *deadline) renew() {
+	ctx, cancel := context.WithCancel(d.parent)
+	d.ctx, d.cancel = &deadlineCtx{ctx, d}, cancel
 }
 
 // set moves the deadline; the zero time clears it.
 func (d *deadline) set(t time.Time) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.timer != nil {
-		d.timer.Stop()
-		d.timer = nil
-	}
 	if d.ctx.Err() != nil {
-		// The old deadline fired: start afresh.
-		d.ctx, d.cancel = context.WithCancel(d.parent)
+		// The old deadline passed: start afresh.
+		d.renew()
 	}
+	d.t = t
 	if t.IsZero() {
+		if d.timer != nil {
+			d.timer.Stop()
+		}
 		return
 	}
 	dur := time.Until(t)
 	if dur <= 0 {
-		d.cancel()
+		if d.timer != nil {
+			d.timer.Stop()
+		}
+		d.expire()
 		return
 	}
-	d.timer = time.AfterFunc(dur, d.cancel)
+	if d.timer == nil {
+		d.timer = time.AfterFunc(dur, d.fire)
+	} else {
+		d.timer.Reset(dur)
+	}
+}
+
+// fire is the timer's: the deadline passed, unless it moved since the
+// timer went off (or the clock did), which then waits on for it.
+func (d *deadline) fire() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	switch dur := time.Until(d.t); {
+	case d.t.IsZero():
+	case dur > 0:
+		d.timer.Reset(dur)
+	default:
+		d.expire()
+	}
+}
+
+// expireNow cancels the context, as its parent's end does, and breaks
+// off the calls under way.
+func (d *deadline) expireNow() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.expire()
+}
+
+// expire cancels the context and breaks off the calls under way. Call it
+// with mu held.
+func (d *deadline) expire() {
+	d.cancel()
+	if d.calls > 0 && !d.fired {
+		d.fired = true
+		d.setTransport(aLongTimeAgo)
+	}
+}
+
+// setTransport sets the deadline of the transport that the calls under
+// way use.
+func (d *deadline) setTransport(t time.Time) {
+	switch d.which {
+	case interruptRead:
+		d.nc.SetReadDeadline(t)
+	case interruptWrite:
+		d.nc.SetWriteDeadline(t)
+	default:
+		d.nc.SetDeadline(t)
+	}
+}
+
+// interrupt registers a call of the connection on nc with ctx: a call
+// that starts after its context was cancelled is broken off at once.
+func (ctx *deadlineCtx) interrupt(nc net.Conn, which int) (stop func() bool) {
+	d := ctx.d
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.calls++
+	d.nc, d.which = nc, which
+	if ctx.Err() != nil && !d.fired {
+		d.fired = true
+		d.setTransport(aLongTimeAgo)
+	}
+	return d.stopFn
+}
+
+// stop ends a call's registration, reporting whether the deadline broke
+// it off; the last call restores the transport's deadline.
+func (d *deadline) stop() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.calls--
+	fired := d.fired
+	if fired && d.calls == 0 {
+		d.fired = false
+		d.setTransport(time.Time{})
+	}
+	return fired
 }
 
 func (d *deadline) context() context.Context {
