@@ -193,8 +193,15 @@ func (c *Conn) writeRaw(hdr, b []byte, off int, h frame.Header) (int, error) {
 		return int(n), err
 	}
 	// Copy through a pooled buffer: small frames in one write, masked
-	// frames in pieces, since the caller's bytes must not change.
-	bp := getWriteBuf()
+	// frames in pieces, since the caller's bytes must not change. A frame
+	// that outgrows the write buffer takes the copy buffer instead, so
+	// that one of up to 64 KiB goes out in one write, not five.
+	var bp *[]byte
+	if len(hdr)+len(p) > writeBufSize {
+		bp = getCopyBuf()
+	} else {
+		bp = getWriteBuf()
+	}
 	defer putWriteBuf(bp)
 	buf := *bp
 	total := 0

@@ -3,6 +3,7 @@
 package ws
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"testing"
@@ -60,6 +61,26 @@ func TestNetConnAllocs(t *testing.T) {
 					t.Errorf("%v allocations per message", allocs)
 				}
 			})
+		}
+	}
+}
+
+// TestNetConnWrites counts the transport's writes per message of a
+// NetConn whose Conn copies frames through a buffer: a client's, which
+// masks them, or either side's on a transport without vectored writes
+// (TLS, a pipe). A message of up to 64 KiB goes out in one write, and a
+// larger one in pieces of 65 KiB.
+func TestNetConnWrites(t *testing.T) {
+	for _, client := range []bool{true, false} {
+		for _, tc := range []struct{ size, writes int }{{1 << 10, 1}, {16 << 10, 1}, {64 << 10, 1}, {1 << 20, 16}} {
+			lc := &loopConn{data: []byte{0}}
+			nc := NetConn(context.Background(), newConn(lc, client, nil, nil), MessageBinary)
+			if n, err := nc.Write(make([]byte, tc.size)); err != nil || n != tc.size {
+				t.Fatalf("wrote %d bytes: %v", n, err)
+			}
+			if lc.writes != tc.writes {
+				t.Errorf("client %v: a message of %s took %d writes, want %d", client, sizeName(tc.size), lc.writes, tc.writes)
+			}
 		}
 	}
 }
