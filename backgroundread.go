@@ -26,21 +26,36 @@ func (c *Conn) backgroundRead(ctx context.Context) (read bool, gen uint32) {
 		return false, gen + 1 // the release below is not the one to wait for
 	}
 	stop := interrupt(ctx, c.transport, interruptRead)
-	c.rd.oneControl = true
-	err := c.nextFrame()
-	c.rd.oneControl = false
+	err := c.frameAhead()
 	cancelled := stop()
 	switch {
-	case err == nil:
-		c.rd.pending = true
-		c.rd.pendingAt, c.rd.pendingLooks = monotonicNow(), 0
-	case err == errControlHandled:
+	case err == nil, err == errControlHandled:
 	case cancelled, isTimeout(err) && !c.isClosed():
 		// Interrupted by ctx or by a user's read: nothing was consumed.
 	default:
 		c.readFailed(ctx, err, false, false)
 	}
 	return true, 0
+}
+
+// frameAhead reads frames until a control frame, which it handles and
+// then returns errControlHandled, or the header of a data message, which
+// it leaves pending for the next read of the user's.
+func (c *Conn) frameAhead() error {
+	c.rd.oneControl = true
+	err := c.nextFrame()
+	c.rd.oneControl = false
+	if err == nil {
+		c.rd.markPending()
+	}
+	return err
+}
+
+// markPending marks the message whose header was just read as pending:
+// left for the next read of the user's (see startMessage).
+func (rd *reader) markPending() {
+	rd.pending = true
+	rd.pendingAt, rd.pendingLooks = monotonicNow(), 0
 }
 
 // drainUntilClose reads until the peer's close frame, when no read of the
@@ -86,8 +101,7 @@ func (c *Conn) drainUntilClose(ctx context.Context, grace time.Duration) (read b
 		if err == nil {
 			err = c.nextFrame()
 			if err == nil {
-				c.rd.pending = true
-				c.rd.pendingAt, c.rd.pendingLooks = monotonicNow(), 0
+				c.rd.markPending()
 				continue
 			}
 		}

@@ -15,18 +15,18 @@ const (
 )
 
 var (
-	readBufPool  sync.Pool
+	readBufPool = sync.Pool{New: func() any {
+		b := make([]byte, readBufSize)
+		return &b
+	}}
 	writeBufPool sync.Pool
 	copyBufPool  sync.Pool
 )
 
-func getReadBuf() *[]byte {
-	if p, ok := readBufPool.Get().(*[]byte); ok {
-		return p
-	}
-	b := make([]byte, readBufSize)
-	return &b
-}
+// getReadBuf is small enough to be inlined, so that the wait of an idle
+// connection, which takes a buffer in its read callback (setRawRead), is
+// a frame shallower; the pool makes a buffer when it has none.
+func getReadBuf() *[]byte { return readBufPool.Get().(*[]byte) }
 
 func putReadBuf(p *[]byte) { readBufPool.Put(p) }
 

@@ -409,6 +409,11 @@ func (c *Conn) closeTransport(cause error) {
 		c.goMu.Lock()
 		if c.group != nil {
 			c.group.cancel()
+			if id := c.group.parked; id != 0 {
+				// The Messages goroutine is parked: it ends here.
+				poller.forget(id)
+				c.endParked()
+			}
 		}
 		c.goMu.Unlock()
 	})

@@ -86,7 +86,11 @@
 // CloseRead and keepalive start one each, owned by one errgroup: when one fails the
 // connection closes and the others stop, and Close and CloseNow wait for
 // them. An idle connection holds no buffer; buffers come from pools while
-// a message is in flight.
+// a message is in flight. On Linux, over a socket, the Messages goroutine
+// parks while the connection is idle: it ends, a poller of the process
+// watches the socket, and a new one takes over when the peer sends, so
+// an idle connection whose messages the user ranges over costs only the
+// user's goroutine.
 //
 // # HTTP/2
 //
@@ -126,7 +130,8 @@
 //     ReadAppend and Reader on top of it; messages.go: the Messages
 //     goroutine; backgroundread.go: the connection's own reads of control
 //     frames while the user reads nothing; rawread_*.go: the wait of an
-//     idle connection without a buffer.
+//     idle connection without a buffer; idlepoll_*.go: the poller of
+//     parked Messages goroutines.
 //   - framewrite.go: frames out, with masking and the rest of a frame that
 //     a context cut off; writer.go: Write and Writer; sendqueue.go: Send
 //     and TrySend; prepared.go: a message framed once for Broadcast.

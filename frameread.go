@@ -21,8 +21,8 @@ type reader struct {
 	buf  []byte
 	r, w int
 
-	rawRead func(fd uintptr) bool // reads into buf from a socket; see rawRead
-	rawN    int
+	rawRead func(fd uintptr) bool // reads into buf from a socket; see setRawRead
+	rawN    int                   // bytes the last raw read got; -1 asks the callback not to wait (readNow)
 	rawErr  error
 	small   [16]byte // landing place of an idle read from a non-socket
 

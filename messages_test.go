@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -84,6 +85,101 @@ func TestMessagesSlowConsumer(t *testing.T) {
 	if n := <-sent; n != got {
 		t.Fatalf("sent %d, got %d", n, got)
 	}
+}
+
+// TestMessagesParks checks that, on Linux, the Messages goroutine of a
+// connection over TCP ends while the connection is idle and comes back
+// for what the peer sends: messages, pings, pongs and close frames, with
+// the channel closed by the time Close or CloseNow returns.
+func TestMessagesParks(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the Messages goroutine parks on Linux only")
+	}
+	ctx := context.Background()
+	// parked waits until no Messages goroutine is left and c reports a
+	// read in progress, as it does while its goroutine is parked.
+	parked := func(t *testing.T, cs ...*ws.Conn) {
+		t.Helper()
+		waitFor(t, "parked Messages goroutines", func() bool {
+			for _, c := range cs {
+				if c.ReadPaused() {
+					return false
+				}
+			}
+			buf := make([]byte, 1<<20)
+			return !strings.Contains(string(buf[:runtime.Stack(buf, true)]), "ws.(*Conn).pumpMessages")
+		})
+	}
+	closed := func(t *testing.T, msgs <-chan ws.Message) {
+		t.Helper()
+		select {
+		case m, ok := <-msgs:
+			if ok {
+				t.Fatalf("a message after the end: %q", m.Data)
+			}
+		default:
+			t.Fatal("the channel is open after the connection closed")
+		}
+	}
+	t.Run("messages and pings", func(t *testing.T) {
+		c, s := pair(t, true, nil, nil)
+		cmsgs, smsgs := c.Messages(), s.Messages()
+		parked(t, c, s)
+		for i := range 3 {
+			want := fmt.Sprint("message ", i)
+			if err := c.Write(ctx, ws.MessageText, []byte(want)); err != nil {
+				t.Fatal(err)
+			}
+			if m := <-smsgs; string(m.Data) != want {
+				t.Fatalf("got %q, want %q", m.Data, want)
+			}
+			parked(t, c, s)
+		}
+		// Each side's parked goroutine answers the other's ping and takes
+		// the pong of its own.
+		for _, p := range []*ws.Conn{c, s} {
+			pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			err := p.Ping(pctx, []byte("still there?"))
+			cancel()
+			if err != nil {
+				t.Fatal(err)
+			}
+			parked(t, c, s)
+		}
+		if err := s.Close(ws.StatusNormalClosure, "done"); err != nil {
+			t.Fatal(err)
+		}
+		closed(t, smsgs)
+		for range cmsgs {
+		}
+		var ce ws.CloseError
+		if !errors.As(c.Err(), &ce) || ce.Code != ws.StatusNormalClosure || ce.Reason != "done" {
+			t.Fatalf("the peer's Err is %v", c.Err())
+		}
+	})
+	t.Run("CloseNow", func(t *testing.T) {
+		_, s := pair(t, true, nil, nil)
+		msgs := s.Messages()
+		parked(t, s)
+		if err := s.CloseNow(); err != nil {
+			t.Fatal(err)
+		}
+		closed(t, msgs)
+		if !errors.Is(s.Err(), ws.ErrLocalClose) {
+			t.Fatal(s.Err())
+		}
+	})
+	t.Run("peer vanished", func(t *testing.T) {
+		c, s := pair(t, true, nil, nil)
+		msgs := s.Messages()
+		parked(t, s)
+		c.CloseNow()
+		for range msgs {
+		}
+		if !errors.Is(s.Err(), io.ErrUnexpectedEOF) {
+			t.Fatal(s.Err())
+		}
+	})
 }
 
 func TestMessagesEndings(t *testing.T) {

@@ -213,7 +213,7 @@ func (c *Conn) readCall(ctx context.Context, body func() error) error {
 // and no message is under way: the wait of an idle connection. It waits
 // here, a few small frames below the user's call, rather than under
 // nextFrame and fill, so that a goroutine parked in Read fits the
-// smallest stack, 2 KiB (TestIdleStack).
+// smallest stack, 2 KiB (TestIdleStackAndHeap).
 func (c *Conn) awaitBytes() error {
 	rd := &c.rd
 	if rd.pending || rd.inMsg || rd.buffered() > 0 {

@@ -229,7 +229,7 @@ func (s *Server) Stats() ServerStats {
 // forget drops c, which has closed, from the open connections and adds
 // its figures to those of the closed ones. It is a function of its own,
 // kept out of serve, so that its locals do not sit on the stack of an idle
-// connection's handler (TestIdleStack).
+// connection's handler (TestIdleStackAndHeap).
 //
 //go:noinline
 func (s *Server) forget(c *Conn) {

@@ -243,14 +243,20 @@ func (c *Conn) SetReadLimit(n int64) {
 func (c *Conn) goroutine(f func(ctx context.Context) error) bool {
 	c.goMu.Lock()
 	defer c.goMu.Unlock()
+	return c.goLocked(f)
+}
+
+// goLocked is goroutine with goMu held.
+func (c *Conn) goLocked(f func(ctx context.Context) error) bool {
 	if c.isClosed() {
 		return false
 	}
 	gs := c.group
 	if gs == nil {
+		// An error of f closes the transport, which cancels ctx: the
+		// group needs no context of its own.
 		gs = &goState{shutdown: make(chan struct{})}
 		gs.ctx, gs.cancel = context.WithCancel(context.Background())
-		gs.group, gs.ctx = errgroup.WithContext(gs.ctx)
 		if c.shut {
 			close(gs.shutdown)
 		}
@@ -271,10 +277,11 @@ func (c *Conn) goroutine(f func(ctx context.Context) error) bool {
 // ends with the transport, and the signal that Close or CloseNow was
 // called. A connection that starts no goroutine never makes it.
 type goState struct {
-	group    *errgroup.Group
+	group    errgroup.Group
 	ctx      context.Context
 	cancel   context.CancelFunc
 	shutdown chan struct{} // closed by Close or CloseNow
+	parked   uint64        // the idle poller's registration of the parked Messages goroutine, or 0
 }
 
 // stopGoroutines tells the connection's goroutines that Close or CloseNow
