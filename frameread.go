@@ -22,7 +22,7 @@ type reader struct {
 	r, w int
 
 	rawRead func(fd uintptr) bool // reads into buf from a socket; see setRawRead
-	rawN    int                   // bytes the last raw read got; -1 asks the callback not to wait (readNow)
+	rawN    int
 	rawErr  error
 	small   [16]byte // landing place of an idle read from a non-socket
 

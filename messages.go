@@ -101,10 +101,7 @@ func (c *Conn) awaitMessage() bool {
 	for !rd.pending && !rd.inMsg && rd.err == nil {
 		if rd.buffered() == 0 {
 			rd.release()
-			ready, err := c.readNow()
-			if err == nil && !ready {
-				ready, err = c.readAwhile()
-			}
+			ready, err := c.readAwhile()
 			if err != nil {
 				c.readFailed(ctx, err, false, false)
 				continue

@@ -9,6 +9,3 @@ import "net"
 // then lands an idle connection's first bytes in a small array, so it
 // still holds no pooled buffer while it waits.
 func (c *Conn) setRawRead(net.Conn) {}
-
-// readNow is never called here, where no socket is read raw.
-func (c *Conn) readNow() (bool, error) { return false, nil }

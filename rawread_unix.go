@@ -3,7 +3,6 @@
 package ws
 
 import (
-	"io"
 	"net"
 	"syscall"
 )
@@ -21,9 +20,9 @@ func (c *Conn) setRawRead(nc net.Conn) {
 		return
 	}
 	c.raw = raw
-	// The read callback of readIdle and readNow. A closure of its own
-	// rather than a method value, whose wrapper would add a frame to the
-	// deepest point of an idle connection's wait, which is here.
+	// The read callback of readIdle: a closure of its own rather than a
+	// method value, whose wrapper would add a frame to the deepest point
+	// of an idle connection's wait, which is here.
 	rd := &c.rd
 	rd.rawRead = func(fd uintptr) bool {
 		if rd.bufp == nil {
@@ -46,7 +45,7 @@ func (c *Conn) setRawRead(nc net.Conn) {
 			case syscall.EAGAIN:
 				putReadBuf(rd.bufp)
 				rd.bufp, rd.buf = nil, nil
-				return rd.rawN < 0 // readNow's call returns; readIdle's waits
+				return false
 			default:
 				rd.rawErr = err
 				rd.release()
@@ -54,24 +53,4 @@ func (c *Conn) setRawRead(nc net.Conn) {
 			}
 		}
 	}
-}
-
-// readNow is readIdle without the wait, for awaitMessage, which parks
-// instead. It reports whether the socket was ready: bytes are then in the
-// buffer, or it returns the end of the stream or the socket's error.
-func (c *Conn) readNow() (bool, error) {
-	rd := &c.rd
-	rd.rawN, rd.rawErr = -1, nil // -1: the callback must not wait
-	if err := c.raw.Read(rd.rawRead); err != nil {
-		return true, err
-	}
-	switch {
-	case rd.rawErr != nil:
-		return true, rd.rawErr
-	case rd.rawN < 0:
-		return false, nil
-	case rd.rawN == 0:
-		return true, io.EOF
-	}
-	return true, nil
 }
