@@ -18,13 +18,14 @@ import (
 // when a write deadline passes and closes the body when a read deadline
 // does. The connection interrupts reads and writes with deadlines when a
 // context ends, and must stay usable after, so streamConn keeps deadlines
-// of its own: each read or write of the stream runs on a goroutine of its
-// own while the caller waits for it or for its deadline (one goroutine
-// for all the reads, started by the first). A read that
-// times out leaves its bytes for the next Read; a write that times out
-// has handed its chunk over, and that chunk goes out before the next
-// write's. Buffers are taken from the pools only while bytes are in
-// flight, so an idle stream holds none.
+// of its own: the stream is read by one goroutine of the stream's, started
+// by the first Read, and each chunk of a write is written by a goroutine
+// of its own, while the caller waits for either or for its deadline. A
+// read that times out leaves its bytes for the next Read; a write that
+// times out has handed its chunk over, and that chunk goes out before the
+// next write's. Buffers are taken from the pools only while bytes are in
+// flight, so an idle stream holds none (an idle read lands in a small
+// array).
 type streamConn struct {
 	body   io.ReadCloser // what the peer sends
 	w      io.Writer     // what we send
