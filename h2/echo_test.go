@@ -15,18 +15,28 @@ import (
 	"github.com/seed-d6ba7b20/ws"
 )
 
-// echoHandler accepts over HTTP/2 only and echoes every message.
-func echoHandler(t testing.TB, opts *ws.AcceptOptions) http.Handler {
+// accepting is a handler that accepts the WebSocket with opts, serves
+// it and closes it. A refused handshake fails t, unless t is nil.
+func accepting(t testing.TB, opts *ws.AcceptOptions, serve func(c *ws.Conn, r *http.Request)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !isExtendedConnect(r) {
-			t.Errorf("request %s %s over HTTP/%d.%d, want an extended CONNECT over HTTP/2", r.Method, r.URL, r.ProtoMajor, r.ProtoMinor)
-		}
 		c, err := ws.Accept(w, r, opts)
 		if err != nil {
-			t.Errorf("Accept: %v", err)
+			if t != nil {
+				t.Errorf("Accept: %v", err)
+			}
 			return
 		}
 		defer c.CloseNow()
+		serve(c, r)
+	})
+}
+
+// echoHandler accepts over HTTP/2 only and echoes every message.
+func echoHandler(t testing.TB, opts *ws.AcceptOptions) http.Handler {
+	return accepting(t, opts, func(c *ws.Conn, r *http.Request) {
+		if !isExtendedConnect(r) {
+			t.Errorf("request %s %s over HTTP/%d.%d, want an extended CONNECT over HTTP/2", r.Method, r.URL, r.ProtoMajor, r.ProtoMinor)
+		}
 		echo(c)
 	})
 }
@@ -108,18 +118,12 @@ func TestEcho(t *testing.T) {
 // server's, and checks that the other side reads it.
 func TestCloseCodes(t *testing.T) {
 	got := make(chan error, 1)
-	s := newH2Server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := ws.Accept(w, r, nil)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer c.CloseNow()
+	s := newH2Server(t, accepting(t, nil, func(c *ws.Conn, r *http.Request) {
 		if r.URL.Path == "/server-closes" {
 			c.Close(4002, "server says bye")
 			return
 		}
-		_, _, err = c.Read(r.Context())
+		_, _, err := c.Read(r.Context())
 		got <- err
 	}))
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -203,13 +207,7 @@ func TestShareConnection(t *testing.T) {
 // checks that the connection is still usable after each, as over TCP.
 func TestContext(t *testing.T) {
 	release := make(chan struct{})
-	s := newH2Server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := ws.Accept(w, r, nil)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer c.CloseNow()
+	s := newH2Server(t, accepting(t, nil, func(c *ws.Conn, r *http.Request) {
 		<-release // the client's reads and writes block meanwhile
 		echo(c)
 	}))
@@ -260,13 +258,7 @@ func TestContext(t *testing.T) {
 
 // TestStreams uses NetConn, Messages and keepalive over HTTP/2.
 func TestStreams(t *testing.T) {
-	s := newH2Server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := ws.Accept(w, r, &ws.AcceptOptions{Options: ws.Options{PingInterval: 50 * time.Millisecond}})
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer c.CloseNow()
+	s := newH2Server(t, accepting(t, &ws.AcceptOptions{Options: ws.Options{PingInterval: 50 * time.Millisecond}}, func(c *ws.Conn, r *http.Request) {
 		// A line protocol on NetConn: each line comes back upper-cased.
 		nc := ws.NetConn(r.Context(), c, ws.MessageText)
 		sc := bufio.NewScanner(nc)

@@ -19,13 +19,7 @@ import (
 // the same connection goes on.
 func TestClientResetsStream(t *testing.T) {
 	ended := make(chan error, 2)
-	s := newH2Server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := ws.Accept(w, r, nil)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer c.CloseNow()
+	s := newH2Server(t, accepting(t, nil, func(c *ws.Conn, r *http.Request) {
 		ended <- echo(c)
 	}))
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -116,13 +110,7 @@ func TestServerShutdown(t *testing.T) {
 // both ends fail their reads with an error at once.
 func TestBrokenConnection(t *testing.T) {
 	serverErr := make(chan error, 3)
-	s := newH2Server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := ws.Accept(w, r, nil)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer c.CloseNow()
+	s := newH2Server(t, accepting(t, nil, func(c *ws.Conn, r *http.Request) {
 		serverErr <- echo(c)
 	}))
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

@@ -29,14 +29,7 @@ const plainServerEnv = "WS_H2_TEST_PLAIN_SERVER"
 // extended CONNECT. It prints its URL and certificate, and serves until
 // its standard input ends.
 func servePlain() {
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := ws.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
-		echo(c)
-	}))
+	srv := httptest.NewUnstartedServer(accepting(nil, nil, func(c *ws.Conn, _ *http.Request) { echo(c) }))
 	srv.EnableHTTP2 = true
 	srv.StartTLS()
 	fmt.Println(srv.URL, base64.StdEncoding.EncodeToString(srv.Certificate().Raw))
@@ -105,14 +98,7 @@ func TestFallback(t *testing.T) {
 	defer cancel()
 
 	plainURL, plainPool := startPlainServer(t)
-	h1 := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := ws.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
-		echo(c)
-	}))
+	h1 := httptest.NewUnstartedServer(accepting(nil, nil, func(c *ws.Conn, _ *http.Request) { echo(c) }))
 	h1.StartTLS() // without EnableHTTP2: ALPN offers http/1.1 only
 	defer h1.Close()
 	h1Pool := x509.NewCertPool()
