@@ -210,6 +210,16 @@ func dialers(s *server) ([]dialer, func()) {
 	}, tr.CloseIdleConnections
 }
 
+// openFirst opens and closes one WebSocket before a measurement, so that
+// the HTTP/2 connection exists before it starts.
+func openFirst(ctx context.Context, b *testing.B, s *server, d dialer) {
+	c, _, err := ws.Dial(ctx, s.url, d.opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c.Close(ws.StatusNormalClosure, "")
+}
+
 // reportCPU reports the server's CPU per operation since before.
 func reportCPU(b *testing.B, s *server, before stats) {
 	after := s.stats(b)
@@ -227,12 +237,7 @@ func BenchmarkOpen(b *testing.B) {
 	ctx := context.Background()
 	for _, d := range ds {
 		b.Run(d.name, func(b *testing.B) {
-			// The HTTP/2 connection exists before the timing starts.
-			c, _, err := ws.Dial(ctx, s.url, d.opts)
-			if err != nil {
-				b.Fatal(err)
-			}
-			c.Close(ws.StatusNormalClosure, "")
+			openFirst(ctx, b, s, d)
 			before := s.stats(b)
 			b.ResetTimer()
 			for range b.N {
@@ -300,12 +305,7 @@ func BenchmarkIdle(b *testing.B) {
 	ctx := context.Background()
 	for _, d := range ds {
 		b.Run(d.name, func(b *testing.B) {
-			// Open the HTTP/2 connection first, as for BenchmarkOpen.
-			c, _, err := ws.Dial(ctx, s.url, d.opts)
-			if err != nil {
-				b.Fatal(err)
-			}
-			c.Close(ws.StatusNormalClosure, "")
+			openFirst(ctx, b, s, d)
 			time.Sleep(100 * time.Millisecond)
 			before := s.stats(b)
 			conns := make([]*ws.Conn, 0, idleConns)
