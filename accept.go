@@ -45,7 +45,8 @@ import (
 // which other requests and WebSockets share. The stream ends when the
 // handler returns, so over HTTP/2 the handler must not return while the
 // connection is in use, and must close it first: a ws.Server does both
-// for you. Its transport has one goroutine of its own while a read waits,
+// for you. Its transport reads the stream on a goroutine of its own, from
+// the first read to the end, and writes on one while a write is in flight,
 // because a stream's deadlines would reset it where a context must only
 // interrupt.
 func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn, error) {
