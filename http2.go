@@ -3,6 +3,7 @@
 package ws
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -188,7 +189,7 @@ func dialHTTP2(ctx context.Context, t *target, opts *DialOptions) (*Conn, *http.
 		resp.Body.Close()
 		cancel()
 		pw.Close()
-		resp.Body = io.NopCloser(strings.NewReader(string(data)))
+		resp.Body = io.NopCloser(bytes.NewReader(data))
 		return nil, resp, err
 	}
 	s := newStreamConn(&streamBody{resp.Body, cancel}, pw)
