@@ -35,10 +35,18 @@ type Engine uint8
 
 const (
 	// EngineDict keeps only the last DictSize bytes sent, and primes a
-	// pooled flate writer with them for every message
-	// (flate.Writer.ResetDict): instead of a flate writer (0.8 to 1.4 MB)
-	// it holds the dictionary. Priming costs about as much CPU as
-	// compressing DictSize bytes, once per message.
+	// pooled compressor with them for every message: instead of a
+	// compressor (0.8 to 1.4 MB) it holds the dictionary. At BestSpeed
+	// the compressor is a flate writer (flate.Writer.ResetDict), and
+	// priming costs about as much CPU as compressing DictSize bytes; at
+	// the other levels that find matches (2 to 9, and DefaultCompression
+	// as 5) it is the encoder of package internal/window
+	// (window.Encoder.ResetDict), which searches as EngineWindow does at
+	// the same level and primes by hashing the dictionary, at about 1.5
+	// ns a byte. At level 6 with 4 KiB that sends 20% fewer bytes than
+	// BestSpeed for a stream of 1 KiB JSON messages, 7% more than zlib's
+	// level 6 with its whole window, for 1.4 to 1.75 times the CPU of
+	// BestSpeed.
 	EngineDict Engine = iota
 	// EngineWriter keeps a flate writer of its own between messages: 0.8
 	// MB at level 1, 1.1 MB at levels 5 and 6 or below 15 window bits,
@@ -165,6 +173,12 @@ func NewCompressor(side Side, opts CompressorOptions) (*Compressor, error) {
 		if size == 0 {
 			size = DefaultDictSize
 		}
+		if level != BestSpeed {
+			// Levels 2 to 9: the window compressor, primed.
+			wl := windowLevel(level)
+			c = withEngine(primedEngine{level: wl, bits: bits, pool: &encoderPools[wl][bits-MinWindowBits], hist: newHistory(min(size, 1<<bits))})
+			break
+		}
 		c = withEngine(dictEngine{pooledEngine: pooledEngine{fe}, hist: newHistory(min(size, 1<<bits))})
 	case opts.Engine == EngineWriter:
 		c = withEngine(writerEngine{fe})
@@ -187,6 +201,22 @@ func withEngine[E any, P interface {
 	}{e: e}
 	x.eng = P(&x.e)
 	return &x.Compressor
+}
+
+// Held is the memory c keeps between messages for its context: the
+// dictionary of EngineDict, or the state of EngineWindow's encoder. The
+// flate writer EngineWriter keeps is not counted, nor the Compressor
+// itself (about 150 bytes).
+func (c *Compressor) Held() int {
+	switch e := c.eng.(type) {
+	case *dictEngine:
+		return e.hist.held()
+	case *primedEngine:
+		return e.hist.held()
+	case windowEngine:
+		return e.enc.Held()
+	}
+	return 0
 }
 
 // windowLevel is the window compressor's level for a flate level from -1
@@ -213,6 +243,10 @@ func windowed(level, bits int) bool {
 // bits (index bits-8). Writers that need flate.NewWriterWindow are all
 // alike, whatever the level, and share the pools of DefaultCompression.
 var writerPools [BestCompression + 3][MaxWindowBits - MinWindowBits + 1]sync.Pool
+
+// encoderPools holds idle window encoders for EngineDict by window level
+// and window bits (index bits-8).
+var encoderPools [window.MaxLevel + 1][MaxWindowBits - MinWindowBits + 1]sync.Pool
 
 func writerPool(level, bits int) *sync.Pool {
 	if windowed(level, bits) {

@@ -144,3 +144,46 @@ func (e windowEngine) write(p []byte) (int, error) { return e.enc.Write(p) }
 func (e windowEngine) finish() error               { return e.enc.Finish() }
 func (e windowEngine) abort()                      { e.enc.Forget() }
 func (e windowEngine) close()                      { e.enc.Free() }
+
+// primedEngine is EngineDict at the levels that find matches: a window
+// encoder from a pool for each message, primed with the last bytes sent,
+// which it keeps.
+type primedEngine struct {
+	level, bits int
+	pool        *sync.Pool
+	enc         *window.Encoder // between reset and finish or abort
+	hist        history
+}
+
+func (e *primedEngine) reset(dst io.Writer) {
+	enc, _ := e.pool.Get().(*window.Encoder)
+	if enc == nil {
+		enc = window.NewEncoder(e.level, e.bits)
+	}
+	enc.ResetDict(dst, e.hist.window())
+	e.enc = enc
+}
+
+func (e *primedEngine) write(p []byte) (int, error) {
+	n, err := e.enc.Write(p)
+	e.hist.write(p[:n])
+	return n, err
+}
+
+func (e *primedEngine) finish() error {
+	err := e.enc.Finish()
+	e.pool.Put(e.enc)
+	e.enc = nil
+	return err
+}
+
+func (e *primedEngine) abort() {
+	e.hist.reset()
+	if e.enc != nil {
+		e.enc.Forget()
+		e.pool.Put(e.enc)
+		e.enc = nil
+	}
+}
+
+func (e *primedEngine) close() {}

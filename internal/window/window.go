@@ -183,6 +183,49 @@ func (e *Encoder) Reset(dst io.Writer) {
 	e.start()
 }
 
+// ResetDict starts a message, as Reset does, whose matches may refer
+// back into dict, the stream as it stood before the message (its last
+// bytes, up to the window), in place of the Encoder's own history, which
+// it forgets. It makes an Encoder taken from a pool compress the next
+// message of a connection that keeps only its last bytes sent: priming
+// hashes the positions of dict into the chains, about a tenth of the cost
+// of compressing dict. Only the last window less 262 bytes of dict can be
+// referred to (the whole dict below 12 bits).
+func (e *Encoder) ResetDict(dst io.Writer, dict []byte) {
+	e.Forget()
+	e.dst = dst
+	e.start()
+	if len(dict) > e.maxDist {
+		dict = dict[len(dict)-e.maxDist:]
+	}
+	// Position 0 means none in the chains: the dictionary starts at 1.
+	n := copy(e.win[1:], dict)
+	e.end = 1 + n
+	e.prime()
+	e.pos, e.block = e.end, e.end
+}
+
+// prime puts the positions of the dictionary that ResetDict copied to
+// win[1:end] into the chains: insertTo without its checks, which cannot
+// fail here. The heads were cleared and every position is after the one
+// its head held and within maxDist of it, so the distance to store is
+// always i-old, and one that reaches position 0 ends the chain.
+func (e *Encoder) prime() {
+	to := e.end - wHashLen + 1
+	if to <= 1 {
+		e.hashed = 1
+		return
+	}
+	win, head, prev := e.win[:to+7], e.head, e.prev
+	wmask, shift := e.wmask, e.hshift
+	for i := 1; i < to; i++ {
+		h := wHash(binary.LittleEndian.Uint64(win[i:]), shift)
+		prev[i&wmask] = uint16(i - int(head[h]))
+		head[h] = uint16(i)
+	}
+	e.hashed = to
+}
+
 // Write compresses p as the next bytes of the message. The output reaches
 // dst in pieces as it is produced, each block as it is completed (at most
 // every 32 KiB of input), the last at Finish. After an error from dst the

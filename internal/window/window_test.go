@@ -211,6 +211,46 @@ func TestEncoderWindowBits(t *testing.T) {
 	}
 }
 
+// TestEncoderResetDict compresses messages each with ResetDict, primed
+// with the last bytes of the stream before it (of several sizes, none,
+// shorter than the window and longer), reusing one encoder as a pool
+// would, and checks that the stream inflates within the window. A match
+// into what the encoder held before ResetDict would inflate wrongly: its
+// buffer then holds other bytes at those positions.
+func TestEncoderResetDict(t *testing.T) {
+	msgs := [][]byte{
+		deflatetest.JSONMessage(1), deflatetest.TextData(3000, 1), deflatetest.JSONMessage(2), nil,
+		deflatetest.TextData(40_000, 2), deflatetest.JSONMessage(3), deflatetest.RandomData(500, 3),
+		deflatetest.JSONMessage(1), deflatetest.TextData(10, 4), deflatetest.JSONMessage(2),
+	}
+	for bits := 8; bits <= 15; bits++ {
+		for _, level := range []int{MinLevel, 6, MaxLevel} {
+			for _, dsize := range []int{0, 100, 4096, 40_000} {
+				t.Run(fmt.Sprintf("%d/level%d/dict%d", bits, level, dsize), func(t *testing.T) {
+					e := NewEncoder(level, bits)
+					defer e.Free()
+					var stream, plain []byte
+					for i, m := range msgs {
+						var b bytes.Buffer
+						e.ResetDict(&b, plain[max(len(plain)-dsize, 0):])
+						for p := m; len(p) > 0; p = p[min(len(p), 1+i*997):] {
+							if _, err := e.Write(p[:min(len(p), 1+i*997)]); err != nil {
+								t.Fatal(err)
+							}
+						}
+						if err := e.Finish(); err != nil {
+							t.Fatal(err)
+						}
+						stream = append(append(stream, b.Bytes()...), syncTail...)
+						plain = append(plain, m...)
+					}
+					checkStream(t, stream, plain, 1<<bits)
+				})
+			}
+		}
+	}
+}
+
 // TestEncoderForget checks that after Forget, and after a Reset that
 // abandons a message, the next message refers to nothing before it.
 func TestEncoderForget(t *testing.T) {
