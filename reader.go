@@ -130,6 +130,7 @@ func (r *messageReader) Read(p []byte) (int, error) {
 	defer c.endRead()
 	stop := interrupt(r.ctx, c.transport, interruptRead)
 	n, err := c.readData(p)
+	err = c.midMessageEOF(err)
 	cancelled := stop()
 	if err == io.EOF {
 		r.done = true
@@ -223,6 +224,21 @@ func (c *Conn) awaitBytes() error {
 	return c.readIdle()
 }
 
+// errCutShort is the transport's io.EOF in the middle of a message.
+var errCutShort = fmt.Errorf("message cut short: %w", io.EOF)
+
+// midMessageEOF tells the end of the message that readData reports,
+// io.EOF after endMessage, from the transport's io.EOF in the middle of
+// it, which readData passes on as it is: that one becomes errCutShort,
+// which readFailed reports as the connection lost, rather than a
+// message that seems whole.
+func (c *Conn) midMessageEOF(err error) error {
+	if err == io.EOF && c.rd.inMsg {
+		return errCutShort
+	}
+	return err
+}
+
 // readAll reads the rest of the message into a buffer that grows as the
 // bytes arrive, or that fits it when its length is known.
 func (c *Conn) readAll() ([]byte, error) {
@@ -280,7 +296,7 @@ func (c *Conn) readRest(b []byte, exact bool) ([]byte, error) {
 				// With no room, readData only moves to the next frame, or
 				// reports the end of the message.
 				if _, err := c.readData(b[len(b):]); err != nil {
-					if err == io.EOF {
+					if err = c.midMessageEOF(err); err == io.EOF {
 						return b, nil
 					}
 					return b, err
@@ -325,7 +341,7 @@ func (c *Conn) readRest(b []byte, exact bool) ([]byte, error) {
 		}
 		n, err := c.readData(b[len(b):cap(b)])
 		b = b[:len(b)+n]
-		if err == io.EOF {
+		if err = c.midMessageEOF(err); err == io.EOF {
 			return b, nil
 		}
 		if err != nil {

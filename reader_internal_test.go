@@ -222,3 +222,49 @@ func TestReadLimitLoweredMidMessage(t *testing.T) {
 		t.Fatalf("read %d bytes, %v", len(msg), err)
 	}
 }
+
+// TestReadCutShort ends the connection in the middle of a message, inside
+// a frame and between two frames of it: Read, ReadAppend and Reader must
+// report the connection lost, not return the bytes that came as a whole
+// message.
+func TestReadCutShort(t *testing.T) {
+	first := frame.Header{Opcode: frame.OpBinary}
+	data := map[string][]byte{
+		"in a frame":     wstest.AppendClientFrame(nil, frame.Header{Fin: true, Opcode: frame.OpBinary}, make([]byte, 1000))[:500],
+		"in a big frame": wstest.AppendClientFrame(nil, frame.Header{Fin: true, Opcode: frame.OpBinary}, make([]byte, 1<<20))[:300<<10],
+		"between frames": wstest.AppendClientFrame(nil, first, make([]byte, 1000)),
+	}
+	reads := map[string]func(c *Conn) error{
+		"Read": func(c *Conn) error {
+			_, _, err := c.Read(context.Background())
+			return err
+		},
+		"ReadAppend": func(c *Conn) error {
+			_, _, err := c.ReadAppend(context.Background(), nil)
+			return err
+		},
+		"Reader": func(c *Conn) error {
+			_, r, err := c.Reader(context.Background())
+			if err == nil {
+				_, err = io.Copy(io.Discard, r)
+			}
+			return err
+		},
+	}
+	for dname, d := range data {
+		for rname, read := range reads {
+			t.Run(dname+"/"+rname, func(t *testing.T) {
+				a, b := net.Pipe()
+				go func() {
+					b.Write(d)
+					b.Close()
+				}()
+				c := newConn(a, false, nil, nil)
+				defer c.CloseNow()
+				if err := read(c); !errors.Is(err, io.ErrUnexpectedEOF) {
+					t.Errorf("%v, want io.ErrUnexpectedEOF", err)
+				}
+			})
+		}
+	}
+}
