@@ -5,6 +5,7 @@ package ws
 import (
 	"bufio"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"path"
@@ -66,25 +67,33 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 	sub := chooseSubprotocol(r, opts)
 	params, extHeader, compress := negotiateServer(r.Header, &opts.Options)
 
-	hj, brw, err := http.NewResponseController(w).Hijack()
-	if err != nil {
-		reject(w, r, opts, http.StatusInternalServerError, "the connection cannot be taken over")
-		return nil, fmt.Errorf("ws: accept: hijack: %w", err)
-	}
-	// net/http may have set deadlines; the connection sets its own.
-	hj.SetDeadline(time.Time{})
-
 	// Bytes the client sent right behind its request are its first frames.
+	var hj net.Conn
 	var early []byte
-	if n := brw.Reader.Buffered(); n > 0 {
-		early, _ = brw.Reader.Peek(n)
+	var brw *bufio.ReadWriter
+	if cw, ok := w.(*connWriter); ok {
+		hj, early = cw.takeOver()
+	} else {
+		var err error
+		hj, brw, err = http.NewResponseController(w).Hijack()
+		if err != nil {
+			reject(w, r, opts, http.StatusInternalServerError, "the connection cannot be taken over")
+			return nil, fmt.Errorf("ws: accept: hijack: %w", err)
+		}
+		if n := brw.Reader.Buffered(); n > 0 {
+			early, _ = brw.Reader.Peek(n)
+		}
 	}
+	// net/http and Serve set deadlines; the connection sets its own.
+	hj.SetDeadline(time.Time{})
 	if _, err := hj.Write(switchingProtocols(r, opts, sub, extHeader)); err != nil {
 		hj.Close()
 		return nil, fmt.Errorf("ws: accept: writing the response: %w", err)
 	}
 	c := newConn(hj, false, &opts.Options, early)
-	releaseBuffers(brw)
+	if brw != nil {
+		releaseBuffers(brw)
+	}
 	c.subprotocol = sub
 	if compress {
 		if err := c.setCompression(params, opts.Compression); err != nil {

@@ -212,14 +212,21 @@ func (c *Conn) handlePeerClose(p []byte) error {
 		}
 		ce.Reason = string(p[2:])
 	}
-	c.setCause(ce)
+	// The error is boxed once, not once for each use.
+	var err error = ce
+	c.setCause(err)
 	if !c.closeSent() {
-		ctx, cancel := context.WithTimeout(context.Background(), c.closeTimeout)
-		c.writeClose(ctx, ce.Code, "")
-		cancel()
+		// The answer is bounded by a deadline of the transport's rather
+		// than a context's, which would cost a timer, a context and a
+		// watcher for every connection that the peer closes. The
+		// transport closes next, so the deadline needs no undoing, and
+		// it also breaks off a write of another goroutine's that holds
+		// the frame lock.
+		c.transport.SetWriteDeadline(time.Now().Add(c.closeTimeout))
+		c.writeClose(context.Background(), ce.Code, "")
 	}
-	c.closeTransport(ce)
-	return ce
+	c.closeTransport(err)
+	return err
 }
 
 // fail ends the connection for a protocol error of the peer's (RFC 6455
@@ -381,7 +388,12 @@ func (c *Conn) closedErr() error {
 // sets it before it sends its close frame, so that calls failing meanwhile
 // report it.
 func (c *Conn) setCause(err error) {
-	c.cause.CompareAndSwap(nil, &err)
+	if c.cause.Load() != nil {
+		return
+	}
+	p := new(error)
+	*p = err
+	c.cause.CompareAndSwap(nil, p)
 }
 
 // causeErr returns the recorded cause, or nil.

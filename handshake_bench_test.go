@@ -4,7 +4,10 @@ package ws
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"errors"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -74,5 +77,94 @@ func BenchmarkDial(b *testing.B) {
 			b.Fatal(err)
 		}
 		c.CloseNow()
+	}
+}
+
+// BenchmarkServe measures whole connections over loopback TCP, as a
+// client makes them: connect, the opening handshake, then the close
+// handshake (the client sends a close frame, reads the server's, and
+// waits for the server to close the TCP connection). The server is a
+// Server, run by Serve's own accept loop or mounted on an http.Server.
+// Both sides run in the process, so the figures include the client's
+// small share.
+func BenchmarkServe(b *testing.B) {
+	for _, via := range []string{"Serve", "http.Server"} {
+		b.Run("via="+via, func(b *testing.B) {
+			s := &Server{Handler: func(c *Conn, r *http.Request) {
+				for {
+					if _, _, err := c.Read(context.Background()); err != nil {
+						return
+					}
+				}
+			}}
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			var hs *http.Server
+			if via == "Serve" {
+				go func() { done <- s.Serve(ctx, ln) }()
+			} else {
+				hs = &http.Server{Handler: s}
+				go func() { done <- hs.Serve(ln) }()
+			}
+			addr := ln.Addr().String()
+			req := []byte("GET /chat HTTP/1.1\r\nHost: " + addr + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+				"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+			closeFrame := []byte{0x88, 0x82, 1, 2, 3, 4, 0x03 ^ 1, 0xe8 ^ 2}
+			buf := make([]byte, 512)
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := benchConnection(addr, req, closeFrame, buf); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			cancel()
+			if hs != nil {
+				hs.Close()
+				s.Shutdown(context.Background())
+			}
+			<-done
+		})
+	}
+}
+
+// benchConnection is one connection of BenchmarkServe.
+func benchConnection(addr string, req, closeFrame, buf []byte) error {
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	if _, err := nc.Write(req); err != nil {
+		return err
+	}
+	// The 101 response, then the close frame: read until the end of the
+	// headers, send the close frame, and read to the end of the stream.
+	n := 0
+	for !bytes.Contains(buf[:n], []byte("\r\n\r\n")) {
+		m, err := nc.Read(buf[n:])
+		if err != nil {
+			return err
+		}
+		n += m
+	}
+	if !bytes.HasPrefix(buf, []byte("HTTP/1.1 101 ")) {
+		return errors.New("refused: " + string(buf[:n]))
+	}
+	if _, err := nc.Write(closeFrame); err != nil {
+		return err
+	}
+	for {
+		if _, err := nc.Read(buf); err != nil {
+			if err == io.EOF {
+				nc.(*net.TCPConn).SetLinger(0)
+				return nil
+			}
+			return err
+		}
 	}
 }

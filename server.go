@@ -3,9 +3,12 @@
 package ws
 
 import (
+	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"iter"
 	"net"
 	"net/http"
@@ -37,8 +40,8 @@ type Server struct {
 	// is full; the default is OverflowClose.
 	Overflow OverflowPolicy
 	// HandshakeTimeout bounds the opening handshake when the server runs
-	// with ListenAndServe: it is the http.Server's ReadHeaderTimeout, so a
-	// client that opens a TCP connection and never completes its request is
+	// with ListenAndServe or Serve: a client that opens a connection and
+	// does not complete its TLS handshake and its request in this time is
 	// dropped. 0 means 10 seconds. When you run your own http.Server, set
 	// its ReadHeaderTimeout to the same effect.
 	HandshakeTimeout time.Duration
@@ -70,6 +73,13 @@ const (
 // and returns when the connection has closed. While the server shuts down
 // it answers 503 Service Unavailable.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.serveHTTP(w, r, true)
+}
+
+// serveHTTP is ServeHTTP; detach says whether r's context must be
+// detached from the end of the exchange, which a request that Serve read
+// itself does not need.
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request, detach bool) {
 	s.mu.Lock()
 	if s.stopping {
 		s.mu.Unlock()
@@ -115,7 +125,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	// The request's context ends when ServeHTTP returns; the handler's
 	// keeps its values but not its end.
-	r = r.WithContext(context.WithoutCancel(r.Context()))
+	if detach {
+		r = r.WithContext(context.WithoutCancel(r.Context()))
+	}
 	if r.ProtoMajor == 2 {
 		// Over HTTP/2 the connection is a stream of the request, which
 		// ends when ServeHTTP returns.
@@ -260,17 +272,30 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
 }
 
 // Serve is ListenAndServe on a listener of the caller's.
+//
+// Serve reads each handshake request itself, with net/http's parser
+// (http.ReadRequest) on a pooled buffer, instead of running an
+// http.Server: a WebSocket server has no use for the rest of an HTTP
+// server's machinery, and skipping it makes a handshake cheaper. Every
+// request on a connection gets the Server's answer: the 101 of a
+// WebSocket, or a refusal after which the connection closes. A request
+// must arrive within HandshakeTimeout. The handshake request's context
+// is context.Background, and its RemoteAddr and, over TLS, its TLS field
+// are set as net/http sets them. On a listener of TLS connections (from
+// tls.NewListener) whose configuration offers "h2" in NextProtos, the
+// connections that choose HTTP/2 are served by an http.Server, as
+// WebSockets over HTTP/2 must be.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hto := s.HandshakeTimeout
 	if hto <= 0 {
 		hto = 10 * time.Second
 	}
-	hs := &http.Server{Handler: s, ReadHeaderTimeout: hto}
+	l := &serveLoop{s: s, ln: ln, timeout: hto, pending: make(map[net.Conn]struct{})}
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() { errc <- l.accept() }()
+	var err error
 	select {
-	case err := <-errc:
-		return err
+	case err = <-errc:
 	case <-ctx.Done():
 	}
 	grace := s.Options.CloseTimeout
@@ -279,18 +304,314 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	// The listener closes at once; the WebSockets do not wait behind
-	// net/http's wait for idle connections.
-	closed := make(chan struct{})
-	hs.RegisterOnShutdown(func() { close(closed) })
-	httpDone := make(chan struct{})
-	go func() {
-		hs.Shutdown(sctx)
-		close(httpDone)
-	}()
-	<-closed
+	// The listener closes at once, and so do the connections whose
+	// handshake has not ended; then the WebSockets close.
+	l.stop()
+	if err == nil {
+		<-errc // the listener's error, which stop caused
+	}
+	l.handshakes.Wait()
+	var h2done chan struct{}
+	if l.h2 != nil {
+		h2done = make(chan struct{})
+		go func() {
+			l.h2.srv.Shutdown(sctx)
+			close(h2done)
+		}()
+		<-l.h2.closed
+	}
 	s.Shutdown(sctx)
-	<-httpDone
-	<-errc
+	if h2done != nil {
+		<-h2done
+		<-l.h2.served
+	}
+	return err
+}
+
+// serveLoop is Serve's accept loop and what it shares with the
+// goroutines that read handshakes.
+type serveLoop struct {
+	s       *Server
+	ln      net.Listener
+	timeout time.Duration
+
+	handshakes sync.WaitGroup // the goroutines of handshakes under way
+	mu         sync.Mutex
+	stopping   bool
+	pending    map[net.Conn]struct{} // connections whose handshake is under way
+	h2         *h2Server             // set under mu, on the first connection that chose HTTP/2
+}
+
+// accept accepts connections until the listener fails or closes, and
+// reads the handshake of each on a goroutine of its own. A temporary
+// failure (too many open files, say) is retried after a pause that grows
+// to a second, as net/http does.
+func (l *serveLoop) accept() error {
+	var pause time.Duration
+	for {
+		nc, err := l.ln.Accept()
+		if err != nil {
+			if te, ok := err.(interface{ Temporary() bool }); ok && te.Temporary() && !l.isStopping() {
+				pause = min(max(2*pause, 5*time.Millisecond), time.Second)
+				time.Sleep(pause)
+				continue
+			}
+			return err
+		}
+		pause = 0
+		l.mu.Lock()
+		if l.stopping {
+			l.mu.Unlock()
+			nc.Close()
+			continue
+		}
+		l.pending[nc] = struct{}{}
+		l.handshakes.Add(1)
+		l.mu.Unlock()
+		go l.handshake(nc)
+	}
+}
+
+func (l *serveLoop) isStopping() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.stopping
+}
+
+// stop closes the listener and the connections whose handshake is under
+// way.
+func (l *serveLoop) stop() {
+	l.mu.Lock()
+	l.stopping = true
+	for nc := range l.pending {
+		nc.Close()
+	}
+	l.mu.Unlock()
+	l.ln.Close()
+}
+
+// done takes nc off the handshakes under way.
+func (l *serveLoop) done(nc net.Conn) {
+	l.mu.Lock()
+	delete(l.pending, nc)
+	l.mu.Unlock()
+	l.handshakes.Done()
+}
+
+// readers are the pooled buffers that handshake requests are read with.
+var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }}
+
+// handshake reads one request from nc and answers it with the Server's
+// ServeHTTP. A connection that ServeHTTP did not take over closes after
+// the answer. A request that cannot be parsed gets 400, and one that does
+// not arrive in time nothing.
+func (l *serveLoop) handshake(nc net.Conn) {
+	defer l.done(nc)
+	nc.SetDeadline(time.Now().Add(l.timeout))
+	var state *tls.ConnectionState
+	if tc, ok := nc.(*tls.Conn); ok {
+		if err := tc.Handshake(); err != nil {
+			nc.Close()
+			return
+		}
+		cs := tc.ConnectionState()
+		if cs.NegotiatedProtocol == "h2" {
+			nc.SetDeadline(time.Time{})
+			l.serveHTTP2(nc)
+			return
+		}
+		state = &cs
+	}
+	br := readers.Get().(*bufio.Reader)
+	br.Reset(nc)
+	r, err := http.ReadRequest(br)
+	if err != nil {
+		var ne net.Error
+		if err != io.EOF && !(errors.As(err, &ne) && ne.Timeout()) {
+			io.WriteString(nc, "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\nbad request\n")
+		}
+		nc.Close()
+		br.Reset(nil)
+		readers.Put(br)
+		return
+	}
+	r.RemoteAddr = nc.RemoteAddr().String()
+	r.TLS = state
+	w := &connWriter{nc: nc, br: br, head: r.Method == http.MethodHead}
+	l.s.serveHTTP(w, r, false)
+	if !w.hijacked {
+		w.finish()
+		nc.Close()
+	}
+	if !w.brGone {
+		br.Reset(nil)
+		readers.Put(br)
+	}
+}
+
+// serveHTTP2 hands nc, a TLS connection that chose HTTP/2, to an
+// http.Server of the loop's, which it starts on the first.
+func (l *serveLoop) serveHTTP2(nc net.Conn) {
+	l.mu.Lock()
+	if l.stopping {
+		l.mu.Unlock()
+		nc.Close()
+		return
+	}
+	if l.h2 == nil {
+		l.h2 = newH2Server(l.s, l.ln.Addr())
+	}
+	h := l.h2
+	l.mu.Unlock()
+	h.conns.put(nc)
+}
+
+// h2Server serves the loop's HTTP/2 connections with net/http.
+type h2Server struct {
+	srv    *http.Server
+	conns  *connQueue
+	closed chan struct{} // closed when srv's Shutdown begins
+	served chan struct{} // closed when srv's Serve has returned
+}
+
+func newH2Server(s *Server, addr net.Addr) *h2Server {
+	h := &h2Server{
+		srv:    &http.Server{Handler: s},
+		conns:  &connQueue{addr: addr, ch: make(chan net.Conn), done: make(chan struct{})},
+		closed: make(chan struct{}),
+		served: make(chan struct{}),
+	}
+	h.srv.RegisterOnShutdown(func() { close(h.closed) })
+	go func() {
+		h.srv.Serve(h.conns)
+		close(h.served)
+	}()
+	return h
+}
+
+// connQueue is a net.Listener whose connections are handed to it.
+type connQueue struct {
+	addr net.Addr
+	ch   chan net.Conn
+	once sync.Once
+	done chan struct{}
+}
+
+func (q *connQueue) put(nc net.Conn) {
+	select {
+	case q.ch <- nc:
+	case <-q.done:
+		nc.Close()
+	}
+}
+
+func (q *connQueue) Accept() (net.Conn, error) {
+	select {
+	case nc := <-q.ch:
+		return nc, nil
+	case <-q.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (q *connQueue) Close() error {
+	q.once.Do(func() { close(q.done) })
 	return nil
+}
+
+func (q *connQueue) Addr() net.Addr { return q.addr }
+
+// connWriter is the http.ResponseWriter of a request that Serve read
+// itself. Accept takes the connection over from it; any other answer (a
+// refusal) goes out on the connection, which closes after it.
+type connWriter struct {
+	nc       net.Conn
+	br       *bufio.Reader
+	header   http.Header
+	bw       *bufio.Writer
+	status   int
+	head     bool // the request was HEAD: no body
+	hijacked bool
+	brGone   bool // Hijack gave br away
+}
+
+func (w *connWriter) Header() http.Header {
+	if w.header == nil {
+		w.header = make(http.Header)
+	}
+	return w.header
+}
+
+func (w *connWriter) WriteHeader(status int) {
+	if w.hijacked || w.status != 0 {
+		return
+	}
+	if status < 100 || status > 999 {
+		panic(fmt.Sprintf("ws: invalid WriteHeader code %v", status))
+	}
+	if w.bw == nil {
+		w.bw = bufio.NewWriterSize(w.nc, 1024)
+	}
+	fmt.Fprintf(w.bw, "HTTP/1.1 %03d %s\r\n", status, http.StatusText(status))
+	if w.header.Get("Date") == "" {
+		w.bw.WriteString("Date: " + time.Now().UTC().Format(http.TimeFormat) + "\r\n")
+	}
+	w.header.WriteSubset(w.bw, map[string]bool{"Connection": true})
+	if status < 200 {
+		// An informational answer: the final one follows.
+		w.bw.WriteString("\r\n")
+		return
+	}
+	w.bw.WriteString("Connection: close\r\n\r\n")
+	w.status = status
+}
+
+func (w *connWriter) Write(p []byte) (int, error) {
+	if w.hijacked {
+		return 0, http.ErrHijacked
+	}
+	if w.status == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
+	if w.head {
+		return len(p), nil
+	}
+	return w.bw.Write(p)
+}
+
+// Flush sends what has been written.
+func (w *connWriter) Flush() {
+	if w.bw != nil && !w.hijacked {
+		w.bw.Flush()
+	}
+}
+
+// Hijack gives the connection away, as net/http's does.
+func (w *connWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if w.hijacked {
+		return nil, nil, http.ErrHijacked
+	}
+	w.Flush()
+	w.hijacked, w.brGone = true, true
+	return w.nc, bufio.NewReadWriter(w.br, bufio.NewWriter(w.nc)), nil
+}
+
+// takeOver is Accept's hijack of a connection that Serve read itself: the
+// connection, and the bytes that arrived behind the request, which are
+// the client's first frames. br stays Serve's, for the next handshake.
+func (w *connWriter) takeOver() (net.Conn, []byte) {
+	w.hijacked = true
+	var early []byte
+	if n := w.br.Buffered(); n > 0 {
+		early, _ = w.br.Peek(n)
+	}
+	return w.nc, early
+}
+
+// finish ends an answer that is not a WebSocket's.
+func (w *connWriter) finish() {
+	if w.status == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
+	w.bw.Flush()
 }

@@ -4,12 +4,15 @@ package ws_test
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -280,8 +283,11 @@ func TestServerEndpointsAndAuth(t *testing.T) {
 	echo.Shutdown(ctx)
 }
 
-func TestServerHandshakeTimeout(t *testing.T) {
-	s := &ws.Server{HandshakeTimeout: 100 * time.Millisecond, Handler: func(c *ws.Conn, r *http.Request) {}}
+// stalledHandshake starts s.Serve and opens a connection to it that
+// sends half a request, then nothing. It returns the connection, the
+// function that stops Serve, and Serve's result.
+func stalledHandshake(t *testing.T, s *ws.Server) (net.Conn, context.CancelFunc, <-chan error) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -289,13 +295,19 @@ func TestServerHandshakeTimeout(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Serve(ctx, ln) }()
-	// Open TCP, send half a request, then nothing.
 	nc, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
+		cancel()
 		t.Fatal(err)
 	}
-	defer nc.Close()
+	t.Cleanup(func() { nc.Close() })
 	io.WriteString(nc, "GET / HTTP/1.1\r\nHost: x\r\n")
+	return nc, cancel, done
+}
+
+func TestServerHandshakeTimeout(t *testing.T) {
+	s := &ws.Server{HandshakeTimeout: 100 * time.Millisecond, Handler: func(c *ws.Conn, r *http.Request) {}}
+	nc, cancel, done := stalledHandshake(t, s)
 	nc.SetReadDeadline(time.Now().Add(5 * time.Second))
 	start := time.Now()
 	io.Copy(io.Discard, nc)
@@ -384,4 +396,177 @@ func TestGoroutinesEndOnEveryPath(t *testing.T) {
 		}
 		c.CloseNow()
 	})
+}
+
+// serveOn runs s.Serve on ln until the test ends.
+func serveOn(t *testing.T, s *ws.Server, ln net.Listener) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+}
+
+// rawExchange sends req on a new connection to addr and returns all the
+// server sent until it closed the connection.
+func rawExchange(t *testing.T, addr, req string) string {
+	t.Helper()
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(nc, req)
+	b, err := io.ReadAll(nc)
+	if err != nil {
+		t.Fatalf("reading the answer to %q: %v", req, err)
+	}
+	return string(b)
+}
+
+// TestServeAnswers checks the answers of Serve's own accept loop to
+// requests that are not WebSocket handshakes: the refusal that Accept
+// makes, on a connection that then closes.
+func TestServeAnswers(t *testing.T) {
+	refused := make(chan *ws.HandshakeError, 10)
+	s := &ws.Server{
+		Handler: func(c *ws.Conn, r *http.Request) {},
+		Options: ws.AcceptOptions{Refuse: func(w http.ResponseWriter, r *http.Request, err *ws.HandshakeError) {
+			refused <- err
+			w.Header().Set("X-Why", "custom")
+			w.WriteHeader(http.StatusTeapot)
+			io.WriteString(w, "no\n")
+		}},
+	}
+	plain := &ws.Server{Handler: func(c *ws.Conn, r *http.Request) {}}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	serveOn(t, plain, ln)
+	ln2, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	serveOn(t, s, ln2)
+
+	got := rawExchange(t, ln.Addr().String(), "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	for _, want := range []string{"HTTP/1.1 426 Upgrade Required\r\n", "\r\nConnection: close\r\n", "\r\nUpgrade: websocket\r\n", "\r\nDate: ", "\r\n\r\nthis endpoint speaks WebSocket only"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("plain GET: the answer %q lacks %q", got, want)
+		}
+	}
+	got = rawExchange(t, ln.Addr().String(), "HEAD / HTTP/1.1\r\nHost: x\r\n\r\n")
+	if !strings.HasPrefix(got, "HTTP/1.1 405 ") || !strings.HasSuffix(got, "\r\n\r\n") {
+		t.Errorf("HEAD: got %q, want a 405 without a body", got)
+	}
+	got = rawExchange(t, ln.Addr().String(), "NONSENSE\r\n\r\n")
+	if !strings.HasPrefix(got, "HTTP/1.1 400 Bad Request\r\n") {
+		t.Errorf("a malformed request: got %q, want 400", got)
+	}
+	got = rawExchange(t, ln2.Addr().String(), "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	if !strings.HasPrefix(got, "HTTP/1.1 418 I'm a teapot\r\n") || !strings.Contains(got, "\r\nX-Why: custom\r\n") || !strings.HasSuffix(got, "\r\n\r\nno\n") {
+		t.Errorf("Refuse's answer: got %q", got)
+	}
+	if he := <-refused; he.Status != http.StatusUpgradeRequired {
+		t.Errorf("Refuse got %v", he)
+	}
+	st := plain.Stats()
+	if st.Refused.Upgrade != 1 || st.Refused.Method != 1 {
+		t.Errorf("refusals counted: %+v", st.Refused)
+	}
+}
+
+// TestServeRequest checks the handshake request that Serve hands to
+// Handler: its context never ends, and RemoteAddr and TLS are set.
+func TestServeRequest(t *testing.T) {
+	ts := httptest.NewTLSServer(http.NotFoundHandler())
+	certs, pool := ts.TLS.Certificates, certPool(ts)
+	ts.Close()
+	type seen struct {
+		remote string
+		tls    bool
+		ctxErr error
+		host   string
+	}
+	got := make(chan seen, 1)
+	s := &ws.Server{Handler: func(c *ws.Conn, r *http.Request) {
+		got <- seen{r.RemoteAddr, r.TLS != nil, r.Context().Err(), r.Host}
+		c.Write(context.Background(), ws.MessageText, []byte("hi"))
+		readAllUntilClose(c)
+	}}
+	tcp, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := tls.NewListener(tcp, &tls.Config{Certificates: certs, NextProtos: []string{"h2", "http/1.1"}})
+	serveOn(t, s, ln)
+	url := "wss://example.com/"
+	c, _, err := ws.Dial(context.Background(), url, &ws.DialOptions{
+		TLSConfig: &tls.Config{RootCAs: pool},
+		NetDial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, network, tcp.Addr().String())
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, msg, err := c.Read(context.Background())
+	if err != nil || string(msg) != "hi" {
+		t.Fatalf("Read: %q, %v", msg, err)
+	}
+	sn := <-got
+	if !sn.tls || sn.ctxErr != nil || sn.host != "example.com" {
+		t.Errorf("request: %+v", sn)
+	}
+	if sn.remote != c.LocalAddr().String() {
+		t.Errorf("RemoteAddr %q, want the client's %q", sn.remote, c.LocalAddr())
+	}
+	c.Close(ws.StatusNormalClosure, "")
+
+	// A client that chooses HTTP/2 is served too: a GET, which is no
+	// extended CONNECT, gets 405 over HTTP/2.
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "example.com"}, ForceAttemptHTTP2: true}
+	defer tr.CloseIdleConnections()
+	resp, err := (&http.Client{Transport: tr}).Get("https://" + tcp.Addr().String() + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.ProtoMajor != 2 || resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("over HTTP/2: %s %s, want HTTP/2 and 405", resp.Proto, resp.Status)
+	}
+}
+
+// TestServeShutdownDuringHandshake checks that Serve, told to stop,
+// closes the connections whose handshake is under way at once rather
+// than waiting for their HandshakeTimeout.
+func TestServeShutdownDuringHandshake(t *testing.T) {
+	s := &ws.Server{Handler: func(c *ws.Conn, r *http.Request) {}}
+	nc, cancel, done := stalledHandshake(t, s)
+	time.Sleep(50 * time.Millisecond) // the request is on its way in
+	start := time.Now()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Serve did not return; it waits for a handshake that stalls")
+	}
+	nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := nc.Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("the stalled connection was not closed: %v", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("shutting down took %v", d)
+	}
 }
