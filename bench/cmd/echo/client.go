@@ -73,6 +73,54 @@ func (cl *client) close() {
 	cl.c.Close()
 }
 
+// closeFrame is the client's close frame: status 1000, masked.
+var closeFrame = func() []byte {
+	f := []byte{0x88, 0x82, maskKey[0], maskKey[1], maskKey[2], maskKey[3], 0x03, 0xe8}
+	f[6] ^= maskKey[0]
+	f[7] ^= maskKey[1]
+	return f
+}()
+
+// closeHandshake ends the connection as a client should: it sends a
+// close frame, reads frames until the server's close frame, then waits
+// for the server to close the TCP connection (RFC 6455 section 7.1.1:
+// the server closes first), and closes its end with a reset so that no
+// port is left in TIME_WAIT. For the TCP floor it shuts down its side
+// and waits for the server's end of stream.
+func (cl *client) closeHandshake() error {
+	defer cl.close()
+	cl.c.SetDeadline(time.Now().Add(10 * time.Second))
+	if !cl.ws {
+		if err := cl.c.(*net.TCPConn).CloseWrite(); err != nil {
+			return err
+		}
+	} else {
+		if _, err := cl.c.Write(closeFrame); err != nil {
+			return err
+		}
+		for {
+			var h [2]byte
+			if _, err := io.ReadFull(cl.br, h[:]); err != nil {
+				return fmt.Errorf("close handshake: %w", err)
+			}
+			n := int(h[1] & 0x7f)
+			if n >= 126 {
+				return errors.New("close handshake: long frame")
+			}
+			if _, err := cl.br.Discard(n); err != nil {
+				return err
+			}
+			if h[0]&0x0f == 8 {
+				break
+			}
+		}
+	}
+	if _, err := cl.br.ReadByte(); err != io.EOF {
+		return fmt.Errorf("close handshake: the server did not close the connection: %v", err)
+	}
+	return nil
+}
+
 // maskKey is the client's masking key, the same for every frame, so that
 // a message's frame is built once; servers unmask it all the same.
 var maskKey = [4]byte{0x37, 0xfa, 0x21, 0x3d}

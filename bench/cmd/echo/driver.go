@@ -92,6 +92,9 @@ type config struct {
 
 func parseInts(s string) ([]int, error) {
 	var v []int
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
 	for f := range strings.SplitSeq(s, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil {
@@ -108,7 +111,7 @@ func runMain(args []string) error {
 	bcast := fs.String("bcastlibs", "ws-server,gws", "broadcast servers ("+strings.Join(broadcasters, ", ")+", node); empty for none")
 	zlibs := fs.String("zlibs", "", "compressed echo servers ("+harness.Names(zServers)+", node-deflate); empty for none")
 	nodeDir := fs.String("nodedir", "", "directory of the Node.js server echo.js, with node_modules (default: the first of ./node, ./bench/node, ../../node and the source tree's bench/node that holds echo.js)")
-	sizes := fs.String("sizes", "16,1024,65536", "message sizes, bytes")
+	sizes := fs.String("sizes", "16,1024,65536", "message sizes, bytes; empty for no echo cells")
 	conns := fs.String("conns", "1,16", "connections")
 	rounds := fs.Int("rounds", 3, "rounds; each runs every server once, in rotated order")
 	limit := fs.Duration("limit", 3*time.Second, "time limit of one cell's load")
@@ -598,8 +601,9 @@ func parallel(n int, f func(i int) error) error {
 	return first
 }
 
-// runHandshakes opens count connections, conc at a time, each with a
-// handshake and then a reset, up to the time limit.
+// runHandshakes opens count connections, conc at a time, each with the
+// opening handshake and then the close handshake, up to the time limit;
+// the latencies are of both handshakes.
 func runHandshakes(addr string, ws bool, pid, count, conc int, limit time.Duration) (sample, error) {
 	s := sample{cell: cell{"hs", 0, conc}}
 	// Warm up.
@@ -608,7 +612,9 @@ func runHandshakes(addr string, ws bool, pid, count, conc int, limit time.Durati
 		if err != nil {
 			return s, err
 		}
-		c.close()
+		if err := c.closeHandshake(); err != nil {
+			return s, err
+		}
 	}
 	// One slot per handshake, taken in turn by the dialers; a slot taken
 	// when time is up stays 0.
@@ -625,8 +631,10 @@ func runHandshakes(addr string, ws bool, pid, count, conc int, limit time.Durati
 				if err != nil {
 					return err
 				}
+				if err := c.closeHandshake(); err != nil {
+					return err
+				}
 				lat[k] = time.Since(t)
-				c.close()
 			}
 			return nil
 		})

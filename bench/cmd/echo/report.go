@@ -194,7 +194,7 @@ func report(cfg config, all []sample) string {
 		zReport(&b, cfg, all)
 	}
 	if hs := hsCells(cfg); len(hs) > 0 && len(cfg.libs) > 0 {
-		b.WriteString("\n### Handshakes (tcp: connect and one round trip of the request's bytes)\n")
+		b.WriteString("\n### Handshakes (opening and close handshakes; tcp: connect, one round trip of the request's bytes, shutdown and the server's end of stream)\n")
 		for _, m := range []metric{cpuM, rateM, p50M, p99M} {
 			table(&b, all, cfg.libs, hs, m, "")
 		}
@@ -203,8 +203,10 @@ func report(cfg config, all []sample) string {
 		for _, m := range []metric{cpuM, rateM} {
 			table(&b, all, cfg.libs, hs, m, "peer-paired")
 			table(&b, all, cfg.libs, hs, m, "tcp-paired")
-			if slices.Contains(cfg.libs, "gws") {
-				table(&b, all, cfg.libs, hs, m, "gws-paired")
+			for _, ref := range []string{"gws", "gws-server"} {
+				if slices.Contains(cfg.libs, ref) {
+					table(&b, all, cfg.libs, hs, m, ref+"-paired")
+				}
 			}
 		}
 	}

@@ -44,6 +44,7 @@ var servers = map[string]server{
 	"coder":      httpServer(coderReadWrite(nil)),
 	"gobwas":     serveGobwas,
 	"gws":        serveGWS(&gws.ServerOption{ReadMaxPayloadSize: readLimit}, true),
+	"gws-server": serveGWSServer(&gws.ServerOption{ReadMaxPayloadSize: readLimit}),
 }
 
 // broadcasters are the servers of servers that set a broadcaster, and so
@@ -318,6 +319,19 @@ func serveGWS(opt *gws.ServerOption, bcast bool) server {
 			}
 			go c.ReadLoop()
 		})}).Serve(ln)
+	}
+}
+
+// serveGWSServer echoes with gws's own server, gws.NewServer, which
+// reads the request with http.ReadRequest on a pooled bufio.Reader in an
+// accept loop of its own, without net/http's server, and runs ReadLoop on
+// the goroutine that upgraded.
+func serveGWSServer(opt *gws.ServerOption) server {
+	return func(ln net.Listener) error {
+		e := &gwsEcho{conns: make(map[*gws.Conn]struct{})}
+		s := gws.NewServer(e, opt)
+		s.OnError = func(net.Conn, error) {}
+		return s.RunListener(ln)
 	}
 }
 
