@@ -72,6 +72,87 @@ func BenchmarkRead(b *testing.B) {
 	}
 }
 
+// BenchmarkReadLarge measures Read on large messages, each in one frame,
+// from memory: the cost of collecting a message into a buffer of its own
+// over that of reading it.
+func BenchmarkReadLarge(b *testing.B) {
+	ctx := context.Background()
+	for _, size := range []int{64 << 10, 256 << 10, 1 << 20, 4 << 20} {
+		data := clientFrames(size, 2)
+		b.Run(sizeName(size), func(b *testing.B) {
+			c := newConn(&loopConn{data: data}, false, nil, nil)
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, p, err := c.Read(ctx); err != nil || len(p) != size {
+					b.Fatal(len(p), err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkReadLoopback reads messages of 64 KiB and 1 MiB, each in one
+// frame, from a peer that writes them over loopback TCP as fast as it
+// can, with Read, with ReadAppend into one buffer and with Reader and
+// io.Copy to io.Discard, side by side: what a whole message costs over
+// streaming it.
+func BenchmarkReadLoopback(b *testing.B) {
+	ctx := context.Background()
+	for _, size := range []int{64 << 10, 1 << 20} {
+		msg := clientFrames(size, 1)
+		reads := []struct {
+			name string
+			read func(c *Conn) error
+		}{
+			{"Read", func(c *Conn) error {
+				_, p, err := c.Read(ctx)
+				if err == nil && len(p) != size {
+					err = fmt.Errorf("read %d bytes", len(p))
+				}
+				return err
+			}},
+			{"ReadAppend", func() func(c *Conn) error {
+				var buf []byte
+				return func(c *Conn) error {
+					var err error
+					_, buf, err = c.ReadAppend(ctx, buf[:0])
+					return err
+				}
+			}()},
+			{"Reader", func(c *Conn) error {
+				_, r, err := c.Reader(ctx)
+				if err == nil {
+					_, err = io.Copy(io.Discard, r)
+				}
+				return err
+			}},
+		}
+		for _, rd := range reads {
+			b.Run(rd.name+"/"+sizeName(size), func(b *testing.B) {
+				cn, sn := tcpPair(b)
+				c := newConn(sn, false, nil, nil)
+				defer c.CloseNow()
+				go func() {
+					for {
+						if _, err := cn.Write(msg); err != nil {
+							return
+						}
+					}
+				}()
+				defer cn.Close()
+				b.SetBytes(int64(size))
+				b.ReportAllocs()
+				for b.Loop() {
+					if err := rd.read(c); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
 // BenchmarkReadWhole measures Read on the messages whose length the first
 // frame does not give: compressed (without context takeover, so that the
 // stream can repeat) and fragmented in two frames.

@@ -143,9 +143,15 @@ func (r *messageReader) Read(p []byte) (int, error) {
 }
 
 // Read waits for the next message and returns it whole. It allocates the
-// message's bytes as they arrive, never more than the read limit; use
-// ReadAppend to read into a buffer of yours, or Reader to stream a message
-// instead. Cancelling ctx interrupts the read.
+// message's bytes as they arrive, never more than the read limit. For an
+// uncompressed message, whatever length its frame headers claim, the
+// buffer it holds is never larger than 64 KiB or 16 times the bytes of
+// the message the peer has sent, whichever is larger. A
+// message in one uncompressed frame ends in a buffer of its exact size,
+// which Read allocates once a sixteenth of the message has arrived: up
+// to 1 MiB that is one allocation and a copy of 64 KiB from a pooled
+// buffer. Use ReadAppend to read into a buffer of yours, or Reader to
+// stream a message instead. Cancelling ctx interrupts the read.
 // Before the message began the connection stays usable, as for Reader;
 // in the middle of a message the bytes read so far are dropped with the
 // rest of that message by the next read.
@@ -224,6 +230,16 @@ func (c *Conn) awaitBytes() error {
 	return c.readIdle()
 }
 
+// Growth of the buffer of a whole message (see readRest).
+const (
+	// readFirst is the buffer a message of known length starts with
+	// before the peer has sent more than that.
+	readFirst = 64 << 10
+	// readGrowth is how many times the bytes of a message that have
+	// arrived its buffer may hold.
+	readGrowth = 16
+)
+
 // errCutShort is the transport's io.EOF in the middle of a message.
 var errCutShort = fmt.Errorf("message cut short: %w", io.EOF)
 
@@ -244,16 +260,31 @@ func (c *Conn) midMessageEOF(err error) error {
 func (c *Conn) readAll() ([]byte, error) {
 	rd := &c.rd
 	// A whole uncompressed message in one frame of known length gets an
-	// exact buffer, up to 64 KiB. A compressed message in one frame that
-	// has arrived whole is inflated into a pooled buffer first and copied
-	// out into one of its size if it ends there, which is one allocation
-	// for most messages; reading it never waits for the peer, so no peer
-	// can keep the pooled buffer by stalling. Past that, and for messages
-	// in several frames, readRest grows the buffer as bytes arrive.
+	// exact buffer when the bytes already here justify it (readRest): up
+	// to 64 KiB, or 16 times what is buffered. A longer one starts in a
+	// pooled buffer of 64 KiB, from which readRest moves it to an exact
+	// buffer as soon as the bytes that have arrived justify that: a
+	// message of up to 1 MiB is one allocation and a copy of 64 KiB.
+	// A compressed message in one frame that has arrived whole is
+	// inflated into a pooled buffer first and copied out into one of its
+	// size if it ends there, which is one allocation for most messages;
+	// reading it never waits for the peer. Past that, and for messages in
+	// several frames, readRest grows the buffer as bytes arrive.
 	var b []byte
 	switch {
+	case rd.fin && !rd.comp && rd.remain <= max(readFirst, readGrowth*int64(rd.buffered())):
+		b = make([]byte, 0, rd.remain)
 	case rd.fin && !rd.comp:
-		b = make([]byte, 0, min(rd.remain, 64<<10))
+		sp := getCopyBuf()
+		b, err := c.readRest((*sp)[:0:readFirst], true)
+		if err == nil && len(b) > 0 && &b[0] == &(*sp)[0] {
+			b = bytes.Clone(b) // cannot happen: the message is longer
+		}
+		putWriteBuf(sp)
+		if err != nil {
+			return nil, err
+		}
+		return b, nil
 	case rd.comp && rd.fin && rd.remain <= int64(rd.buffered()):
 		sp := getWriteBuf()
 		b, err := c.readRest((*sp)[:0], true)
@@ -275,18 +306,29 @@ func (c *Conn) readAll() ([]byte, error) {
 // b is full at the end of an uncompressed frame it first checks, without
 // room, whether the message has ended, and otherwise grows b by its
 // length, at least 512 bytes: the buffer doubles, so appending costs
-// amortised constant time per byte. In the last frame of an uncompressed
-// message, whose end is known, an exact buffer (Read's, returned to the
-// caller) grows to no more than that end, and any other (ReadAppend's,
-// kept by the caller) by at least what is left of it, up to 64 KiB. So a
-// length that is only claimed never grows the buffer by more than 64 KiB
-// beyond what doubling what it holds would.
+// amortised constant time per byte.
 //
-// The message's part of b never grows past the read limit: a compressed
-// message, whose inflated size is known only at its end, fills the
-// buffer to the limit and then reads one byte more aside to learn
-// whether it ends there. So collecting a message costs at most the limit
-// and the half of it that the last doubling copies from.
+// In a frame whose length is known the buffer may grow further, but
+// only as far as the bytes of the message that have arrived (read into
+// b or waiting in the read buffer) justify: its part for the message
+// never holds more than the larger of 64 KiB and 16 times those bytes.
+// So a length that is only claimed never grows the buffer by more than
+// that beyond what doubling what it holds would, and a peer that stalls
+// holds at most 16 times what it sent. In the last frame of a message an
+// exact buffer (Read's, returned to the caller) grows straight to the
+// message's end when that bound allows, and otherwise to just what lets
+// it get there once full: a sixteenth of the message, so what is copied
+// on the way is about a fifteenth of the message. Any other buffer
+// (ReadAppend's, kept by the caller) grows by at least its length, and
+// to the end of the frame when the bound allows.
+//
+// The message's part of b never grows past the read limit: an
+// uncompressed message is held to it by its frame headers, and a
+// compressed message, whose inflated size is known only at its end,
+// fills the buffer to the limit and then reads one byte more aside to
+// learn whether it ends there. So collecting a compressed message costs
+// at most the limit and the half of it that the last doubling copies
+// from.
 func (c *Conn) readRest(b []byte, exact bool) ([]byte, error) {
 	rd := &c.rd
 	base := len(b)
@@ -303,12 +345,20 @@ func (c *Conn) readRest(b []byte, exact bool) ([]byte, error) {
 				}
 			}
 			grow := max(len(b), 512)
-			if rd.fin && !rd.comp && rd.remain > 0 {
-				left := int(min(rd.remain, 1<<30))
-				if exact {
-					grow = min(max(grow, 64<<10), left)
+			if !rd.comp && rd.remain > 0 {
+				got := int64(len(b) - base)
+				bound := max(readFirst, readGrowth*(got+int64(rd.buffered())))
+				want := min(bound, got+rd.remain) // to the frame's end
+				if rd.fin && want < got+rd.remain {
+					// Short of the message's end: go only as far as lets the
+					// next step reach it.
+					want = min(want, (got+rd.remain+readGrowth-1)/readGrowth)
+				}
+				step := int(min(want-got, 1<<30))
+				if exact && rd.fin {
+					grow = step
 				} else {
-					grow = max(grow, min(left, 64<<10))
+					grow = max(grow, step)
 				}
 			}
 			if limit := c.readLimit.Load(); limit > 0 && rd.comp {

@@ -6,10 +6,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"runtime"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/flate"
 	"github.com/seed-d6ba7b20/ws/internal/deflate"
@@ -220,6 +223,187 @@ func TestReadLimitLoweredMidMessage(t *testing.T) {
 	_, msg, err := c.Read(context.Background())
 	if err != nil || len(msg) != 100_001 {
 		t.Fatalf("read %d bytes, %v", len(msg), err)
+	}
+}
+
+// TestReadLargeAllocs reads messages of 256 KiB to 4 MiB, each in one
+// frame, with Read over loopback TCP, and checks the bytes allocated per
+// message: the message's exact buffer and what collecting its first
+// sixteenth costs, an eighth of it at most. A buffer that doubles from
+// 64 KiB allocates about twice the message.
+func TestReadLargeAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates; .ci/test runs this without it")
+	}
+	for _, size := range []int{256 << 10, 1 << 20, 1<<20 + 1, 4 << 20} {
+		t.Run(fmt.Sprint(size), func(t *testing.T) {
+			const warm, n = 2, 8
+			cn, sn := tcpPair(t)
+			defer cn.Close()
+			c := newConn(sn, false, nil, nil)
+			defer c.CloseNow()
+			msg := clientFrames(size, 1)
+			go func() {
+				for range warm + n {
+					if _, err := cn.Write(msg); err != nil {
+						return
+					}
+				}
+			}()
+			ctx := context.Background()
+			read := func() {
+				_, p, err := c.Read(ctx)
+				if err != nil || len(p) != size || cap(p) != size {
+					t.Fatalf("read %d bytes in a buffer of %d, %v; want %d", len(p), cap(p), err, size)
+				}
+			}
+			for range warm {
+				read()
+			}
+			got := allocated(func() {
+				for range n {
+					read()
+				}
+			}) / n
+			if bound := uint64(size + size/8 + 16<<10); got > bound {
+				t.Errorf("%d bytes allocated per message of %d, over %d", got, size, bound)
+			}
+			t.Logf("%d bytes allocated per message of %d (%.3fx)", got, size, float64(got)/float64(size))
+		})
+	}
+}
+
+// stallConn is a net.Conn that records how many bytes it has returned
+// when a Read call begins, so that a test can tell when its reader waits
+// for bytes that will not come.
+type stallConn struct {
+	net.Conn
+	n       int64
+	waiting atomic.Int64 // n when the last Read began, -1 before any
+}
+
+func (s *stallConn) Read(p []byte) (int, error) {
+	s.waiting.Store(s.n)
+	m, err := s.Conn.Read(p)
+	s.n += int64(m)
+	return m, err
+}
+
+// TestReadClaimedLength sends the header of a frame that claims the read
+// limit's 32 MiB, then only some of those bytes, and stalls: while Read
+// waits for the rest it must have allocated no more than the bound its
+// doc states, 64 KiB or 16 times the bytes sent, whichever is larger.
+func TestReadClaimedLength(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates; .ci/test runs this without it")
+	}
+	for _, sent := range []int{0, 16, 8 << 10, 100 << 10, 1<<20 + 3, 3 << 20} {
+		t.Run(fmt.Sprint(sent), func(t *testing.T) {
+			a, b := net.Pipe()
+			defer b.Close()
+			sc := &stallConn{Conn: a}
+			sc.waiting.Store(-1)
+			c := newConn(sc, false, nil, nil)
+			defer c.CloseNow()
+			payload := make([]byte, DefaultReadLimit)
+			data := wstest.AppendClientFrame(nil, frame.Header{Fin: true, Opcode: frame.OpBinary}, payload)
+			head := len(data) - len(payload)
+			data = data[:head+sent]
+			go io.Copy(io.Discard, b) // the close frame
+			done := make(chan error, 1)
+			got := allocated(func() {
+				go func() {
+					_, p, err := c.Read(context.Background())
+					if err == nil {
+						err = fmt.Errorf("read %d bytes without an error", len(p))
+					}
+					done <- err
+				}()
+				if _, err := b.Write(data); err != nil {
+					t.Error(err)
+				}
+				deadline := time.Now().Add(10 * time.Second)
+				for sc.waiting.Load() != int64(len(data)) {
+					if time.Now().After(deadline) {
+						t.Fatalf("Read did not wait after %d bytes (%d)", len(data), sc.waiting.Load())
+					}
+					time.Sleep(time.Millisecond)
+				}
+			})
+			bound := uint64(max(64<<10, 16*sent) + 64<<10) // and the pooled 64 KiB
+			if got > bound {
+				t.Errorf("%d bytes sent of a claimed %d: %d allocated, over %d", sent, len(payload), got, bound)
+			}
+			t.Logf("%d bytes sent of a claimed %d: %d allocated", sent, len(payload), got)
+			b.Close()
+			// The peer leaves without the rest: Read must not take what
+			// it has for a whole message.
+			if err := <-done; !errors.Is(err, io.ErrUnexpectedEOF) {
+				t.Errorf("Read of a message cut short: %v, want io.ErrUnexpectedEOF", err)
+			}
+		})
+	}
+}
+
+// TestReadWholeSizes reads messages around the sizes where Read's buffer
+// changes course, in one frame and in several, with Read and with
+// ReadAppend after a prefix, over loopback TCP, and checks the bytes and
+// that a message in one frame gets a buffer of its exact size.
+func TestReadWholeSizes(t *testing.T) {
+	sizes := []int{0, 1, 64<<10 - 1, 64 << 10, 64<<10 + 1, 128 << 10, 1<<20 - 1, 1 << 20, 1<<20 + 1, 2<<20 + 5, 17 << 20}
+	cn, sn := tcpPair(t)
+	defer cn.Close()
+	c := newConn(sn, false, nil, nil)
+	defer c.CloseNow()
+	pattern := func(n int) []byte {
+		p := make([]byte, n)
+		for i := range p {
+			p[i] = byte(i*7 + i>>11)
+		}
+		return p
+	}
+	type msg struct {
+		size   int
+		frames int
+	}
+	var msgs []msg
+	for _, size := range sizes {
+		for _, frames := range []int{1, 3} {
+			msgs = append(msgs, msg{size, frames})
+		}
+	}
+	go func() {
+		for _, m := range msgs {
+			for range 2 { // once for Read, once for ReadAppend
+				p := pattern(m.size)
+				var data []byte
+				for i := range m.frames {
+					h := frame.Header{Fin: i == m.frames-1, Opcode: frame.OpBinary}
+					if i > 0 {
+						h.Opcode = frame.OpContinuation
+					}
+					data = wstest.AppendClientFrame(data, h, p[i*len(p)/m.frames:(i+1)*len(p)/m.frames])
+				}
+				if _, err := cn.Write(data); err != nil {
+					return
+				}
+			}
+		}
+	}()
+	ctx := context.Background()
+	for _, m := range msgs {
+		want := pattern(m.size)
+		_, p, err := c.Read(ctx)
+		if err != nil || !bytes.Equal(p, want) {
+			t.Fatalf("Read of %d bytes in %d frames: %d bytes, %v", m.size, m.frames, len(p), err)
+		}
+		if m.frames == 1 && cap(p) != m.size {
+			t.Errorf("Read of %d bytes in one frame: a buffer of %d", m.size, cap(p))
+		}
+		_, p, err = c.ReadAppend(ctx, []byte("prefix"))
+		if err != nil || string(p[:6]) != "prefix" || !bytes.Equal(p[6:], want) {
+			t.Fatalf("ReadAppend of %d bytes in %d frames: %d bytes, %v", m.size, m.frames, len(p), err)
+		}
 	}
 }
 
