@@ -59,7 +59,8 @@ var idleShapes = []struct {
 const idleBatch = 1000
 
 // TestIdleStackAndHeap guards the memory of an idle ws.Server connection,
-// for each handler shape: all its goroutines together hold one 2 KiB
+// run by Serve, for each handler shape, and for Read mounted on an
+// http.Server as well: all its goroutines together hold one 2 KiB
 // stack, the smallest there is, and its heap stays under the figure of
 // its shape. A connection that parks two goroutines, or one whose stack
 // has doubled, costs 2 KiB more, 30 MiB at 15,000 connections. Each
@@ -94,9 +95,19 @@ func TestIdleStackAndHeap(t *testing.T) {
 		idleServerChild(t, shape)
 		return
 	}
-	for _, shape := range idleShapes {
-		t.Run(shape.name, func(t *testing.T) {
-			first, second := idleMeasure(t, shape.name)
+	type run struct {
+		shape   int
+		mounted bool // on an http.Server rather than run by Serve
+	}
+	runs := []run{{0, false}, {1, false}, {2, false}, {0, true}}
+	for _, r := range runs {
+		shape := idleShapes[r.shape]
+		name := shape.name
+		if r.mounted {
+			name += "/http.Server"
+		}
+		t.Run(name, func(t *testing.T) {
+			first, second := idleMeasure(t, shape.name, r.mounted)
 			stack := (second.Stack - first.Stack) / idleBatch
 			heap := (second.Heap - first.Heap) / idleBatch
 			g := float64(second.Goroutines-first.Goroutines) / idleBatch
@@ -128,9 +139,12 @@ type idleStats struct {
 
 // idleMeasure runs the server of shape in a child process and returns
 // its reports after one batch of idle connections and after two.
-func idleMeasure(t *testing.T, shape string) (first, second idleStats) {
+func idleMeasure(t *testing.T, shape string, mounted bool) (first, second idleStats) {
 	cmd := exec.Command(os.Args[0], "-test.run=^TestIdleStackAndHeap$", "-test.count=1")
 	cmd.Env = append(os.Environ(), "WS_IDLE_SHAPE="+shape)
+	if mounted {
+		cmd.Env = append(cmd.Env, "WS_IDLE_MOUNTED=1")
+	}
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -187,7 +201,8 @@ func idleMeasure(t *testing.T, shape string) (first, second idleStats) {
 }
 
 // idleServerChild is the child of idleMeasure: a ws.Server whose
-// handler has the given shape. It prints "addr" and its address, then
+// handler has the given shape, run by Serve, or mounted on an
+// http.Server when WS_IDLE_MOUNTED is set. It prints "addr" and its address, then
 // answers each "measure N" on stdin, once N connections are idle, with
 // "stats" and an idleStats. It shuts down when stdin ends.
 func idleServerChild(t *testing.T, name string) {
@@ -211,21 +226,35 @@ func idleServerChild(t *testing.T, name string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := &http.Server{Handler: srv}
 	served := make(chan struct{})
-	go func() {
-		hs.Serve(ln)
-		close(served)
-	}()
-	defer func() {
-		hs.Close()
-		<-served
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			t.Error(err)
-		}
-	}()
+	if os.Getenv("WS_IDLE_MOUNTED") != "" {
+		hs := &http.Server{Handler: srv}
+		go func() {
+			hs.Serve(ln)
+			close(served)
+		}()
+		defer func() {
+			hs.Close()
+			<-served
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := srv.Shutdown(ctx); err != nil {
+				t.Error(err)
+			}
+		}()
+	} else {
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() {
+			if err := srv.Serve(ctx, ln); err != nil {
+				t.Error(err)
+			}
+			close(served)
+		}()
+		defer func() {
+			cancel()
+			<-served
+		}()
+	}
 	fmt.Printf("addr %s\n", ln.Addr())
 	in := bufio.NewScanner(os.Stdin)
 	for in.Scan() {
