@@ -63,9 +63,15 @@ type CompressionEngine int
 
 const (
 	// EngineDictionary, the default, keeps the last DictSize bytes sent
-	// (4 KiB by default) and primes a pooled klauspost/compress/flate
-	// compressor with them for each message, which costs about as much CPU
-	// as compressing them. The least memory that context takeover allows.
+	// (4 KiB by default) and primes a pooled compressor with them for each
+	// message: the least memory that context takeover allows. At level 1
+	// the compressor is klauspost/compress/flate's, and priming costs about
+	// as much CPU as compressing the dictionary. At levels 2 to 9 it is
+	// the window compressor of EngineWindow, primed by hashing the
+	// dictionary: at level 6, for 1 KiB JSON messages, it sends 20% fewer
+	// bytes than level 1 (about 1.06 times what zlib's level 6 sends with
+	// a whole 32 KiB window, Node.js ws's default, against 1.32 times),
+	// for about 1.5 times level 1's CPU.
 	EngineDictionary CompressionEngine = iota
 	// EngineWriter keeps a klauspost/compress/flate compressor of its own
 	// between messages: no priming, so the least CPU per message, but

@@ -8,9 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -388,4 +390,123 @@ func TestCompressionOptionsInvalid(t *testing.T) {
 			t.Fatalf("Accept: %v", err)
 		}
 	}
+}
+
+// nodeJSONPayload is what Node.js ws with its default permessage-deflate
+// (zlib level 6, memLevel 8, 15 window bits, context takeover) sends for
+// the payloads of jsonStream(300, 1): 58,893 bytes, 196.3 a message, the
+// 00 00 ff ff tails cut. Node v20.20.2 with zlib 1.3.1-e00f703; made with
+// zlib.createDeflateRaw({windowBits: 15, memLevel: 8}), a write and
+// flush(Z_SYNC_FLUSH) per message, as ws's PerMessageDeflate does, over
+// the messages that jsonStream writes.
+const nodeJSONPayload = 58893
+
+// TestCompressionWireJSON sends jsonStream(300, 1), the JSON stream of
+// bench/cmd/echo's compressed echo, from a server to a client, and guards
+// the payload bytes on the wire against regressions: with the defaults,
+// and with Level 6, which keeps within 1.1 times what Node.js ws sends
+// with its defaults for the same idle state. The figures are
+// deterministic: the same input compresses to the same bytes.
+func TestCompressionWireJSON(t *testing.T) {
+	msgs := jsonStream(300, 1)
+	cases := []struct {
+		name string
+		o    ws.CompressionOptions
+		max  int // payload bytes
+	}{
+		// BestSpeed, priming klauspost's writer with 4 KiB: 77,815 bytes,
+		// 1.32 times Node's.
+		{"defaults", ws.CompressionOptions{}, 77815},
+		// The window compressor primed with 4 KiB, zlib's level 6 search.
+		{"level6", ws.CompressionOptions{Level: 6}, nodeJSONPayload * 11 / 10},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			c, s := pair(t, false, &ws.AcceptOptions{Options: ws.Options{Compression: &tc.o}},
+				&ws.DialOptions{Options: ws.Options{Compression: &ws.CompressionOptions{}}})
+			go func() {
+				for _, m := range msgs {
+					if s.Write(ctx, ws.MessageText, m) != nil {
+						return
+					}
+				}
+			}()
+			for _, m := range msgs {
+				_, got, err := c.Read(ctx)
+				if err != nil || !bytes.Equal(got, m) {
+					t.Fatalf("read: %v, %d bytes", err, len(got))
+				}
+			}
+			wire := s.Stats().WireBytesOut
+			t.Logf("%s: %d payload bytes, %.1f a message, %.3f times Node's", tc.name, wire,
+				float64(wire)/float64(len(msgs)), float64(wire)/nodeJSONPayload)
+			if int(wire) > tc.max {
+				t.Errorf("%s: %d payload bytes, want at most %d", tc.name, wire, tc.max)
+			}
+		})
+	}
+}
+
+var (
+	jsonActions = []string{"click", "view", "purchase", "login", "logout", "scroll", "search", "share"}
+	jsonTags    = []string{"mobile", "desktop", "beta", "eu", "us", "promo", "new", "returning", "t1", "t2"}
+	jsonWords   = []string{"ok", "retry", "cached", "slow", "fast", "user", "session", "page", "item", "cart"}
+)
+
+// jsonStream returns n JSON messages of 1024 bytes each, as zMessages in
+// bench/cmd/echo/deflate.go makes them for the compressed echo: keep the
+// two the same.
+func jsonStream(n int, seed uint64) [][]byte {
+	const size = 1024
+	r := rand.New(rand.NewPCG(seed, 0x5eed))
+	out := make([][]byte, n)
+	for i := range out {
+		b := append(make([]byte, 0, 2*size), `{"seq":`...)
+		b = strconv.AppendInt(b, int64(i), 10)
+		b = append(b, `,"events":[`...)
+		for k := 0; ; k++ {
+			rec := jsonRecord(r)
+			if len(b)+len(rec)+1+16 > size {
+				break
+			}
+			if k > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, rec...)
+		}
+		b = append(b, `],"note":"`...)
+		for len(b) < size-2 {
+			if b[len(b)-1] != '"' {
+				b = append(b, ' ')
+			}
+			b = append(b, jsonWords[r.IntN(len(jsonWords))]...)
+		}
+		out[i] = append(b[:size-2], `"}`...)
+	}
+	return out
+}
+
+// jsonRecord is zRecord of bench/cmd/echo/deflate.go.
+func jsonRecord(r *rand.Rand) []byte {
+	b := []byte(`{"id":`)
+	b = strconv.AppendInt(b, int64(r.IntN(1000000)), 10)
+	b = append(b, `,"user":"user-`...)
+	b = strconv.AppendInt(b, int64(r.IntN(5000)), 10)
+	b = append(b, `","action":"`...)
+	b = append(b, jsonActions[r.IntN(len(jsonActions))]...)
+	b = append(b, `","amount":`...)
+	b = strconv.AppendFloat(b, float64(r.IntN(100000))/100, 'f', 2, 64)
+	b = append(b, `,"tags":[`...)
+	for j := range r.IntN(4) {
+		if j > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		b = append(b, jsonTags[r.IntN(len(jsonTags))]...)
+		b = append(b, '"')
+	}
+	b = append(b, `],"ok":`...)
+	b = strconv.AppendBool(b, r.IntN(4) != 0)
+	return append(b, '}')
 }

@@ -95,3 +95,20 @@ func dictHeld(c *Compressor) int {
 	}
 	return 0
 }
+
+// TestIdleStateSmall guards what EngineDict keeps per connection between
+// messages, with ws's defaults and at level 6: at most 8 KiB (the 4 KiB
+// dictionary and its slack, 5 KiB).
+func TestIdleStateSmall(t *testing.T) {
+	for _, level := range []int{0, 6} {
+		c := mustCompressor(t, Side{}, CompressorOptions{Level: level})
+		for i := range 100 {
+			if _, err := c.Compress(nil, jsonMessage(i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if held := c.Held(); held > 8<<10 || held == 0 {
+			t.Errorf("level %d: %d bytes held between messages, want 1 to 8 KiB", level, held)
+		}
+	}
+}
