@@ -2,7 +2,6 @@ package ws
 
 import (
 	"context"
-	"net"
 	"sync"
 
 	"github.com/seed-d6ba7b20/ws/internal/deflate"
@@ -58,36 +57,6 @@ func (c *Conn) queuedFrame(it sendItem) []byte {
 		return nil
 	}
 	return it.pm.frame
-}
-
-// writeFrames writes whole frames, each a message, in one system call
-// where the transport allows it.
-func (c *Conn) writeFrames(ctx context.Context, frames [][]byte) error {
-	if err := c.lock(ctx, msgLock); err != nil {
-		return err
-	}
-	defer c.unlock(msgLock)
-	if err := c.lock(ctx, frameLock); err != nil {
-		return err
-	}
-	defer c.unlock(frameLock)
-	if c.closeSent() {
-		return &ClosedError{Cause: c.closeErrOrSent()}
-	}
-	if err := c.flushTail(); err != nil {
-		return c.writeFailed(ctx, err, false, false, false)
-	}
-	payload := 0
-	for _, f := range frames {
-		payload += len(f) - frame.Size(f)
-	}
-	bufs := net.Buffers(frames)
-	n, err := bufs.WriteTo(c.transport)
-	if err != nil {
-		return c.writeFailed(ctx, err, false, n > 0, false)
-	}
-	c.messagesWritten(len(frames), payload, payload)
-	return nil
 }
 
 // preparedMessage is a message framed once, to be sent to many
