@@ -217,3 +217,67 @@ func TestMessagesEndings(t *testing.T) {
 		s.CloseNow()
 	})
 }
+
+// TestMessagesAllocs checks that receiving with Messages allocates no more
+// than receiving with Read, over loopback TCP: one allocation per message,
+// its bytes, which Read returns too and which become the caller's; the
+// handing over, the waits between messages and the goroutine allocate
+// nothing more. A wait that parks (none should, as the peer keeps
+// sending) may allocate, so the test allows one allocation in a hundred
+// messages beyond Read's.
+func TestMessagesAllocs(t *testing.T) {
+	if ws.HostileRace {
+		t.Skip("the race detector allocates")
+	}
+	const warm, perRun, runs = 500, 500, 10
+	total := warm + perRun*(runs+1) // AllocsPerRun runs f once more than it counts
+	msg := make([]byte, 1024)
+	ctx := context.Background()
+	measure := func(t *testing.T, recv func(c *ws.Conn) error) float64 {
+		c, s := pair(t, true, nil, nil)
+		werr := make(chan error, 1)
+		go func() {
+			for range total {
+				if err := c.Write(ctx, ws.MessageBinary, msg); err != nil {
+					werr <- err
+					return
+				}
+			}
+			werr <- nil
+		}()
+		for range warm {
+			if err := recv(s); err != nil {
+				t.Fatal(err)
+			}
+		}
+		allocs := testing.AllocsPerRun(runs, func() {
+			for range perRun {
+				if err := recv(s); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+		if err := <-werr; err != nil {
+			t.Fatal(err)
+		}
+		return allocs
+	}
+	read := measure(t, func(s *ws.Conn) error {
+		_, _, err := s.Read(ctx)
+		return err
+	})
+	messages := measure(t, func(s *ws.Conn) error {
+		if _, ok := <-s.Messages(); !ok {
+			return s.Err()
+		}
+		return nil
+	})
+	t.Logf("allocations per %d messages: Read %v, Messages %v", perRun, read, messages)
+	if read > perRun+perRun/100 {
+		t.Errorf("Read made %v allocations per %d messages, want about one each", read, perRun)
+	}
+	if messages > read+perRun/100 {
+		t.Errorf("Messages made %v allocations per %d messages, Read %v: want no more than Read's", messages, perRun, read)
+	}
+}
