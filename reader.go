@@ -145,12 +145,12 @@ func (r *messageReader) Read(p []byte) (int, error) {
 // Read waits for the next message and returns it whole. It allocates the
 // message's bytes as they arrive, never more than the read limit. For an
 // uncompressed message, whatever length its frame headers claim, the
-// buffer it holds is never larger than 64 KiB or 16 times the bytes of
-// the message the peer has sent, whichever is larger. A
-// message in one uncompressed frame ends in a buffer of its exact size,
-// which Read allocates once a sixteenth of the message has arrived: up
-// to 1 MiB that is one allocation and a copy of 64 KiB from a pooled
-// buffer. Use ReadAppend to read into a buffer of yours, or Reader to
+// buffer it holds is never larger than 64 KiB, 16 times the bytes of the
+// message the peer has sent up to 1 MiB, or twice those bytes, whichever
+// is largest. A message in one uncompressed frame ends in a buffer of its
+// exact size: up to 1 MiB that is one allocation and a copy of 64 KiB
+// from a pooled buffer; a longer one takes one or two steps more, which
+// allocate at most its size again. Use ReadAppend to read into a buffer of yours, or Reader to
 // stream a message instead. Cancelling ctx interrupts the read.
 // Before the message began the connection stays usable, as for Reader;
 // in the middle of a message the bytes read so far are dropped with the
@@ -236,9 +236,17 @@ const (
 	// before the peer has sent more than that.
 	readFirst = 64 << 10
 	// readGrowth is how many times the bytes of a message that have
-	// arrived its buffer may hold.
+	// arrived its buffer may hold, up to readEager; past that, twice.
 	readGrowth = 16
+	readEager  = 1 << 20
 )
+
+// readBound is the most that the buffer of a message may hold when
+// arrived of its bytes have arrived: 64 KiB, 16 times arrived up to
+// 1 MiB, or twice arrived, whichever is largest.
+func readBound(arrived int64) int64 {
+	return max(readFirst, min(readGrowth*arrived, readEager), 2*arrived)
+}
 
 // errCutShort is the transport's io.EOF in the middle of a message.
 var errCutShort = fmt.Errorf("message cut short: %w", io.EOF)
@@ -260,8 +268,8 @@ func (c *Conn) midMessageEOF(err error) error {
 func (c *Conn) readAll() ([]byte, error) {
 	rd := &c.rd
 	// A whole uncompressed message in one frame of known length gets an
-	// exact buffer when the bytes already here justify it (readRest): up
-	// to 64 KiB, or 16 times what is buffered. A longer one starts in a
+	// exact buffer when the bytes already here justify it (readBound):
+	// up to 64 KiB, or 16 times what is buffered. A longer one starts in a
 	// pooled buffer of 64 KiB, from which readRest moves it to an exact
 	// buffer as soon as the bytes that have arrived justify that: a
 	// message of up to 1 MiB is one allocation and a copy of 64 KiB.
@@ -272,7 +280,7 @@ func (c *Conn) readAll() ([]byte, error) {
 	// several frames, readRest grows the buffer as bytes arrive.
 	var b []byte
 	switch {
-	case rd.fin && !rd.comp && rd.remain <= max(readFirst, readGrowth*int64(rd.buffered())):
+	case rd.fin && !rd.comp && rd.remain <= readBound(int64(rd.buffered())):
 		b = make([]byte, 0, rd.remain)
 	case rd.fin && !rd.comp:
 		sp := getCopyBuf()
@@ -311,14 +319,14 @@ func (c *Conn) readAll() ([]byte, error) {
 // In a frame whose length is known the buffer may grow further, but
 // only as far as the bytes of the message that have arrived (read into
 // b or waiting in the read buffer) justify: its part for the message
-// never holds more than the larger of 64 KiB and 16 times those bytes.
-// So a length that is only claimed never grows the buffer by more than
-// that beyond what doubling what it holds would, and a peer that stalls
-// holds at most 16 times what it sent. In the last frame of a message an
-// exact buffer (Read's, returned to the caller) grows straight to the
-// message's end when that bound allows, and otherwise to just what lets
-// it get there once full: a sixteenth of the message, so what is copied
-// on the way is about a fifteenth of the message. Any other buffer
+// never holds more than readBound of those bytes: 64 KiB, 16 times them
+// up to 1 MiB, or twice them. So a length that is only claimed makes a
+// peer that stalls hold at most 1 MiB, or twice what it sent. In the
+// last frame of a message an exact buffer (Read's, returned to the
+// caller) grows straight to the message's end when that bound allows,
+// which it does from the first 64 KiB for a message of up to 1 MiB, and
+// otherwise to just what lets it get there once full: half the message.
+// Any other buffer
 // (ReadAppend's, kept by the caller) grows by at least its length, and
 // to the end of the frame when the bound allows.
 //
@@ -347,12 +355,12 @@ func (c *Conn) readRest(b []byte, exact bool) ([]byte, error) {
 			grow := max(len(b), 512)
 			if !rd.comp && rd.remain > 0 {
 				got := int64(len(b) - base)
-				bound := max(readFirst, readGrowth*(got+int64(rd.buffered())))
-				want := min(bound, got+rd.remain) // to the frame's end
-				if rd.fin && want < got+rd.remain {
-					// Short of the message's end: go only as far as lets the
-					// next step reach it.
-					want = min(want, (got+rd.remain+readGrowth-1)/readGrowth)
+				end := got + rd.remain // the frame's end
+				want := min(readBound(got+int64(rd.buffered())), end)
+				if rd.fin && want < end {
+					// Short of the message's end, which is past readEager:
+					// go only as far as lets the next step reach it.
+					want = min(want, (end+1)/2)
 				}
 				step := int(min(want-got, 1<<30))
 				if exact && rd.fin {
