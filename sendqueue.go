@@ -141,9 +141,6 @@ func (c *Conn) enqueueItem(ctx context.Context, it sendItem, wait bool) error {
 		if ch == nil || err != nil {
 			return err
 		}
-		if !wait {
-			return ErrSendQueueFull
-		}
 		if err := c.waitMoved(ctx, sq, &sq.room, ch); err != nil {
 			return err
 		}
@@ -285,11 +282,6 @@ func (c *Conn) sendLoop(ctx context.Context, sq *sendQueue) error {
 // maxBatch bounds how many queued messages go out in one system call.
 const maxBatch = 64
 
-// maxJoined is the largest message that the send queue copies to write
-// it with others; a larger one goes out on its own, which costs a system
-// call less than the copy does.
-const maxJoined = writeBufSize
-
 // batchWriter is the state of the send queue's writes of several
 // messages at once, kept by its goroutine from one to the next.
 type batchWriter struct {
@@ -297,10 +289,11 @@ type batchWriter struct {
 	bufs   net.Buffers // on the heap already, for net.Buffers.WriteTo
 }
 
-// joins returns the number of bytes of the send queue's copy buffer that
-// it would take to write it together with other messages, 0 for a
-// prepared frame written as it is, or -1 if it must go out on its own:
-// a compressed message, or a large one.
+// joins returns the number of bytes of a write buffer that it would take
+// to write it together with other messages, 0 for a prepared frame written
+// as it is, or -1 if it must go out on its own: a compressed message, or
+// one that does not fit in a write buffer, which costs a system call less
+// on its own than the copy would.
 func (c *Conn) joins(it sendItem) int {
 	if c.queuedFrame(it) != nil {
 		return 0
@@ -308,7 +301,7 @@ func (c *Conn) joins(it sendItem) int {
 	if it.pm != nil && !c.client {
 		return -1
 	}
-	if len(it.p) > maxJoined || c.compresses(it.typ, len(it.p)) {
+	if len(it.p) > writeBufSize-frame.MaxHeaderSize || c.compresses(it.typ, len(it.p)) {
 		return -1
 	}
 	return frame.MaxHeaderSize + len(it.p)
@@ -320,7 +313,7 @@ func (c *Conn) writeQueued(w *batchWriter, items []sendItem) (int, error) {
 	n, staged := 0, 0
 	for _, it := range items {
 		k := c.joins(it)
-		if k < 0 || staged+k > copyBufSize {
+		if k < 0 || staged+k > writeBufSize {
 			break
 		}
 		staged += k
@@ -339,8 +332,9 @@ func (c *Conn) writeQueued(w *batchWriter, items []sendItem) (int, error) {
 
 // writeJoined writes whole messages, each in one frame, in one system
 // call where the transport allows it: the frames of prepared messages as
-// they are, the others framed (and masked, for a client) into a copy
-// buffer, if stage is set.
+// they are, the others framed (and masked, for a client) into a pooled
+// write buffer, if stage is set. A write that a slow peer blocks so holds
+// no more memory than the write of one message does.
 func (c *Conn) writeJoined(w *batchWriter, items []sendItem, stage bool) error {
 	bg := context.Background()
 	if err := c.lock(bg, msgLock); err != nil {
@@ -360,7 +354,7 @@ func (c *Conn) writeJoined(w *batchWriter, items []sendItem, stage bool) error {
 	var bp *[]byte
 	var buf []byte
 	if stage {
-		bp = getCopyBuf()
+		bp = getWriteBuf()
 		buf = *bp
 		defer putWriteBuf(bp)
 	}
