@@ -65,6 +65,14 @@ func (rd *reader) release() {
 	}
 }
 
+// drop gives the buffer back to its pool with whatever waits in it, once
+// reading has ended for good: a connection that the peer closed does not
+// leave its buffer to the garbage collector.
+func (rd *reader) drop() {
+	rd.r = rd.w
+	rd.release()
+}
+
 // fill reads from the transport until at least n bytes (n <= readBufSize)
 // wait in the buffer.
 func (c *Conn) fill(n int) error {

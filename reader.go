@@ -42,7 +42,8 @@ func (c *Conn) endRead() {
 	c.unlock(readLock)
 }
 
-// readFailed turns the error of a read into what the caller sees. A read
+// readFailed turns the error of a read into what the caller sees, and
+// gives the read buffer back to its pool when reading has ended. A read
 // interrupted by its context consumes nothing it cannot give back later:
 // a frame header or control frame is taken whole or not at all, and payload
 // bytes only once they are the caller's. So it leaves the connection open
@@ -56,6 +57,7 @@ func (c *Conn) readFailed(ctx context.Context, err error, cancelled, fatal bool)
 		// fail and handlePeerClose have closed the transport already; a
 		// transport that reports a protocol error itself has not.
 		c.rd.err = err
+		c.rd.drop()
 		c.closeTransport(err)
 		return err
 	case cancelled && !fatal && !c.isClosed():
@@ -65,6 +67,7 @@ func (c *Conn) readFailed(ctx context.Context, err error, cancelled, fatal bool)
 	case c.isClosed(), c.isEnding():
 		// The transport was closed under the read, for the cause.
 		c.rd.err = c.causeErr()
+		c.rd.drop()
 		return c.closedErr()
 	case errors.Is(err, io.EOF):
 		err = fmt.Errorf("ws: connection lost without a close frame: %w", io.ErrUnexpectedEOF)
@@ -72,6 +75,7 @@ func (c *Conn) readFailed(ctx context.Context, err error, cancelled, fatal bool)
 		err = fmt.Errorf("ws: read: %w", err)
 	}
 	c.rd.err = err
+	c.rd.drop()
 	c.closeTransport(err)
 	return err
 }
