@@ -50,10 +50,8 @@ func (c *Conn) endRead() {
 // and returns ctx.Err(), unless fatal is set (a compressed message, whose
 // inflater cannot resume).
 func (c *Conn) readFailed(ctx context.Context, err error, cancelled, fatal bool) error {
-	var pe *ProtocolError
-	var ce CloseError
 	switch {
-	case errors.As(err, &pe), errors.As(err, &ce):
+	case endsByPeer(err):
 		// fail and handlePeerClose have closed the transport already; a
 		// transport that reports a protocol error itself has not.
 		c.rd.err = err
@@ -78,6 +76,27 @@ func (c *Conn) readFailed(ctx context.Context, err error, cancelled, fatal bool)
 	c.rd.drop()
 	c.closeTransport(err)
 	return err
+}
+
+// endsByPeer reports whether err is, or wraps, a *ProtocolError or a
+// CloseError: what errors.As would find, without the two allocations of
+// its targets, for every connection that the peer closes.
+func endsByPeer(err error) bool {
+	switch e := err.(type) {
+	case nil:
+		return false
+	case *ProtocolError, CloseError:
+		return true
+	case interface{ Unwrap() error }:
+		return endsByPeer(e.Unwrap())
+	case interface{ Unwrap() []error }:
+		for _, w := range e.Unwrap() {
+			if endsByPeer(w) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Reader waits for the next message and returns its type and a reader of
