@@ -300,12 +300,12 @@ func (c *Conn) readPayload(p []byte) (int, error) {
 			if err == nil {
 				err = io.ErrNoProgress
 			}
-			return 0, err
+			return 0, cutShort(err)
 		}
 		n = m
 	} else {
 		if err := c.fill(1); err != nil {
-			return 0, err
+			return 0, cutShort(err)
 		}
 		n = copy(p, rd.buf[rd.r:rd.w])
 		rd.r += n
@@ -315,6 +315,16 @@ func (c *Conn) readPayload(p []byte) (int, error) {
 	}
 	rd.remain -= int64(n)
 	return n, nil
+}
+
+// cutShort is the error of a read of a frame's payload: the transport's
+// io.EOF there cuts the frame short, which no reader above, the inflater
+// included, may take for the end of a message or of a stream.
+func cutShort(err error) error {
+	if err == io.EOF {
+		return errCutShort
+	}
+	return err
 }
 
 // readData reads message bytes into p, crossing into the message's next

@@ -463,4 +463,25 @@ func TestReadCutShort(t *testing.T) {
 			})
 		}
 	}
+	// A compressed message whose frame is cut where a deflate block ends:
+	// what arrived inflates cleanly, and must still not pass for the
+	// whole message.
+	var z bytes.Buffer
+	fw, _ := flate.NewWriter(&z, 1)
+	fw.Write(bytes.Repeat([]byte("first half "), 50))
+	fw.Flush()
+	cut := z.Len()
+	fw.Write(bytes.Repeat([]byte("second half "), 50))
+	fw.Flush()
+	payload := bytes.TrimSuffix(z.Bytes(), []byte{0, 0, 0xff, 0xff})
+	frames := wstest.AppendClientFrame(nil, frame.Header{Fin: true, Rsv: frame.BitRsv1, Opcode: frame.OpText}, payload)
+	frames = frames[:len(frames)-len(payload)+cut]
+	for rname, read := range reads {
+		t.Run("compressed at a block's end/"+rname, func(t *testing.T) {
+			c := compressedServer(t, 0, frames)
+			if err := read(c); !errors.Is(err, io.ErrUnexpectedEOF) {
+				t.Errorf("%v, want io.ErrUnexpectedEOF", err)
+			}
+		})
+	}
 }
