@@ -77,7 +77,9 @@ func BenchmarkBroadcast(b *testing.B) {
 			cpu, writes := cpuTime(b)-cpu0, writeSyscalls()-w0
 			b.StopTimer()
 			b.ReportMetric(float64(n*clients)/b.Elapsed().Seconds(), "deliveries/s")
-			b.ReportMetric(float64(cpu.Nanoseconds())/float64(n*clients), "cpu-ns/delivery")
+			if cpu > 0 {
+				b.ReportMetric(float64(cpu.Nanoseconds())/float64(n*clients), "cpu-ns/delivery")
+			}
 			if w0 >= 0 && writes > 0 {
 				b.ReportMetric(float64(n*clients)/float64(writes), "deliveries/write")
 			}
