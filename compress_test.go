@@ -405,8 +405,13 @@ const nodeJSONPayload = 58893
 // bench/cmd/echo's compressed echo, from a server to a client, and guards
 // the payload bytes on the wire against regressions: with the defaults,
 // and with Level 6, which keeps within 1.1 times what Node.js ws sends
-// with its defaults for the same idle state. The figures are
-// deterministic: the same input compresses to the same bytes.
+// with its defaults for the same idle state. Level 6's figure is
+// deterministic. The defaults' varies by a few hundred bytes from run to
+// run: klauspost's level-1 writer, taken from a pool and reset with the
+// dictionary, keeps hash entries of its earlier use, which it checks
+// against the bytes before it matches, so its output stays correct but
+// its choice of matches depends on what the pooled writer compressed
+// before (77,815 and 78,073 bytes seen).
 func TestCompressionWireJSON(t *testing.T) {
 	msgs := jsonStream(300, 1)
 	cases := []struct {
@@ -414,9 +419,9 @@ func TestCompressionWireJSON(t *testing.T) {
 		o    ws.CompressionOptions
 		max  int // payload bytes
 	}{
-		// BestSpeed, priming klauspost's writer with 4 KiB: 77,815 bytes,
-		// 1.32 times Node's.
-		{"defaults", ws.CompressionOptions{}, 77815},
+		// BestSpeed, priming klauspost's writer with 4 KiB: 77,815 to
+		// 78,073 bytes, 1.32 to 1.33 times Node's; at most 4/3.
+		{"defaults", ws.CompressionOptions{}, nodeJSONPayload * 4 / 3},
 		// The window compressor primed with 4 KiB, zlib's level 6 search.
 		{"level6", ws.CompressionOptions{Level: 6}, nodeJSONPayload * 11 / 10},
 	}
