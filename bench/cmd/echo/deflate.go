@@ -34,6 +34,10 @@ var zServers = map[string]server{
 	// for the bytes against CPU trade-off next to zlib's level 6 in
 	// node-deflate and gws's level-5-like 12-bit compressor.
 	"ws-deflate-l8": httpServer(wsDeflate(ws.Options{Compression: &ws.CompressionOptions{Level: 8, Engine: ws.EngineWriter}})),
+	// ws at level 6 with the default engine (EngineDictionary): the last
+	// 4 KiB sent primed into a pooled window compressor for each message,
+	// 5 KiB kept per connection.
+	"ws-deflate-d6": httpServer(wsDeflate(ws.Options{Compression: &ws.CompressionOptions{Level: 6}})),
 	// ws at level 6 with context takeover and ws's window compressor
 	// (Engine: ws.EngineWindow), which searches about as hard as zlib's
 	// level 6 (Node's default), with 144 KiB kept per connection.
