@@ -36,16 +36,17 @@ import (
 type server func(ln net.Listener, accepted *atomic.Int64) error
 
 // servers are the libraries, by name. The http-based ones run under
-// net/http's http.Server.
+// net/http's http.Server; the ws-server ones under ws.Server's Serve, as
+// its ListenAndServe runs it.
 var servers = map[string]server{
 	"tcp":                serveTCP,
 	"ws":                 httpServer(wsHandler),
 	"ws-bg":              httpServer(wsBackgroundHandler),
 	"ws-go":              httpServer(wsGoroutineHandler),
 	"ws-drop":            httpServer(wsDropHandler),
-	"ws-server":          httpServer(wsServer(wsServerRead)),
-	"ws-server-reader":   httpServer(wsServer(wsServerReader)),
-	"ws-server-messages": httpServer(wsServer(wsServerMessages)),
+	"ws-server":          wsServer(wsServerRead),
+	"ws-server-reader":   wsServer(wsServerReader),
+	"ws-server-messages": wsServer(wsServerMessages),
 	"hijack":             httpServer(hijackHandler),
 	"gorilla":            httpServer(gorillaHandler),
 	"coder":              httpServer(coderHandler),

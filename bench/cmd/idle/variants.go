@@ -91,15 +91,16 @@ func hijackHandler(accepted *atomic.Int64) http.HandlerFunc {
 	}
 }
 
-// wsServer serves with ws.Server, whose ServeHTTP starts the handler on
-// a goroutine of its own and returns; the handler reads with loop.
-func wsServer(loop func(*ws.Conn)) func(accepted *atomic.Int64) http.HandlerFunc {
-	return func(accepted *atomic.Int64) http.HandlerFunc {
+// wsServer serves with ws.Server's Serve, which reads each handshake in
+// an accept loop of its own and starts the handler on a goroutine of its
+// own; the handler reads with loop.
+func wsServer(loop func(*ws.Conn)) server {
+	return func(ln net.Listener, accepted *atomic.Int64) error {
 		s := &ws.Server{Handler: func(c *ws.Conn, r *http.Request) {
 			accepted.Add(1)
 			loop(c)
 		}}
-		return s.ServeHTTP
+		return s.Serve(context.Background(), ln)
 	}
 }
 
