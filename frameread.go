@@ -398,7 +398,9 @@ func (s *compressedSource) Read(p []byte) (int, error) {
 			return 0, io.EOF
 		}
 		if err := c.nextFrame(); err != nil {
-			return 0, err
+			// The end of the transport between two frames of the
+			// message is no end of its payload either.
+			return 0, cutShort(err)
 		}
 	}
 	if len(p) == 0 {

@@ -476,9 +476,18 @@ func TestReadCutShort(t *testing.T) {
 	payload := bytes.TrimSuffix(z.Bytes(), []byte{0, 0, 0xff, 0xff})
 	frames := wstest.AppendClientFrame(nil, frame.Header{Fin: true, Rsv: frame.BitRsv1, Opcode: frame.OpText}, payload)
 	frames = frames[:len(frames)-len(payload)+cut]
+	// The same message in two frames, the first of which ends where the
+	// first block does: the connection ends between the frames.
+	first2 := wstest.AppendClientFrame(nil, frame.Header{Rsv: frame.BitRsv1, Opcode: frame.OpText}, payload[:cut])
 	for rname, read := range reads {
 		t.Run("compressed at a block's end/"+rname, func(t *testing.T) {
 			c := compressedServer(t, 0, frames)
+			if err := read(c); !errors.Is(err, io.ErrUnexpectedEOF) {
+				t.Errorf("%v, want io.ErrUnexpectedEOF", err)
+			}
+		})
+		t.Run("compressed between frames/"+rname, func(t *testing.T) {
+			c := compressedServer(t, 0, first2)
 			if err := read(c); !errors.Is(err, io.ErrUnexpectedEOF) {
 				t.Errorf("%v, want io.ErrUnexpectedEOF", err)
 			}
