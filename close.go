@@ -121,6 +121,31 @@ func (c *Conn) writeClose(ctx context.Context, code StatusCode, reason string) e
 	return c.writeFrame(ctx, frame.OpClose, p[:n])
 }
 
+// answerClose sends the close frame that answers the peer's, within
+// closeTimeout. When no other write is under way it holds the frame lock
+// and bounds the write with the transport's write deadline, which only a
+// holder of that lock moves: no timer, context or watcher of its own for
+// each connection that the peer closes. Otherwise it waits for the lock
+// and writes under a context with the timeout, which bounds the wait too.
+func (c *Conn) answerClose(code StatusCode) {
+	if !c.tryLock(frameLock) {
+		ctx, cancel := context.WithTimeout(context.Background(), c.closeTimeout)
+		c.writeClose(ctx, code, "")
+		cancel()
+		return
+	}
+	c.transport.SetWriteDeadline(time.Now().Add(c.closeTimeout))
+	var p [2]byte
+	n := 0
+	if code != StatusNoStatusReceived {
+		binary.BigEndian.PutUint16(p[:], uint16(code))
+		n = 2
+	}
+	c.writeFrameLocked(context.Background(), true, frame.OpClose, 0, p[:n], 0)
+	c.transport.SetWriteDeadline(time.Time{})
+	c.unlock(frameLock)
+}
+
 // closeCodeOf is the code of a close frame with payload p, as closeCode
 // keeps it.
 func closeCodeOf(p []byte) uint32 {
@@ -216,14 +241,7 @@ func (c *Conn) handlePeerClose(p []byte) error {
 	var err error = ce
 	c.setCause(err)
 	if !c.closeSent() {
-		// The answer is bounded by a deadline of the transport's rather
-		// than a context's, which would cost a timer, a context and a
-		// watcher for every connection that the peer closes. The
-		// transport closes next, so the deadline needs no undoing, and
-		// it also breaks off a write of another goroutine's that holds
-		// the frame lock.
-		c.transport.SetWriteDeadline(time.Now().Add(c.closeTimeout))
-		c.writeClose(context.Background(), ce.Code, "")
+		c.answerClose(ce.Code)
 	}
 	c.closeTransport(err)
 	return err

@@ -41,6 +41,11 @@ func (c *Conn) writeFrameAt(ctx context.Context, fin bool, op, rsv byte, b []byt
 		return err
 	}
 	defer c.unlock(frameLock)
+	return c.writeFrameLocked(ctx, fin, op, rsv, b, off)
+}
+
+// writeFrameLocked is writeFrameAt with frameLock held.
+func (c *Conn) writeFrameLocked(ctx context.Context, fin bool, op, rsv byte, b []byte, off int) error {
 	if c.closeSent() {
 		return &ClosedError{Cause: c.closeErrOrSent()}
 	}
