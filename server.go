@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"math"
 	"net"
 	"net/http"
 	"sync"
@@ -315,7 +316,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if l.h2 != nil {
 		h2done = make(chan struct{})
 		go func() {
-			l.h2.srv.Shutdown(sctx)
+			if l.h2.srv.Shutdown(sctx) != nil {
+				l.h2.srv.Close() // the grace is over
+			}
 			close(h2done)
 		}()
 		<-l.h2.closed
@@ -327,6 +330,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	return err
 }
+
+// maxHandshakeBytes bounds what Serve reads of a handshake request, as
+// net/http's http.DefaultMaxHeaderBytes and the slack of its buffer do.
+const maxHandshakeBytes = http.DefaultMaxHeaderBytes + 4096
 
 // serveLoop is Serve's accept loop and what it shares with the
 // goroutines that read handshakes.
@@ -398,13 +405,24 @@ func (l *serveLoop) done(nc net.Conn) {
 	l.handshakes.Done()
 }
 
-// readers are the pooled buffers that handshake requests are read with.
-var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }}
+// handshakeReader is the pooled buffer that a handshake request is read
+// with, through a limit of maxHandshakeBytes.
+type handshakeReader struct {
+	lr io.LimitedReader
+	br *bufio.Reader
+}
+
+var readers = sync.Pool{New: func() any {
+	h := new(handshakeReader)
+	h.br = bufio.NewReaderSize(&h.lr, 4096)
+	return h
+}}
 
 // handshake reads one request from nc and answers it with the Server's
 // ServeHTTP. A connection that ServeHTTP did not take over closes after
-// the answer. A request that cannot be parsed gets 400, and one that does
-// not arrive in time nothing.
+// the answer. A request that cannot be parsed gets 400, one whose head is
+// longer than maxHandshakeBytes 431, and one that does not arrive in time
+// nothing.
 func (l *serveLoop) handshake(nc net.Conn) {
 	defer l.done(nc)
 	nc.SetDeadline(time.Now().Add(l.timeout))
@@ -422,31 +440,66 @@ func (l *serveLoop) handshake(nc net.Conn) {
 		}
 		state = &cs
 	}
-	br := readers.Get().(*bufio.Reader)
-	br.Reset(nc)
-	r, err := http.ReadRequest(br)
+	h := readers.Get().(*handshakeReader)
+	h.lr = io.LimitedReader{R: nc, N: maxHandshakeBytes}
+	h.br.Reset(&h.lr)
+	r, err := http.ReadRequest(h.br)
 	if err != nil {
 		var ne net.Error
-		if err != io.EOF && !(errors.As(err, &ne) && ne.Timeout()) {
+		switch {
+		case h.lr.N <= 0:
+			io.WriteString(nc, "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\nthe request's head is too long\n")
+			lingerClose(nc)
+		case err != io.EOF && !(errors.As(err, &ne) && ne.Timeout()):
 			io.WriteString(nc, "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\nbad request\n")
+			lingerClose(nc)
+		default:
+			nc.Close()
 		}
-		nc.Close()
-		br.Reset(nil)
-		readers.Put(br)
+		h.release()
 		return
 	}
+	// A body would be read from the pooled buffer after it went back to
+	// the pool; a handshake has none.
+	r.Body = http.NoBody
 	r.RemoteAddr = nc.RemoteAddr().String()
 	r.TLS = state
-	w := &connWriter{nc: nc, br: br, head: r.Method == http.MethodHead}
+	w := &connWriter{loop: l, nc: nc, h: h, head: r.Method == http.MethodHead}
 	l.s.serveHTTP(w, r, false)
 	if !w.hijacked {
 		w.finish()
-		nc.Close()
+		lingerClose(nc)
 	}
 	if !w.brGone {
-		br.Reset(nil)
-		readers.Put(br)
+		h.release()
 	}
+}
+
+// release returns h to its pool.
+func (h *handshakeReader) release() {
+	h.br.Reset(nil)
+	h.lr = io.LimitedReader{}
+	readers.Put(h)
+}
+
+// lingerClose closes nc after an answer that refused it: it ends the
+// sending side first and reads what the client still sends for a moment,
+// so that unread bytes of the client's do not make the kernel reset the
+// connection and drop the answer.
+func lingerClose(nc net.Conn) {
+	if cw, ok := nc.(interface{ CloseWrite() error }); ok && cw.CloseWrite() == nil {
+		nc.SetReadDeadline(time.Now().Add(250 * time.Millisecond))
+		io.CopyN(io.Discard, nc, 256<<10)
+	}
+	nc.Close()
+}
+
+// untrack takes nc off the handshakes that stop closes: Accept has taken
+// it over, and it closes as a WebSocket from now on.
+func (l *serveLoop) untrack(nc net.Conn) {
+	l.mu.Lock()
+	delete(l.pending, nc)
+	l.mu.Unlock()
 }
 
 // serveHTTP2 hands nc, a TLS connection that chose HTTP/2, to an
@@ -525,15 +578,20 @@ func (q *connQueue) Addr() net.Addr { return q.addr }
 // itself. Accept takes the connection over from it; any other answer (a
 // refusal) goes out on the connection, which closes after it.
 type connWriter struct {
+	loop     *serveLoop
 	nc       net.Conn
-	br       *bufio.Reader
+	h        *handshakeReader
 	header   http.Header
 	bw       *bufio.Writer
 	status   int
 	head     bool // the request was HEAD: no body
+	noBody   bool // the answer has no body: HEAD, 204 or 304
 	hijacked bool
-	brGone   bool // Hijack gave br away
+	brGone   bool // Hijack gave the reader away
 }
+
+// ownHeaders are the headers connWriter writes itself.
+var ownHeaders = map[string]bool{"Connection": true, "Transfer-Encoding": true}
 
 func (w *connWriter) Header() http.Header {
 	if w.header == nil {
@@ -553,17 +611,26 @@ func (w *connWriter) WriteHeader(status int) {
 		w.bw = bufio.NewWriterSize(w.nc, 1024)
 	}
 	fmt.Fprintf(w.bw, "HTTP/1.1 %03d %s\r\n", status, http.StatusText(status))
-	if w.header.Get("Date") == "" {
-		w.bw.WriteString("Date: " + time.Now().UTC().Format(http.TimeFormat) + "\r\n")
-	}
-	w.header.WriteSubset(w.bw, map[string]bool{"Connection": true})
-	if status < 200 {
+	if status < 200 && status != http.StatusSwitchingProtocols {
 		// An informational answer: the final one follows.
+		w.header.WriteSubset(w.bw, ownHeaders)
 		w.bw.WriteString("\r\n")
+		w.bw.Flush()
 		return
 	}
-	w.bw.WriteString("Connection: close\r\n\r\n")
+	if _, ok := w.header["Date"]; !ok {
+		w.bw.WriteString("Date: " + time.Now().UTC().Format(http.TimeFormat) + "\r\n")
+	}
+	w.header.WriteSubset(w.bw, ownHeaders)
+	// The connection closes after the answer; a Connection header of the
+	// handler's (Upgrade, for a 426) keeps its tokens.
+	w.bw.WriteString("Connection: ")
+	for _, v := range w.header["Connection"] {
+		w.bw.WriteString(v + ", ")
+	}
+	w.bw.WriteString("close\r\n\r\n")
 	w.status = status
+	w.noBody = w.head || status == http.StatusNoContent || status == http.StatusNotModified
 }
 
 func (w *connWriter) Write(p []byte) (int, error) {
@@ -573,7 +640,7 @@ func (w *connWriter) Write(p []byte) (int, error) {
 	if w.status == 0 {
 		w.WriteHeader(http.StatusOK)
 	}
-	if w.head {
+	if w.noBody {
 		return len(p), nil
 	}
 	return w.bw.Write(p)
@@ -593,7 +660,12 @@ func (w *connWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	}
 	w.Flush()
 	w.hijacked, w.brGone = true, true
-	return w.nc, bufio.NewReadWriter(w.br, bufio.NewWriter(w.nc)), nil
+	w.loop.untrack(w.nc)
+	// The connection is the caller's now: no handshake deadline, and no
+	// limit on what it reads.
+	w.nc.SetDeadline(time.Time{})
+	w.h.lr.N = math.MaxInt64
+	return w.nc, bufio.NewReadWriter(w.h.br, bufio.NewWriter(w.nc)), nil
 }
 
 // takeOver is Accept's hijack of a connection that Serve read itself: the
@@ -601,9 +673,10 @@ func (w *connWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // the client's first frames. br stays Serve's, for the next handshake.
 func (w *connWriter) takeOver() (net.Conn, []byte) {
 	w.hijacked = true
+	w.loop.untrack(w.nc)
 	var early []byte
-	if n := w.br.Buffered(); n > 0 {
-		early, _ = w.br.Peek(n)
+	if n := w.h.br.Buffered(); n > 0 {
+		early, _ = w.h.br.Peek(n)
 	}
 	return w.nc, early
 }

@@ -3,6 +3,7 @@
 package ws_test
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -457,7 +458,7 @@ func TestServeAnswers(t *testing.T) {
 	serveOn(t, s, ln2)
 
 	got := rawExchange(t, ln.Addr().String(), "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-	for _, want := range []string{"HTTP/1.1 426 Upgrade Required\r\n", "\r\nConnection: close\r\n", "\r\nUpgrade: websocket\r\n", "\r\nDate: ", "\r\n\r\nthis endpoint speaks WebSocket only"} {
+	for _, want := range []string{"HTTP/1.1 426 Upgrade Required\r\n", "\r\nConnection: Upgrade, close\r\n", "\r\nUpgrade: websocket\r\n", "\r\nDate: ", "\r\n\r\nthis endpoint speaks WebSocket only"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("plain GET: the answer %q lacks %q", got, want)
 		}
@@ -469,6 +470,21 @@ func TestServeAnswers(t *testing.T) {
 	got = rawExchange(t, ln.Addr().String(), "NONSENSE\r\n\r\n")
 	if !strings.HasPrefix(got, "HTTP/1.1 400 Bad Request\r\n") {
 		t.Errorf("a malformed request: got %q, want 400", got)
+	}
+	// A head longer than net/http allows (1 MiB) is cut off with 431, not
+	// read without end.
+	// The client writes while it reads: the server stops reading at the
+	// limit.
+	nc, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(5 * time.Second))
+	go io.WriteString(nc, "GET / HTTP/1.1\r\nHost: x\r\nX-Long: "+strings.Repeat("a", 2<<20)+"\r\n\r\n")
+	status, err := bufio.NewReader(nc).ReadString('\n')
+	if !strings.HasPrefix(status, "HTTP/1.1 431 ") {
+		t.Errorf("a 2 MiB header: got %q, %v; want 431", status, err)
 	}
 	got = rawExchange(t, ln2.Addr().String(), "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
 	if !strings.HasPrefix(got, "HTTP/1.1 418 I'm a teapot\r\n") || !strings.Contains(got, "\r\nX-Why: custom\r\n") || !strings.HasSuffix(got, "\r\n\r\nno\n") {
@@ -497,6 +513,9 @@ func TestServeRequest(t *testing.T) {
 	}
 	got := make(chan seen, 1)
 	s := &ws.Server{Handler: func(c *ws.Conn, r *http.Request) {
+		if r.Body != http.NoBody {
+			t.Errorf("the handshake request's Body is %T, want http.NoBody", r.Body)
+		}
 		got <- seen{r.RemoteAddr, r.TLS != nil, r.Context().Err(), r.Host}
 		c.Write(context.Background(), ws.MessageText, []byte("hi"))
 		readAllUntilClose(c)
