@@ -459,6 +459,20 @@ func (l *serveLoop) handshake(nc net.Conn) {
 		h.release()
 		return
 	}
+	// What net/http's server refuses before any handler sees it.
+	var refusal string
+	switch {
+	case r.ProtoMajor != 1:
+		refusal = "505 HTTP Version Not Supported"
+	case r.ProtoMinor >= 1 && len(r.Header["Host"]) == 0 && r.Host == "":
+		refusal = "400 Bad Request"
+	}
+	if refusal != "" {
+		io.WriteString(nc, "HTTP/1.1 "+refusal+"\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n"+refusal+"\n")
+		lingerClose(nc)
+		h.release()
+		return
+	}
 	// A body would be read from the pooled buffer after it went back to
 	// the pool; a handshake has none.
 	r.Body = http.NoBody

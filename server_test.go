@@ -471,6 +471,14 @@ func TestServeAnswers(t *testing.T) {
 	if !strings.HasPrefix(got, "HTTP/1.1 400 Bad Request\r\n") {
 		t.Errorf("a malformed request: got %q, want 400", got)
 	}
+	for req, want := range map[string]string{
+		"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n":             "HTTP/1.1 505 ",
+		"GET / HTTP/1.1\r\nUpgrade: websocket\r\n\r\n": "HTTP/1.1 400 ",
+	} {
+		if got := rawExchange(t, ln.Addr().String(), req); !strings.HasPrefix(got, want) {
+			t.Errorf("%q: got %q, want %q", req, got, want)
+		}
+	}
 	// A head longer than net/http allows (1 MiB) is cut off with 431, not
 	// read without end.
 	// The client writes while it reads: the server stops reading at the
