@@ -8,11 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -453,65 +451,6 @@ func TestCompressionWireJSON(t *testing.T) {
 	}
 }
 
-var (
-	jsonActions = []string{"click", "view", "purchase", "login", "logout", "scroll", "search", "share"}
-	jsonTags    = []string{"mobile", "desktop", "beta", "eu", "us", "promo", "new", "returning", "t1", "t2"}
-	jsonWords   = []string{"ok", "retry", "cached", "slow", "fast", "user", "session", "page", "item", "cart"}
-)
-
-// jsonStream returns n JSON messages of 1024 bytes each, as zMessages in
-// bench/cmd/echo/deflate.go makes them for the compressed echo: keep the
-// two the same.
-func jsonStream(n int, seed uint64) [][]byte {
-	const size = 1024
-	r := rand.New(rand.NewPCG(seed, 0x5eed))
-	out := make([][]byte, n)
-	for i := range out {
-		b := append(make([]byte, 0, 2*size), `{"seq":`...)
-		b = strconv.AppendInt(b, int64(i), 10)
-		b = append(b, `,"events":[`...)
-		for k := 0; ; k++ {
-			rec := jsonRecord(r)
-			if len(b)+len(rec)+1+16 > size {
-				break
-			}
-			if k > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, rec...)
-		}
-		b = append(b, `],"note":"`...)
-		for len(b) < size-2 {
-			if b[len(b)-1] != '"' {
-				b = append(b, ' ')
-			}
-			b = append(b, jsonWords[r.IntN(len(jsonWords))]...)
-		}
-		out[i] = append(b[:size-2], `"}`...)
-	}
-	return out
-}
-
-// jsonRecord is zRecord of bench/cmd/echo/deflate.go.
-func jsonRecord(r *rand.Rand) []byte {
-	b := []byte(`{"id":`)
-	b = strconv.AppendInt(b, int64(r.IntN(1000000)), 10)
-	b = append(b, `,"user":"user-`...)
-	b = strconv.AppendInt(b, int64(r.IntN(5000)), 10)
-	b = append(b, `","action":"`...)
-	b = append(b, jsonActions[r.IntN(len(jsonActions))]...)
-	b = append(b, `","amount":`...)
-	b = strconv.AppendFloat(b, float64(r.IntN(100000))/100, 'f', 2, 64)
-	b = append(b, `,"tags":[`...)
-	for j := range r.IntN(4) {
-		if j > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, '"')
-		b = append(b, jsonTags[r.IntN(len(jsonTags))]...)
-		b = append(b, '"')
-	}
-	b = append(b, `],"ok":`...)
-	b = strconv.AppendBool(b, r.IntN(4) != 0)
-	return append(b, '}')
-}
+// jsonStream returns n JSON messages of 1024 bytes each: the stream of
+// bench/cmd/echo's compressed echo.
+func jsonStream(n int, seed uint64) [][]byte { return wstest.JSONStream(n, 1024, seed) }

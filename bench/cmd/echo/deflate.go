@@ -9,16 +9,15 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"net/http"
-	"strconv"
 	"sync/atomic"
 	"time"
 
 	coder "github.com/coder/websocket"
 	"github.com/lxzan/gws"
 	ws "github.com/seed-d6ba7b20/ws"
+	"github.com/seed-d6ba7b20/ws/internal/wstest"
 )
 
 // zServers are the compressed echo servers, by name. Each echoes whole
@@ -172,72 +171,10 @@ func (zc *zClient) roundTrip(msg []byte) error {
 	return nil
 }
 
-var (
-	zActions = []string{"click", "view", "purchase", "login", "logout", "scroll", "search", "share"}
-	zTags    = []string{"mobile", "desktop", "beta", "eu", "us", "promo", "new", "returning", "t1", "t2"}
-	zWords   = []string{"ok", "retry", "cached", "slow", "fast", "user", "session", "page", "item", "cart"}
-)
-
 // zMessages returns n JSON-like messages of exactly zSize bytes each, all
-// different: an object with a sequence number and an array of event
-// records whose numbers, names, actions and tags vary, and a "note" of
-// words that pads the message to its size.
-func zMessages(n int, seed uint64) [][]byte {
-	r := rand.New(rand.NewPCG(seed, 0x5eed))
-	out := make([][]byte, n)
-	buf := make([]byte, 0, 2*zSize)
-	for i := range out {
-		b := append(buf[:0], `{"seq":`...)
-		b = strconv.AppendInt(b, int64(i), 10)
-		b = append(b, `,"events":[`...)
-		for k := 0; ; k++ {
-			rec := zRecord(r)
-			// Leave room for the closing `],"note":"..."}`, at least 16 bytes.
-			if len(b)+len(rec)+1+16 > zSize {
-				break
-			}
-			if k > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, rec...)
-		}
-		b = append(b, `],"note":"`...)
-		for len(b) < zSize-2 {
-			if b[len(b)-1] != '"' {
-				b = append(b, ' ')
-			}
-			b = append(b, zWords[r.IntN(len(zWords))]...)
-		}
-		b = append(b[:zSize-2], `"}`...)
-		out[i] = bytes.Clone(b)
-	}
-	return out
-}
-
-// zRecord is one event record, like
-// {"id":123,"user":"user-45","action":"click","amount":12.34,"tags":["t1","t2"],"ok":true}.
-func zRecord(r *rand.Rand) []byte {
-	b := []byte(`{"id":`)
-	b = strconv.AppendInt(b, int64(r.IntN(1000000)), 10)
-	b = append(b, `,"user":"user-`...)
-	b = strconv.AppendInt(b, int64(r.IntN(5000)), 10)
-	b = append(b, `","action":"`...)
-	b = append(b, zActions[r.IntN(len(zActions))]...)
-	b = append(b, `","amount":`...)
-	b = strconv.AppendFloat(b, float64(r.IntN(100000))/100, 'f', 2, 64)
-	b = append(b, `,"tags":[`...)
-	for j := range r.IntN(4) {
-		if j > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, '"')
-		b = append(b, zTags[r.IntN(len(zTags))]...)
-		b = append(b, '"')
-	}
-	b = append(b, `],"ok":`...)
-	b = strconv.AppendBool(b, r.IntN(4) != 0)
-	return append(b, '}')
-}
+// different (wstest.JSONStream, which the library's tests of its wire
+// size count too).
+func zMessages(n int, seed uint64) [][]byte { return wstest.JSONStream(n, zSize, seed) }
 
 // runZEcho is runEcho for the compressed echo: n connections, each
 // sending different messages of zSize bytes one at a time. It also
