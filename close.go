@@ -113,12 +113,17 @@ func (c *Conn) abort(cause error) error {
 // without a code.
 func (c *Conn) writeClose(ctx context.Context, code StatusCode, reason string) error {
 	var p [125]byte
-	n := 0
-	if code != StatusNoStatusReceived {
-		binary.BigEndian.PutUint16(p[:], uint16(code))
-		n = 2 + copy(p[2:], reason)
+	return c.writeFrame(ctx, frame.OpClose, closePayload(p[:], code, reason))
+}
+
+// closePayload puts code and as much of reason as fits into p and
+// returns the close frame's payload: none for StatusNoStatusReceived.
+func closePayload(p []byte, code StatusCode, reason string) []byte {
+	if code == StatusNoStatusReceived {
+		return p[:0]
 	}
-	return c.writeFrame(ctx, frame.OpClose, p[:n])
+	binary.BigEndian.PutUint16(p, uint16(code))
+	return p[:2+copy(p[2:], reason)]
 }
 
 // answerClose sends the close frame that answers the peer's, within
@@ -136,12 +141,7 @@ func (c *Conn) answerClose(code StatusCode) {
 	}
 	c.transport.SetWriteDeadline(time.Now().Add(c.closeTimeout))
 	var p [2]byte
-	n := 0
-	if code != StatusNoStatusReceived {
-		binary.BigEndian.PutUint16(p[:], uint16(code))
-		n = 2
-	}
-	c.writeFrameLocked(context.Background(), true, frame.OpClose, 0, p[:n], 0)
+	c.writeFrameLocked(context.Background(), true, frame.OpClose, 0, closePayload(p[:], code, ""), 0)
 	c.transport.SetWriteDeadline(time.Time{})
 	c.unlock(frameLock)
 }

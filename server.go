@@ -448,11 +448,9 @@ func (l *serveLoop) handshake(nc net.Conn) {
 		var ne net.Error
 		switch {
 		case h.lr.N <= 0:
-			io.WriteString(nc, "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\nthe request's head is too long\n")
-			lingerClose(nc)
+			refuseConn(nc, "431 Request Header Fields Too Large", "the request's head is too long")
 		case err != io.EOF && !(errors.As(err, &ne) && ne.Timeout()):
-			io.WriteString(nc, "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\nbad request\n")
-			lingerClose(nc)
+			refuseConn(nc, "400 Bad Request", "bad request")
 		default:
 			nc.Close()
 		}
@@ -468,8 +466,7 @@ func (l *serveLoop) handshake(nc net.Conn) {
 		refusal = "400 Bad Request"
 	}
 	if refusal != "" {
-		io.WriteString(nc, "HTTP/1.1 "+refusal+"\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n"+refusal+"\n")
-		lingerClose(nc)
+		refuseConn(nc, refusal, refusal)
 		h.release()
 		return
 	}
@@ -494,6 +491,13 @@ func (h *handshakeReader) release() {
 	h.br.Reset(nil)
 	h.lr = io.LimitedReader{}
 	readers.Put(h)
+}
+
+// refuseConn answers nc with status ("400 Bad Request") and a plain-text
+// reason, where the request never reaches the Server, and closes it.
+func refuseConn(nc net.Conn, status, reason string) {
+	io.WriteString(nc, "HTTP/1.1 "+status+"\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n"+reason+"\n")
+	lingerClose(nc)
 }
 
 // lingerClose closes nc after an answer that refused it: it ends the
